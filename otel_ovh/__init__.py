@@ -1,0 +1,8 @@
+"""otel-ovh: OVHcloud Public Cloud consumption as OpenTelemetry metrics."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("otel-ovh")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"

@@ -1,0 +1,3 @@
+from otel_ovh.cli import main
+
+raise SystemExit(main())
