@@ -1,0 +1,524 @@
+"""From OVH's JSON to :mod:`otel_ovh.ovh_api.models`, tolerant of every shape OVH has sent.
+
+Each parser takes a decoded body and a :class:`Problems` collector and returns models; nothing raises.
+The shapes and their drift are those of ``ovh-api/REFERENCE.md`` (schema 2020, 2024 and 2026):
+nullable categories, ``-1`` limits, two price encodings, monthly lines without quantity, Swift lines
+without a bucket name, older bodies without ``totalPrice``, ``deploymentMode`` or ``resourceId``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from otel_ovh.ovh_api.fields import Fields, Problems, iter_objects
+from otel_ovh.ovh_api.models import (
+    GIB,
+    MIB,
+    Bucket,
+    Charge,
+    Consumption,
+    Flavor,
+    Forecast,
+    Instance,
+    ProjectInfo,
+    Quota,
+    Transfer,
+    Usage,
+    Volume,
+)
+
+# --------------------------------------------------------------------------------------------------
+# Usage: usage/current and usage/forecast
+
+
+@dataclass(frozen=True)
+class _DetailedSection:
+    """A usage section whose lines break down into per-resource ``details``."""
+
+    path: tuple[str, ...]
+    service: str
+    billing: str
+    sku_key: str
+    id_keys: tuple[str, ...]  # first one present names the resource; instance ids match the inventory
+
+
+_DETAILED_SECTIONS = (
+    _DetailedSection(
+        ("hourlyUsage", "instance"), "instance", "hourly", "reference", ("instanceId", "resourceId")
+    ),
+    _DetailedSection(
+        ("hourlyUsage", "instanceOption"),
+        "instance_option",
+        "hourly",
+        "reference",
+        ("instanceId", "resourceId"),
+    ),
+    _DetailedSection(("hourlyUsage", "volume"), "volume", "hourly", "type", ("volumeId", "resourceId")),
+    _DetailedSection(
+        ("hourlyUsage", "managedKubernetesService"), "kubernetes", "hourly", "reference", ("id", "resourceId")
+    ),
+    _DetailedSection(
+        ("hourlyUsage", "rancher"), "rancher", "hourly", "reference", ("rancherId", "resourceId")
+    ),
+    _DetailedSection(
+        ("hourlyUsage", "quantum", "notebook"),
+        "quantum_notebook",
+        "hourly",
+        "reference",
+        ("id", "resourceId"),
+    ),
+    _DetailedSection(
+        ("hourlyUsage", "quantum", "processingUnit"),
+        "quantum_processing_unit",
+        "hourly",
+        "reference",
+        ("id", "resourceId"),
+    ),
+    _DetailedSection(
+        ("monthlyUsage", "instance"), "instance", "monthly", "reference", ("instanceId", "resourceId")
+    ),
+    _DetailedSection(
+        ("monthlyUsage", "instanceOption"), "instance_option", "monthly", "reference", ("instanceId",)
+    ),
+    _DetailedSection(("monthlyUsage", "certification"), "certification", "monthly", "reference", ()),
+    _DetailedSection(("monthlyUsage", "savingsPlan"), "savings_plan", "monthly", "flavor", ("id",)),
+)
+
+# (storage line field, direction, network scope)
+_STORAGE_TRANSFERS = (
+    ("incomingBandwidth", "receive", "external"),
+    ("outgoingBandwidth", "transmit", "external"),
+    ("incomingInternalBandwidth", "receive", "internal"),
+    ("outgoingInternalBandwidth", "transmit", "internal"),
+)
+_STORAGE_PRICED_PARTS = ("stored", "retrievalFees", *(field for field, _, _ in _STORAGE_TRANSFERS))
+
+# OVH quantity units → (our unit, factor)
+_QUANTITY_UNITS = {
+    "Hour": ("hours", 1.0),
+    "Minute": ("hours", 1 / 60),
+    "Second": ("hours", 1 / 3600),
+    "GiBh": ("gibibyte_hours", 1.0),
+    "GiB": ("bytes", float(GIB)),
+    "Unit": (None, 0.0),
+}
+
+# Below this, two amounts are the same figure written twice (OVH rounds line totals to 1e-8 at most).
+_PRICE_EPSILON = 1e-7
+
+_Key = tuple[str, str, str, str, str]
+
+
+class _Bill:
+    """Adds up charges and quantities per label set, so that a resource named twice is one series."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        self.charges: dict[_Key, float] = defaultdict(float)
+        self.consumption: dict[tuple[str, str, str, str, str, str], float] = defaultdict(float)
+        self.transfers: dict[tuple[str, str, str, str, str], float] = defaultdict(float)
+        self.currencies: list[str] = []
+
+    def price(self, fields: Fields, key: str = "totalPrice") -> float | None:
+        amount, currency = fields.price(key)
+        if currency:
+            self.currencies.append(currency)
+        return amount
+
+    def charge(self, key: _Key, amount: float | None) -> None:
+        if amount is not None:
+            self.charges[key] += amount
+
+    def consume(self, key: _Key, quantity: Fields | None) -> bool:
+        """Record a quantity; False when there is none to record (absent, unit-less or a count)."""
+        if quantity is None:
+            return False
+        unit, value = quantity.text("unit"), quantity.number("value")
+        if unit is None or value is None:
+            return False
+        if unit not in _QUANTITY_UNITS:
+            self.problems.add(quantity.where, f"unknown unit {unit!r}, quantity dropped")
+            return False
+        our_unit, factor = _QUANTITY_UNITS[unit]
+        if our_unit in ("hours", "gibibyte_hours"):
+            self.consumption[(*key, our_unit)] += value * factor
+            return True
+        return False
+
+    def transfer(
+        self, region: str, service: str, resource: str, direction: str, scope: str, quantity: Fields | None
+    ) -> None:
+        if quantity is None:
+            return
+        unit, value = quantity.text("unit"), quantity.number("value")
+        if unit != "GiB" or value is None:
+            if value is not None:
+                self.problems.add(quantity.where, f"bandwidth in {unit!r}, expected GiB; dropped")
+            return
+        self.transfers[(region, service, resource, direction, scope)] += value * GIB
+
+    def charge_line(
+        self, key: _Key, line_total: float | None, attributed: float, any_attributed: bool
+    ) -> None:
+        """Book what a line costs beyond its itemised parts, so that the bill adds up to OVH's total."""
+        if line_total is None:
+            return
+        if not any_attributed:
+            self.charge(key, line_total)
+        elif abs(line_total - attributed) > _PRICE_EPSILON:
+            self.charge(key, line_total - attributed)
+
+
+def _walk(body: Fields, path: tuple[str, ...]) -> Iterator[Fields]:
+    node: Fields | None = body
+    for key in path[:-1]:
+        node = node.obj(key) if node else None
+    if node is not None:
+        yield from node.items(path[-1])
+
+
+def _first_text(fields: Fields, keys: Iterable[str]) -> str:
+    for key in keys:
+        value = fields.text(key)
+        if value:
+            return value
+    return ""
+
+
+def _parse_detailed(bill: _Bill, body: Fields, section: _DetailedSection) -> None:
+    for line in _walk(body, section.path):
+        region = line.text("region") or ""
+        sku = line.text(section.sku_key) or ""
+        line_key: _Key = (region, section.service, sku, "", section.billing)
+        attributed, any_attributed, any_quantity = 0.0, False, False
+        for detail in line.items("details"):
+            key: _Key = (region, section.service, sku, _first_text(detail, section.id_keys), section.billing)
+            amount = bill.price(detail)
+            if amount is not None:
+                bill.charge(key, amount)
+                attributed += amount
+                any_attributed = True
+            any_quantity |= bill.consume(key, detail.obj("quantity"))
+        bill.charge_line(line_key, bill.price(line), attributed, any_attributed)
+        if not any_quantity:
+            bill.consume(line_key, line.obj("quantity"))
+
+
+def _parse_snapshots(bill: _Bill, hourly: Fields) -> None:
+    for line in hourly.items("snapshot"):
+        region = line.text("region") or ""
+        attributed, any_attributed = 0.0, False
+        for part in ("instance", "volume"):
+            sub = line.obj(part)
+            if sub is None:
+                continue
+            key: _Key = (region, "snapshot", part, "", "hourly")
+            amount = bill.price(sub)
+            if amount is not None:
+                bill.charge(key, amount)
+                attributed += amount
+                any_attributed = True
+            bill.consume(key, sub.obj("quantity"))
+        bill.charge_line((region, "snapshot", "", "", "hourly"), bill.price(line), attributed, any_attributed)
+
+
+def _parse_instance_bandwidth(bill: _Bill, hourly: Fields) -> None:
+    for line in hourly.items("instanceBandwidth"):
+        region = line.text("region") or ""
+        parts = [(line.obj("incomingBandwidth"), "receive"), (line.obj("outgoingBandwidth"), "transmit")]
+        total = bill.price(line)
+        if total is None:
+            part_prices = [bill.price(part) for part, _ in parts if part is not None]
+            total = sum(p for p in part_prices if p is not None) if part_prices else None
+        bill.charge((region, "instance_bandwidth", "bandwidth", "", "hourly"), total)
+        for part, direction in parts:
+            if part is not None:
+                bill.transfer(region, "instance_bandwidth", "", direction, "external", part.obj("quantity"))
+
+
+def _parse_storage(bill: _Bill, hourly: Fields) -> None:
+    for line in hourly.items("storage"):
+        region = line.text("region") or ""
+        sku = line.text("type") or ""
+        # Swift (pcs) lines name no bucket; they stay one series per storage type and region.
+        bucket = line.text("bucketName") or ""
+        total = bill.price(line)
+        if total is None:
+            parts = [line.obj(name) for name in _STORAGE_PRICED_PARTS]
+            prices = [bill.price(part) for part in parts if part is not None]
+            total = sum(p for p in prices if p is not None) if prices else None
+        key: _Key = (region, "storage", sku, bucket, "hourly")
+        bill.charge(key, total)
+        stored = line.obj("stored")
+        if stored is not None:
+            bill.consume(key, stored.obj("quantity"))
+        for field, direction, scope in _STORAGE_TRANSFERS:
+            part = line.obj(field)
+            if part is not None:
+                bill.transfer(region, "storage", bucket, direction, scope, part.obj("quantity"))
+
+
+def _parse_typed_resources(bill: _Bill, body: Fields) -> None:
+    for typed in body.items("resourcesUsage"):
+        service = typed.text("type") or "other"
+        attributed, any_attributed = 0.0, False
+        for resource in typed.items("resources"):
+            region = resource.text("region") or ""
+            for component in resource.items("components"):
+                key: _Key = (
+                    region,
+                    service,
+                    component.text("name") or "",
+                    _first_text(component, ("resourceId", "id")),
+                    "hourly",
+                )
+                amount = bill.price(component)
+                if amount is not None:
+                    bill.charge(key, amount)
+                    attributed += amount
+                    any_attributed = True
+                bill.consume(key, component.obj("quantity"))
+        bill.charge_line(("", service, "", "", "hourly"), bill.price(typed), attributed, any_attributed)
+
+
+def parse_usage(body: object, problems: Problems, where: str = "usage") -> Usage:
+    fields = Fields(body, where, problems)
+    bill = _Bill(problems)
+    for section in _DETAILED_SECTIONS:
+        _parse_detailed(bill, fields, section)
+    hourly = fields.obj("hourlyUsage")
+    if hourly is not None:
+        _parse_snapshots(bill, hourly)
+        _parse_instance_bandwidth(bill, hourly)
+        _parse_storage(bill, hourly)
+    _parse_typed_resources(bill, fields)
+
+    total, total_currency = fields.price("totalPrice")
+    period = fields.obj("period")
+    currency = total_currency or (bill.currencies[0] if bill.currencies else None)
+    return Usage(
+        period_start=period.timestamp("from") if period else None,
+        currency=currency,
+        total=total,
+        charges=tuple(Charge(*key, price=price) for key, price in bill.charges.items()),
+        consumption=tuple(
+            Consumption(*key, value=value) for key, value in bill.consumption.items()
+        ),
+        transfers=tuple(Transfer(*key, bytes=value) for key, value in bill.transfers.items()),
+    )
+
+
+def parse_forecast(body: object, problems: Problems) -> Forecast | None:
+    """OVH's month-end estimate: its own total when given, else the sum of its lines (older shape)."""
+    fields = Fields(body, "forecast", problems)
+    total, currency = fields.price("totalPrice")
+    if total is None:
+        usage = parse_usage(body, Problems(), "forecast")
+        if not usage.charges:
+            problems.add("forecast", "no totalPrice and no priced line; forecast dropped")
+            return None
+        total = sum(charge.price for charge in usage.charges)
+        currency = usage.currency
+    return Forecast(total=total, currency=currency)
+
+
+# --------------------------------------------------------------------------------------------------
+# Quotas
+
+
+@dataclass(frozen=True)
+class _QuotaField:
+    category: str
+    limit_key: str
+    usage_key: str | None  # keypairs and per-share size have no usage counterpart
+    quota: str
+    scale: float = 1.0
+
+
+# Units: quota RAM is in MB (MiB for OpenStack), volume and share sizes in GB (GiB for OpenStack).
+_QUOTA_FIELDS = (
+    _QuotaField("instance", "maxInstances", "usedInstances", "instances"),
+    _QuotaField("instance", "maxCores", "usedCores", "cores"),
+    _QuotaField("instance", "maxRam", "usedRAM", "ram_bytes", MIB),
+    _QuotaField("volume", "maxVolumeCount", "volumeCount", "volumes"),
+    _QuotaField("volume", "maxGigabytes", "usedGigabytes", "volume_bytes", GIB),
+    _QuotaField("volume", "maxVolumeBackupCount", "volumeBackupCount", "volume_backups"),
+    _QuotaField("volume", "maxBackupGigabytes", "usedBackupGigabytes", "volume_backup_bytes", GIB),
+    _QuotaField("network", "maxNetworks", "usedNetworks", "networks"),
+    _QuotaField("network", "maxSubnets", "usedSubnets", "subnets"),
+    _QuotaField("network", "maxFloatingIPs", "usedFloatingIPs", "floating_ips"),
+    _QuotaField("network", "maxGateways", "usedGateways", "gateways"),
+    _QuotaField("loadbalancer", "maxLoadbalancers", "usedLoadbalancers", "load_balancers"),
+    _QuotaField("keymanager", "maxSecrets", "usedSecrets", "secrets"),
+    _QuotaField("keypair", "maxCount", None, "keypairs"),
+    _QuotaField("share", "maxSharesNumber", "usedSharesNumber", "shares"),
+    _QuotaField("share", "maxShareSizeTotal", "usedShareSizeTotal", "share_bytes", GIB),
+    _QuotaField("share", "maxShareSizePerShare", None, "share_size_per_share_bytes", GIB),
+    _QuotaField("share", "maxShareSnapshots", "usedShareSnapshots", "share_snapshots"),
+    _QuotaField("share", "maxShareBackups", "usedShareBackups", "share_backups"),
+    _QuotaField("share", "maxShareBackupGigabytes", "usedShareBackupGigabytes", "share_backup_bytes", GIB),
+)
+QUOTA_NAMES = tuple(dict.fromkeys(field.quota for field in _QUOTA_FIELDS))
+
+
+def _quota_value(category: Fields, key: str, scale: float, *, is_limit: bool) -> float | None:
+    value = category.number(key)
+    if value is None:
+        return None
+    if is_limit and value == -1:  # unlimited: a limit of "-1 bytes" would be a lie
+        return None
+    if value < 0:
+        category.problems.add(f"{category.where}.{key}", f"negative value {value:g} dropped")
+        return None
+    return value * scale
+
+
+def parse_quotas(body: object, problems: Problems) -> list[Quota]:
+    quotas: list[Quota] = []
+    for region_quota in iter_objects(body, "quota", problems):
+        region = region_quota.text("region", required=True)
+        if not region:
+            continue
+        for field in _QUOTA_FIELDS:
+            category = region_quota.obj(field.category)
+            if category is None:  # null categories are normal (service not offered in the region)
+                continue
+            limit = _quota_value(category, field.limit_key, field.scale, is_limit=True)
+            usage = (
+                _quota_value(category, field.usage_key, field.scale, is_limit=False)
+                if field.usage_key
+                else None
+            )
+            if limit is not None or usage is not None:
+                quotas.append(Quota(region=region, quota=field.quota, limit=limit, usage=usage))
+    return quotas
+
+
+# --------------------------------------------------------------------------------------------------
+# Inventory
+
+
+def parse_project_ids(body: object, problems: Problems) -> list[str]:
+    if not isinstance(body, list):
+        problems.add("project list", "expected a list of project ids")
+        return []
+    return [item for item in body if isinstance(item, str) and item]
+
+
+def parse_regions(body: object, problems: Problems) -> list[str]:
+    if not isinstance(body, list):
+        problems.add("region list", "expected a list of region names")
+        return []
+    return [item for item in body if isinstance(item, str) and item]
+
+
+def parse_project(body: object, problems: Problems, project_id: str) -> ProjectInfo:
+    fields = Fields(body, "project", problems)
+    name = fields.text("description") or fields.text("projectName") or project_id
+    return ProjectInfo(
+        project_id=fields.text("project_id") or project_id,
+        name=name,
+        status=fields.text("status") or "",
+        plan_code=fields.text("planCode") or "",
+    )
+
+
+def _parse_flavor(fields: Fields) -> Flavor | None:
+    flavor_id = fields.text("id", required=True)
+    if not flavor_id:
+        return None
+    vcpus = fields.number("vcpus")
+    ram = fields.number("ram")  # GB in OVH's words, GiB in OpenStack's
+    return Flavor(
+        id=flavor_id,
+        name=fields.text("name") or "",
+        region=fields.text("region") or "",
+        vcpus=int(vcpus) if vcpus is not None and vcpus >= 0 else None,
+        memory_bytes=ram * GIB if ram is not None and ram >= 0 else None,
+    )
+
+
+def parse_flavors(body: object, problems: Problems) -> list[Flavor]:
+    return [flavor for item in iter_objects(body, "flavor", problems) if (flavor := _parse_flavor(item))]
+
+
+def parse_instances(body: object, problems: Problems) -> list[Instance]:
+    instances: list[Instance] = []
+    for item in iter_objects(body, "instance", problems):
+        instance_id = item.text("id", required=True)
+        if not instance_id:
+            continue
+        embedded = item.obj("flavor")
+        flavor = _parse_flavor(embedded) if embedded is not None else None
+        instances.append(
+            Instance(
+                id=instance_id,
+                name=item.text("name") or "",
+                region=item.text("region") or "",
+                status=item.text("status") or "",
+                flavor_id=item.text("flavorId") or (flavor.id if flavor else None),
+                flavor=flavor,
+            )
+        )
+    return instances
+
+
+def parse_volumes(body: object, problems: Problems) -> list[Volume]:
+    volumes: list[Volume] = []
+    for item in iter_objects(body, "volume", problems):
+        volume_id = item.text("id", required=True)
+        if not volume_id:
+            continue
+        size = item.number("size")  # GB in OVH's words, GiB in OpenStack's
+        if size is not None and size < 0:
+            problems.add(f"{item.where}.size", "negative size dropped")
+            size = None
+        volumes.append(
+            Volume(
+                id=volume_id,
+                name=item.text("name") or "",
+                region=item.text("region") or "",
+                type=item.text("type") or "",
+                status=item.text("status") or "",
+                size_bytes=size * GIB if size is not None else None,
+            )
+        )
+    return volumes
+
+
+def _non_negative(fields: Fields, key: str) -> float | None:
+    value = fields.number(key)
+    if value is not None and value < 0:
+        fields.problems.add(f"{fields.where}.{key}", "negative value dropped")
+        return None
+    return value
+
+
+def parse_swift_containers(body: object, problems: Problems) -> list[Bucket]:
+    return [
+        Bucket(
+            name=name,
+            region=item.text("region") or "",
+            kind="swift",
+            size_bytes=_non_negative(item, "storedBytes"),
+            objects=_non_negative(item, "storedObjects"),
+        )
+        for item in iter_objects(body, "storage", problems)
+        if (name := item.text("name", required=True))
+    ]
+
+
+def parse_s3_buckets(body: object, problems: Problems, region: str) -> list[Bucket]:
+    return [
+        Bucket(
+            name=name,
+            region=item.text("region") or region,
+            kind="s3",
+            size_bytes=_non_negative(item, "objectsSize"),
+            objects=_non_negative(item, "objectsCount"),
+        )
+        for item in iter_objects(body, f"region/{region}/storage", problems)
+        if (name := item.text("name", required=True))
+    ]

@@ -1,0 +1,301 @@
+"""OpenTelemetry wiring: resource, meter providers, one instrument per catalog entry, and the readers.
+
+Two meter providers, on purpose:
+
+* the *inventory* provider carries OVH's data (tens of thousands of series). Its points change only when
+  the refresher publishes a new snapshot, so its Prometheus exposition is rendered once per snapshot and
+  served from memory; a scrape of unchanged data costs a memory copy, not a 200 ms render;
+* the *self* provider carries the exporter's own health (data age, collection success, OVH calls,
+  process metrics), which must be current at every scrape and is small.
+
+Both feed the same readers (Prometheus and/or OTLP) with the same resource. The inventory provider is
+rebuilt when many series have gone away: the SDK never forgets an attribute set an observable instrument
+has reported, so without it a month of instance churn would grow memory and end in
+``otel_metric_overflow``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.metrics import MeterProvider, ObservableCounter, ObservableGauge
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
+from prometheus_client import CollectorRegistry, generate_latest
+
+from otel_ovh import __version__
+from otel_ovh.catalog import CATALOG, COMMON_ATTRIBUTES, SELF_FAMILY, Kind, MetricDefinition
+from otel_ovh.config import Settings
+from otel_ovh.otlp import build_otlp_exporter
+from otel_ovh.ovh_api.client import CallStats
+from otel_ovh.snapshot import ProjectState, Snapshot, SnapshotStore
+
+log = logging.getLogger(__name__)
+
+SCOPE = "otel_ovh"
+
+# Process metrics from the OpenTelemetry system-metrics instrumentation (semantic-convention names).
+PROCESS_METRICS = {
+    "process.cpu.time": ["user", "system"],
+    "process.memory.usage": None,
+    "process.memory.virtual": None,
+    "process.open_file_descriptor.count": None,
+    "process.thread.count": None,
+    "cpython.gc.collections": None,
+}
+
+
+def build_resource(settings: Settings) -> Resource:
+    """What produced the data; ``OTEL_RESOURCE_ATTRIBUTES`` and ``OTEL_SERVICE_NAME`` win over defaults."""
+    attributes: dict[str, str] = {
+        "service.name": settings.telemetry.service_name,
+        "service.version": __version__,
+        "service.instance.id": os.environ.get("HOSTNAME") or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}",
+    }
+    for key, value in OTELResourceDetector().detect().attributes.items():
+        attributes[key] = str(value)
+    service_name = os.environ.get("OTEL_SERVICE_NAME")
+    if service_name:
+        attributes["service.name"] = service_name
+    return Resource(attributes)
+
+
+def enabled_metrics(settings: Settings) -> list[MetricDefinition]:
+    disabled = settings.telemetry.disabled_metrics
+    return [
+        m
+        for m in CATALOG
+        if (m.family == SELF_FAMILY or m.family in settings.collect.families)
+        and m.name not in disabled
+        and m.prometheus_name not in disabled
+    ]
+
+
+def project_attributes(project: ProjectState) -> dict[str, str | int]:
+    attributes: dict[str, str | int] = dict(project.labels)
+    attributes[COMMON_ATTRIBUTES[0]] = project.project_id
+    attributes[COMMON_ATTRIBUTES[1]] = project.name
+    return attributes
+
+
+def observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> list[Observation]:
+    assert metric.project_points is not None
+    result: list[Observation] = []
+    for project in snapshot.projects.values():
+        common = project_attributes(project)
+        for attributes, value in metric.project_points(project, now):
+            result.append(Observation(value, {**common, **attributes}))
+    return result
+
+
+@dataclass
+class _Readers:
+    prometheus: PrometheusMetricReader | None
+    registry: CollectorRegistry | None
+    others: list[MetricReader] = field(default_factory=list)
+
+    def all(self) -> list[MetricReader]:
+        return ([self.prometheus] if self.prometheus else []) + self.others
+
+
+class _Pipeline:
+    """One meter provider with its readers and instruments; replaced as a whole, never edited."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        resource: Resource,
+        metrics: Sequence[MetricDefinition],
+        callback_for: Callable[[MetricDefinition], Callable[[CallbackOptions], Iterable[Observation]]],
+        *,
+        target_info: bool,
+        name: str,
+    ) -> None:
+        limit = settings.telemetry.cardinality_limit
+        limits: dict[type, int] = {ObservableCounter: limit, ObservableGauge: limit}
+        registry: CollectorRegistry | None = None
+        prometheus: PrometheusMetricReader | None = None
+        if settings.prometheus.enabled:
+            registry = CollectorRegistry(auto_describe=False)
+            prometheus = PrometheusMetricReader(
+                disable_target_info=not target_info,
+                scope_info_enabled=False,
+                registry=registry,
+                cardinality_limits=limits,
+            )
+        others: list[MetricReader] = []
+        if settings.otlp.enabled:
+            others.append(
+                PeriodicExportingMetricReader(
+                    build_otlp_exporter(settings.otlp, name=name),
+                    export_interval_millis=settings.otlp.interval * 1000,
+                    export_timeout_millis=(settings.otlp.timeout or 10) * 1000 + 1000,
+                    cardinality_limits=limits,
+                )
+            )
+        self.readers = _Readers(prometheus, registry, others)
+        self.provider = MeterProvider(resource=resource, metric_readers=self.readers.all())
+        meter = self.provider.get_meter(SCOPE, __version__)
+        for metric in metrics:
+            create = (
+                meter.create_observable_counter
+                if metric.kind is Kind.COUNTER
+                else meter.create_observable_gauge
+            )
+            create(
+                metric.name,
+                callbacks=[callback_for(metric)],
+                unit=metric.unit,
+                description=metric.description,
+            )
+
+    def shutdown(self) -> None:
+        try:
+            self.provider.shutdown(timeout_millis=5000)
+        except Exception:  # shutting down an exporter whose collector is gone must not fail the caller
+            log.debug("meter provider shutdown failed", exc_info=True)
+
+
+class Telemetry:
+    """Owns the pipelines and renders the Prometheus exposition."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: SnapshotStore,
+        stats: CallStats,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._stats = stats
+        self._clock = clock
+        self.resource = build_resource(settings)
+        metrics = enabled_metrics(settings)
+        self._inventory_metrics = [m for m in metrics if m.family != SELF_FAMILY]
+        self._self_metrics = [m for m in metrics if m.family == SELF_FAMILY]
+        self._lock = threading.Lock()
+        self._render_lock = threading.Lock()
+        self.generation = 0
+        self.rebuilds = 0
+        self._inventory = self._build_inventory()
+        self._self = _Pipeline(
+            settings, self.resource, self._self_metrics, self._self_callback, target_info=False, name="self"
+        )
+        self._instrument_process(self._self.provider)
+        self._cache: tuple[int, int, bytes] | None = None  # (snapshot version, generation, exposition)
+        self._live_keys: dict[str, set[frozenset[tuple[str, str | int]]]] = {}
+        self._retired = 0
+        store.subscribe(self._on_snapshot)
+
+    # -- pipelines ---------------------------------------------------------------------------------
+
+    def _build_inventory(self) -> _Pipeline:
+        return _Pipeline(
+            self._settings,
+            self.resource,
+            self._inventory_metrics,
+            self._inventory_callback,
+            target_info=True,
+            name="inventory",
+        )
+
+    def _inventory_callback(
+        self, metric: MetricDefinition
+    ) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def callback(_: CallbackOptions) -> Iterable[Observation]:
+            snapshot = self._store.current
+            points: list[Observation] = snapshot.remember(
+                metric.name, lambda: observations(metric, snapshot, self._clock())
+            )
+            return points
+
+        return callback
+
+    def _self_callback(self, metric: MetricDefinition) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def callback(_: CallbackOptions) -> Iterable[Observation]:
+            if metric.exporter_points is not None:
+                return [Observation(value, attrs) for attrs, value in metric.exporter_points(self._stats)]
+            return observations(metric, self._store.current, self._clock())
+
+        return callback
+
+    @staticmethod
+    def _instrument_process(provider: MeterProvider) -> None:
+        from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
+
+        # The instrumentor is a process-wide singleton; instrumenting a second provider needs it reset.
+        instrumentor = SystemMetricsInstrumentor(config=PROCESS_METRICS)
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+        instrumentor.instrument(meter_provider=provider)
+
+    # -- churn -------------------------------------------------------------------------------------
+
+    def _on_snapshot(self, _: Snapshot, new: Snapshot) -> None:
+        """Count series that went away; rebuild the inventory pipeline when they outnumber the live ones."""
+        now = self._clock()
+        live_total = 0
+        retired = 0
+        for metric in self._inventory_metrics:
+            points = new.remember(metric.name, lambda m=metric: observations(m, new, now))  # type: ignore[misc]
+            keys = {frozenset(p.attributes.items()) for p in points if p.attributes}
+            previous = self._live_keys.get(metric.name, set())
+            retired += len(previous - keys)
+            self._live_keys[metric.name] = keys
+            live_total += len(keys)
+        self._retired += retired
+        if self._retired > live_total // 2 + 1000:
+            self.rebuild_inventory(reason=f"{self._retired} series retired, {live_total} live")
+        if self._settings.prometheus.enabled:
+            self.render_inventory()  # warm the cache so that the next scrape is cheap
+
+    def rebuild_inventory(self, reason: str) -> None:
+        new = self._build_inventory()
+        with self._lock:
+            old, self._inventory = self._inventory, new
+            self.generation += 1
+            self.rebuilds += 1
+            self._retired = 0
+        log.info("rebuilt the metric pipeline to forget retired series (%s)", reason)
+        threading.Thread(target=old.shutdown, name="otel-ovh-shutdown", daemon=True).start()
+
+    # -- Prometheus --------------------------------------------------------------------------------
+
+    def render_inventory(self) -> bytes:
+        """OVH series in Prometheus text format, rendered once per snapshot and pipeline generation."""
+        with self._render_lock:
+            version, generation = self._store.current.version, self.generation
+            cached = self._cache
+            if cached is not None and cached[0] == version and cached[1] == generation:
+                return cached[2]
+            registry = self._inventory.readers.registry
+            body = generate_latest(registry) if registry is not None else b""
+            self._cache = (version, generation, body)
+            return body
+
+    def render_self(self) -> bytes:
+        registry = self._self.readers.registry
+        return generate_latest(registry) if registry is not None else b""
+
+    def render(self) -> bytes:
+        return self.render_inventory() + self.render_self()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def force_flush(self, timeout_millis: int = 10_000) -> None:
+        for pipeline in (self._inventory, self._self):
+            pipeline.provider.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self._self.shutdown()
+        self._inventory.shutdown()
