@@ -1,0 +1,85 @@
+"""The catalog is the single definition of the metric contract; these hold it to DESIGN.md's table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from otel_ovh import metrics_doc
+from otel_ovh.catalog import CATALOG, COMMON_PROMETHEUS_LABELS, Kind, find
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The public contract (DESIGN.md): Prometheus name -> (kind, labels beyond the common ones).
+CONTRACT: dict[str, tuple[Kind, set[str]]] = {
+    "ovh_cloud_cost_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id",
+                                            "ovh_billing", "ovh_currency"}),
+    "ovh_cloud_usage_hours_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id",
+                                                   "ovh_billing"}),
+    "ovh_cloud_usage_gibibyte_hours_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku",
+                                                            "cloud_resource_id", "ovh_billing"}),
+    "ovh_cloud_transfer_bytes_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "cloud_resource_id",
+                                                      "network_io_direction", "ovh_network_scope"}),
+    "ovh_cloud_cost_forecast": (Kind.GAUGE, {"ovh_currency"}),
+    "ovh_cloud_billing_period_start_timestamp_seconds": (Kind.GAUGE, set()),
+    "ovh_cloud_quota_limit": (Kind.GAUGE, {"cloud_region", "ovh_quota"}),
+    "ovh_cloud_quota_usage": (Kind.GAUGE, {"cloud_region", "ovh_quota"}),
+    "ovh_cloud_instance_vcpus": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_resource_name", "ovh_sku",
+                                              "ovh_status"}),
+    "ovh_cloud_instance_memory_bytes": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_resource_name",
+                                                     "ovh_sku", "ovh_status"}),
+    "ovh_cloud_volume_size_bytes": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_resource_name",
+                                                 "ovh_volume_type", "ovh_status"}),
+    "ovh_cloud_storage_size_bytes": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_storage_kind"}),
+    "ovh_cloud_storage_objects": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_storage_kind"}),
+    "ovh_cloud_project_info": (Kind.GAUGE, {"ovh_status", "ovh_plan"}),
+    "otel_ovh_collection_success": (Kind.GAUGE, set()),
+    "otel_ovh_data_age_seconds": (Kind.GAUGE, set()),
+    "otel_ovh_collection_duration_seconds": (Kind.GAUGE, set()),
+    "otel_ovh_api_requests_total": (Kind.COUNTER, {"http_route", "http_response_status_code"}),
+}
+
+
+def test_catalog_matches_the_public_contract() -> None:
+    assert {m.prometheus_name for m in CATALOG} == set(CONTRACT)
+    for metric in CATALOG:
+        kind, labels = CONTRACT[metric.prometheus_name]
+        assert metric.kind is kind, metric.name
+        extra = set(metric.prometheus_labels) - set(COMMON_PROMETHEUS_LABELS)
+        assert extra == labels, metric.name
+        common = set(metric.prometheus_labels) & set(COMMON_PROMETHEUS_LABELS)
+        assert common == (set(COMMON_PROMETHEUS_LABELS) if metric.per_project else set()), metric.name
+
+
+def test_units_avoid_the_ambiguous_dimensionless_one() -> None:
+    # "1" becomes "_ratio" in the Collector's translator but nothing here: names would differ by path.
+    assert all(metric.unit != "1" for metric in CATALOG)
+
+
+def test_every_metric_has_a_description_and_a_source() -> None:
+    for metric in CATALOG:
+        assert metric.description.strip() and metric.source.strip(), metric.name
+        assert (metric.project_points is None) != (metric.exporter_points is None), metric.name
+
+
+@pytest.mark.parametrize("name", ["ovh.cloud.volume.size", "ovh_cloud_volume_size_bytes"])
+def test_metrics_are_found_by_either_name(name: str) -> None:
+    found = find(name)
+    assert found is not None and found.name == "ovh.cloud.volume.size"
+
+
+def test_metrics_doc_is_generated_from_the_catalog() -> None:
+    committed = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    assert committed == metrics_doc.render(), (
+        "docs/metrics.md is out of date: run `python -m otel_ovh.metrics_doc > docs/metrics.md`")
+    for metric in CATALOG:
+        assert f"`{metric.prometheus_name}`" in committed
+
+
+def test_metrics_doc_module_runs_as_a_script() -> None:
+    result = subprocess.run([sys.executable, "-m", "otel_ovh.metrics_doc"], capture_output=True, text=True,
+                            check=True, cwd=ROOT)
+    assert result.stdout == metrics_doc.render()
