@@ -1,0 +1,367 @@
+"""The HTTP face of the simulator: routing, authentication, faults, latency and the call log.
+
+Paths served (REFERENCE §1-§5):
+
+* `/1.0/...`: the API. `/auth/time` and `POST /auth/credential` need no signature; everything else
+  is authenticated (signed consumer key or OAuth2 bearer), then faults apply, then the world answers.
+* `POST /auth/oauth2/token` (at the root, as OVH's token URL is not under /1.0);
+* `GET /auth/?credentialToken=...`: the validation URL of a consumer key request (validates it);
+* `/_sim/faults` (GET, POST a JSON list or object, DELETE) and `/_sim/calls` (GET, DELETE): manual
+  control for demos, no authentication, loopback clients only.
+
+Every answer carries an `X-Ovh-Queryid` header. HTTP/1.1 keep-alive is on (python-ovh keeps one
+session per client); `stop()` closes the kept-alive connections too, so a stopped simulator really
+stops answering.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import itertools
+import json
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from otel_ovh.simulator.auth import Auth
+from otel_ovh.simulator.calls import Call, CallLog
+from otel_ovh.simulator.errors import ApiError, invalid_url, service_error
+from otel_ovh.simulator.faults import BROKEN_JSON, HTML_PAGE, FaultSet, fault_from_json
+from otel_ovh.simulator.routes import AUTH_ROUTES, CLOUD_ROUTES, PROJECT_PREFIX, Router, project_scope
+from otel_ovh.simulator.world import World
+
+JSON_TYPE = "application/json; charset=utf-8"
+HTML_TYPE = "text/html; charset=utf-8"
+API_ROUTER = Router(CLOUD_ROUTES + AUTH_ROUTES)
+TOKEN_PATH = "/auth/oauth2/token"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Request:
+    method: str
+    target: str  # the raw request target: path and query, as signed
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    client: str
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.target).path
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(self.target).query, keep_blank_values=True))
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(status: int, value: Any, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, json.dumps(value, separators=(",", ":")).encode(), headers=headers or {})
+
+
+def html_reply(status: int, text: str) -> Reply:
+    return Reply(status, text.encode(), HTML_TYPE)
+
+
+class SimulatedOvh:
+    """The simulated API served over HTTP on `host:port` (port 0: any free port)."""
+
+    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> None:
+        self.world = world
+        self.host = host
+        self.port = port
+        self.latency = latency
+        self.auth = Auth(world.seed, world.clock)
+        self.faults = FaultSet()
+        self._calls = CallLog()
+        self._query_ids = itertools.count(1)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> SimulatedOvh:
+        if self._server is not None:
+            return self
+        server = _Server((self.host, self.port), _Handler, self)
+        self.port = server.server_address[1]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"simulated-ovh:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SimulatedOvh:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- what clients need -----------------------------------------------------------------------
+    @property
+    def root_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else "::1" if self.host == "::" else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.root_url}/1.0"
+
+    @property
+    def oauth2_token_url(self) -> str:
+        return f"{self.root_url}{TOKEN_PATH}"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """A validated consumer key with GET on /cloud/project and /cloud/project/*."""
+        return {
+            "application_key": self.auth.application_key,
+            "application_secret": self.auth.application_secret,
+            "consumer_key": self.auth.consumer_key,
+        }
+
+    @property
+    def oauth2_credentials(self) -> dict[str, str]:
+        return {"client_id": self.auth.client_id, "client_secret": self.auth.client_secret}
+
+    @property
+    def calls(self) -> list[Call]:
+        return self._calls.snapshot()
+
+    def call_count(
+        self, route: str | None = None, project: str | None = None, status: int | None = None
+    ) -> int:
+        return self._calls.count(route, project, status)
+
+    def reset_calls(self) -> None:
+        self._calls.reset()
+
+    # --- request handling ------------------------------------------------------------------------
+    def handle(self, request: Request) -> Reply:
+        path = request.path
+        if path.startswith("/_sim/"):
+            return self._control(request)
+        if path.startswith("/1.0/"):
+            return self._recorded(request, self._api)
+        if path == TOKEN_PATH and request.method == "POST":
+            return self._recorded(request, self._token)
+        if path in ("/auth", "/auth/") and request.method == "GET":
+            return self._validation_page(request)
+        return _error_reply(invalid_url())
+
+    def _recorded(self, request: Request, answer: Any) -> Reply:
+        started = time.monotonic()
+        rel = request.path[len("/1.0") :] if request.path.startswith("/1.0/") else request.path
+        match = API_ROUTER.match(rel)
+        try:
+            reply: Reply = answer(request, rel)
+        except ApiError as error:
+            reply = _error_reply(error)
+        project, _ = project_scope(rel)
+        self._calls.record(
+            Call(
+                request.method,
+                request.target,
+                match.template if match else rel,
+                project,
+                reply.status,
+                time.monotonic() - started,
+                time.time(),
+            )
+        )
+        return reply
+
+    def _api(self, request: Request, rel: str) -> Reply:
+        if self.latency:
+            time.sleep(self.latency)
+        if rel == "/auth/time" and request.method == "GET":
+            return json_reply(200, self.world.now())
+        if rel == "/auth/credential" and request.method == "POST":
+            cred = self.auth.request_credential(request.headers.get("x-ovh-application"), _json_body(request))
+            return json_reply(
+                200,
+                {
+                    "validationUrl": f"http://{request.headers.get('host', '')}/auth/"
+                    f"?credentialToken={cred.token}",
+                    "consumerKey": cred.consumer_key,
+                    "state": cred.status,
+                },
+            )
+        url = f"http://{request.headers.get('host', '')}{request.target}"
+        identity = self.auth.authenticate(
+            request.method, url, rel, request.body.decode("utf-8", "replace"), request.headers
+        )
+        if rel == "/auth/currentCredential" and request.method == "GET":
+            return json_reply(200, self.auth.current_credential(identity))
+        if rel == "/auth/details" and request.method == "GET":
+            return json_reply(200, self.auth.details(identity))
+        if request.method != "GET" or not (
+            rel == PROJECT_PREFIX.rstrip("/") or rel.startswith(PROJECT_PREFIX)
+        ):
+            raise invalid_url()
+        fault = self.faults.take(*project_scope(rel))
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+        elif fault is not None and fault.kind == "html":
+            status = fault.effective_status
+            return html_reply(status, HTML_PAGE.format(status=status, reason=HTTPStatus(status).phrase))
+        elif fault is not None and fault.kind == "invalid_json":
+            return Reply(fault.effective_status, BROKEN_JSON)
+        elif fault is not None:
+            raise fault.error()
+        return Reply(200, self.world.answer(rel, request.query))
+
+    def _token(self, request: Request, rel: str) -> Reply:
+        form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
+        status, body = self.auth.issue_token(request.headers.get("authorization"), form)
+        return json_reply(status, body, {"Cache-Control": "no-store"})
+
+    def _validation_page(self, request: Request) -> Reply:
+        cred = self.auth.validate(request.query.get("credentialToken", ""))
+        if cred is None:
+            return html_reply(404, "<html><body><h1>Unknown credential token</h1></body></html>\n")
+        if cred.redirection:
+            return Reply(303, b"", HTML_TYPE, {"Location": cred.redirection})
+        return html_reply(
+            200,
+            "<html><body><h1>Credential validated</h1>"
+            "<p>You can close this page and go back to your application.</p></body></html>\n",
+        )
+
+    def _control(self, request: Request) -> Reply:
+        try:
+            if not ipaddress.ip_address(request.client.split("%")[0]).is_loopback:
+                return json_reply(403, {"message": "the control endpoint answers loopback clients only"})
+        except ValueError:
+            return json_reply(403, {"message": "the control endpoint answers loopback clients only"})
+        action = (request.method, request.path.rstrip("/"))
+        if action == ("GET", "/_sim/faults"):
+            return json_reply(200, [f.as_json() for f in self.faults.active()])
+        if action == ("POST", "/_sim/faults"):
+            try:
+                data = json.loads(request.body or b"[]")
+                faults = [fault_from_json(item) for item in (data if isinstance(data, list) else [data])]
+            except (ValueError, TypeError) as error:
+                return json_reply(400, {"message": str(error)})
+            for fault in faults:
+                self.faults.add(fault)
+            return json_reply(200, {"added": len(faults), "active": len(self.faults)})
+        if action == ("DELETE", "/_sim/faults"):
+            self.faults.clear()
+            return json_reply(200, {"active": 0})
+        if action == ("GET", "/_sim/calls"):
+            return json_reply(200, [c.as_json() for c in self.calls])
+        if action == ("DELETE", "/_sim/calls"):
+            self.reset_calls()
+            return json_reply(200, {"calls": 0})
+        return json_reply(404, {"message": "unknown control path"})
+
+    def next_query_id(self) -> str:
+        return f"EU.ext-sim.{int(time.time()):x}.{self.port}.{next(self._query_ids):08x}"
+
+
+def _error_reply(error: ApiError) -> Reply:
+    return json_reply(error.status, error.body, error.headers)
+
+
+def _json_body(request: Request) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        raise service_error(400, "Invalid JSON body") from None
+
+
+class _Server(ThreadingHTTPServer):
+    """Threaded server that remembers its open connections, so that stop() can close kept-alive ones."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], sim: SimulatedOvh
+    ) -> None:
+        self.sim = sim
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: a request log line on stderr per call would drown a demo's output."""
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(
+            self.command,
+            self.path,
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+            str(self.client_address[0]),
+        )
+        try:
+            reply = self.server.sim.handle(request)
+        except Exception:  # a bug in the simulator must still answer, as OVH would, with a 500
+            log.exception("simulated OVH API failed on %s %s", self.command, self.path)
+            reply = _error_reply(service_error(500))
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.send_header("X-Ovh-Queryid", self.server.sim.next_query_id())
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
