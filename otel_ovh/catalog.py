@@ -62,7 +62,7 @@ class MetricDefinition:
         return tuple(prometheus_label(key) for key in (*common, *self.attributes))
 
 
-_UNIT_SUFFIXES = {"By": "bytes", "s": "seconds", "h": "hours"}
+_UNIT_SUFFIXES = {"By": "bytes", "s": "seconds"}
 
 
 def prometheus_metric_name(name: str, unit: str, kind: Kind) -> str:
@@ -255,24 +255,26 @@ CATALOG: tuple[MetricDefinition, ...] = (
         _cost,
     ),
     MetricDefinition(
-        "ovh.cloud.usage.hours",
+        "ovh.cloud.usage",
         Kind.COUNTER,
-        "h",
-        "Month-to-date hours of use behind the cost (instances, options, services billed by the hour).",
+        "s",
+        "Month-to-date time of use behind the cost (instances, options, services billed by the hour); "
+        "divide by 3600 for OVH's hours.",
         "cost",
         _USAGE_ATTRS,
         _USAGE_SOURCE + " (`quantity` in Hour, Minute or Second)",
-        _consumption("hours"),
+        _consumption("seconds"),
     ),
     MetricDefinition(
-        "ovh.cloud.usage.gibibyte_hours",
+        "ovh.cloud.usage.byte_seconds",
         Kind.COUNTER,
-        "{GiBy.h}",
-        "Month-to-date GiB×hours of storage behind the cost (volumes, snapshots, stored object storage).",
+        "{By.s}",
+        "Month-to-date storage over time behind the cost (volumes, snapshots, stored object storage); "
+        "divide by 2^30*3600 for OVH's GiB-hours.",
         "cost",
         _USAGE_ATTRS,
         _USAGE_SOURCE + " (`quantity` in GiBh)",
-        _consumption("gibibyte_hours"),
+        _consumption("byte_seconds"),
     ),
     MetricDefinition(
         "ovh.cloud.transfer",

@@ -53,7 +53,7 @@ def render() -> str:
         lines += [*header, *(_row(m) for m in metrics), ""]
     lines += [
         "Process metrics (`process_cpu_time_seconds_total`, `process_memory_usage_bytes`,",
-        "`process_memory_virtual_bytes`, `process_open_file_descriptor_count`, `process_thread_count`,",
+        "`process_memory_virtual_bytes`, `process_open_file_descriptors`, `process_threads`,",
         "`cpython_gc_collections_total`) come from the OpenTelemetry system-metrics instrumentation.",
         "",
         "Values of `ovh_quota`: " + ", ".join(f"`{name}`" for name in QUOTA_NAMES) + ".",

@@ -29,6 +29,7 @@ from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider, ObservableCounter, ObservableGauge
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -51,6 +52,12 @@ PROCESS_METRICS = {
     "process.open_file_descriptor.count": None,
     "process.thread.count": None,
     "cpython.gc.collections": None,
+}
+# Semantic-convention names ending in ".count" become "_count" series, which Prometheus reserves for
+# histograms and summaries (promtool flags them); these views give them the names Prometheus expects.
+PROCESS_RENAMES = {
+    "process.open_file_descriptor.count": "process.open_file_descriptors",
+    "process.thread.count": "process.threads",
 }
 
 
@@ -119,6 +126,7 @@ class _Pipeline:
         *,
         target_info: bool,
         name: str,
+        views: Sequence[View] = (),
     ) -> None:
         limit = settings.telemetry.cardinality_limit
         limits: dict[type, int] = {ObservableCounter: limit, ObservableGauge: limit}
@@ -143,7 +151,7 @@ class _Pipeline:
                 )
             )
         self.readers = _Readers(prometheus, registry, others)
-        self.provider = MeterProvider(resource=resource, metric_readers=self.readers.all())
+        self.provider = MeterProvider(resource=resource, metric_readers=self.readers.all(), views=list(views))
         meter = self.provider.get_meter(SCOPE, __version__)
         for metric in metrics:
             create = (
@@ -188,8 +196,10 @@ class Telemetry:
         self.generation = 0
         self.rebuilds = 0
         self._inventory = self._build_inventory()
+        renames = [View(instrument_name=old, name=new) for old, new in PROCESS_RENAMES.items()]
         self._self = _Pipeline(
-            settings, self.resource, self._self_metrics, self._self_callback, target_info=False, name="self"
+            settings, self.resource, self._self_metrics, self._self_callback, target_info=False, name="self",
+            views=renames,
         )
         self._instrument_process(self._self.provider)
         self._cache: tuple[int, int, bytes] | None = None  # (snapshot version, generation, exposition)

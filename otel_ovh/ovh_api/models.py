@@ -1,6 +1,6 @@
 """What otel-ovh keeps of OVH's answers: small frozen records in the units the metrics use.
 
-Conversions happen once, at parsing: sizes in bytes, durations in hours, money as a float in the
+Conversions happen once, at parsing: sizes in bytes, durations in seconds, money as a float in the
 account's currency. Everything downstream (snapshot, catalog) works on these records and never sees
 OVH's JSON, so a change of OVH's shapes touches only the parsers.
 """
@@ -35,14 +35,14 @@ class Charge:
 
 @dataclass(frozen=True, slots=True)
 class Consumption:
-    """A measured quantity behind a charge: hours of running, or GiB×hours of storage."""
+    """A measured quantity behind a charge: seconds of running, or byte×seconds of storage."""
 
     region: str
     service: str
     sku: str
     resource_id: str
     billing: str
-    unit: str  # "hours" or "gibibyte_hours"
+    unit: str  # "seconds" or "byte_seconds"
     value: float
 
 

@@ -95,12 +95,13 @@ _STORAGE_TRANSFERS = (
 )
 _STORAGE_PRICED_PARTS = ("stored", "retrievalFees", *(field for field, _, _ in _STORAGE_TRANSFERS))
 
-# OVH quantity units → (our unit, factor)
+# OVH quantity units -> (our unit, factor). Base units, as Prometheus asks: hours of use become seconds,
+# GiB-hours of storage become byte-seconds.
 _QUANTITY_UNITS = {
-    "Hour": ("hours", 1.0),
-    "Minute": ("hours", 1 / 60),
-    "Second": ("hours", 1 / 3600),
-    "GiBh": ("gibibyte_hours", 1.0),
+    "Hour": ("seconds", 3600.0),
+    "Minute": ("seconds", 60.0),
+    "Second": ("seconds", 1.0),
+    "GiBh": ("byte_seconds", float(GIB) * 3600),
     "GiB": ("bytes", float(GIB)),
     "Unit": (None, 0.0),
 }
@@ -142,7 +143,7 @@ class _Bill:
             self.problems.add(quantity.where, f"unknown unit {unit!r}, quantity dropped")
             return False
         our_unit, factor = _QUANTITY_UNITS[unit]
-        if our_unit in ("hours", "gibibyte_hours"):
+        if our_unit in ("seconds", "byte_seconds"):
             self.consumption[(*key, our_unit)] += value * factor
             return True
         return False

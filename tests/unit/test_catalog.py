@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_cloud_cost_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id",
                                             "ovh_billing", "ovh_currency"}),
-    "ovh_cloud_usage_hours_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id",
+    "ovh_cloud_usage_seconds_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id",
                                                    "ovh_billing"}),
-    "ovh_cloud_usage_gibibyte_hours_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku",
+    "ovh_cloud_usage_byte_seconds_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku",
                                                             "cloud_resource_id", "ovh_billing"}),
     "ovh_cloud_transfer_bytes_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "cloud_resource_id",
                                                       "network_io_direction", "ovh_network_scope"}),

@@ -22,6 +22,8 @@ from otel_ovh.ovh_api.parsing import (
 )
 from tests.unit import reference_bodies as ref
 
+GIBH = GIB * 3600.0
+
 
 def _usage(body: Any) -> tuple[Usage, Problems]:
     problems = Problems()
@@ -59,10 +61,10 @@ def test_usage_itemises_every_line_at_the_finest_level() -> None:
 def test_usage_quantities_are_converted_and_monthly_lines_have_none() -> None:
     usage, _ = _usage(ref.USAGE_CURRENT)
     consumption = {(c.service, c.resource_id, c.unit): c.value for c in usage.consumption}
-    assert consumption[("instance", ref.INSTANCE_ID, "hours")] == 310.0
-    assert consumption[("volume", ref.VOLUME_ID, "gibibyte_hours")] == 31000.0
-    assert consumption[("storage", "backups", "gibibyte_hours")] == 41235.7
-    assert consumption[("snapshot", "", "gibibyte_hours")] == 5120.0
+    assert consumption[("instance", ref.INSTANCE_ID, "seconds")] == 310.0 * 3600
+    assert consumption[("volume", ref.VOLUME_ID, "byte_seconds")] == 31000.0 * GIBH
+    assert consumption[("storage", "backups", "byte_seconds")] == pytest.approx(41235.7 * GIBH)
+    assert consumption[("snapshot", "", "byte_seconds")] == 5120.0 * GIBH
     assert not any(c.resource_id == ref.MONTHLY_INSTANCE_ID for c in usage.consumption)
     transfers = {(t.resource_id, t.direction, t.scope): t.bytes for t in usage.transfers}
     assert transfers[("backups", "receive", "external")] == pytest.approx(3.2 * GIB)
@@ -103,9 +105,9 @@ def test_newer_sections_with_price_objects_and_time_units() -> None:
     assert charges[("", "savings_plan", "b3-8", "5a0c7f7e-0000-4000-8000-000000000001", "monthly")] == 2.0
     assert sum(charges.values()) == pytest.approx(usage.total)
     hours = {(c.service, c.unit): c.value for c in usage.consumption}
-    assert hours[("rancher", "hours")] == 10.0  # 600 minutes
-    assert hours[("quantum_processing_unit", "hours")] == 2.0  # 7200 seconds
-    assert hours[("instance", "gibibyte_hours")] == 1000.0  # local-disk lines are GiBh, not hours
+    assert hours[("rancher", "seconds")] == 36000.0  # 600 minutes
+    assert hours[("quantum_processing_unit", "seconds")] == 7200.0
+    assert hours[("instance", "byte_seconds")] == 1000.0 * GIBH  # local-disk lines are GiBh, not hours
 
 
 def test_a_line_total_beyond_its_details_is_kept_unattributed() -> None:
