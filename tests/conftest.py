@@ -1,0 +1,3 @@
+"""Fixtures shared by every test directory: real servers from the harness."""
+
+pytest_plugins = ["tests.support.pytest_plugin"]

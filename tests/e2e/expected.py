@@ -1,0 +1,65 @@
+"""Expected figures, read straight from the simulated OVH API's answers (never through our parsers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from otel_ovh.simulator import World
+from otel_ovh.simulator.errors import ApiError
+
+GIB = 1024**3
+
+
+def project_path(pid: str, tail: str = "") -> str:
+    return f"/cloud/project/{pid}{tail}"
+
+
+def total_price(world: World, pid: str) -> float | None:
+    body = world.body(project_path(pid, "/usage/current"))
+    price = body.get("totalPrice")
+    return None if price is None else float(price["value"])
+
+
+def volume_sizes(world: World, pid: str) -> dict[str, float]:
+    return {v["id"]: v["size"] * GIB for v in world.body(project_path(pid, "/volume"))}
+
+
+def instance_vcpus(world: World, pid: str) -> dict[str, int]:
+    flavors = {f["id"]: f["vcpus"] for f in world.body(project_path(pid, "/flavor"))}
+    return {i["id"]: flavors[i["flavorId"]] for i in world.body(project_path(pid, "/instance"))}
+
+
+def storage_bytes(world: World, pid: str) -> dict[str, float]:
+    result = {c["name"]: float(c["storedBytes"]) for c in world.body(project_path(pid, "/storage"))}
+    for region in world.body(project_path(pid, "/region")):
+        try:
+            buckets = world.body(project_path(pid, f"/region/{region}/storage"))
+        except ApiError:
+            continue  # no object storage in that region
+        result.update({b["name"]: float(b["objectsSize"]) for b in buckets})
+    return result
+
+
+def quotas(world: World, pid: str) -> list[dict[str, Any]]:
+    return list(world.body(project_path(pid, "/quota")))
+
+
+def used_cores(world: World, pid: str) -> dict[str, tuple[int, int]]:
+    """region -> (usedCores, maxCores) for regions with an instance quota and a finite limit."""
+    return {
+        q["region"]: (q["instance"]["usedCores"], q["instance"]["maxCores"])
+        for q in quotas(world, pid)
+        if q.get("instance") and q["instance"]["maxCores"] != -1
+    }
+
+
+def idle_regions(world: World, pid: str) -> set[str]:
+    """Regions where the project uses nothing: every quota usage 0 and no resource there."""
+    busy: set[str] = set()
+    for q in quotas(world, pid):
+        for category in q.values():
+            if isinstance(category, dict) and any(v for k, v in category.items() if not k.startswith("max")):
+                busy.add(q["region"])
+    for tail in ("/instance", "/volume", "/storage"):
+        busy.update(item["region"] for item in world.body(project_path(pid, tail)))
+    return {q["region"] for q in quotas(world, pid)} - busy
