@@ -163,7 +163,7 @@ STORAGE_CLASSES: dict[str, StorageClassSpec] = {
         StorageClassSpec("pca", 0.0000027, 0.011),
     )
 }
-S3_CLASSES = ("storage-standard", "storage-high-perf", "storage-standard-ia", "storage-coldarchive")
+S3_CLASSES = ("storage-standard", "storage-coldarchive", "storage-high-perf", "storage-standard-ia")
 LEGACY_S3_CLASSES = ("storage-standard", "storage-high-perf", "storage-coldarchive")
 
 
