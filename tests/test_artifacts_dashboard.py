@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,7 @@ def test_every_selector_filters_by_the_dashboard_variables(catalog: dict[str, fr
 def expected_unit(expr: str) -> str | None:
     """The unit a panel plotting ``expr`` must have, when it follows from the query."""
     metrics = parse_promql(expr).metrics
-    if " / " in expr:
+    if " / " in re.sub(r"/\s*\(?[\d\s*.eE+]+\)?", "", expr):  # a series over a series, not over a constant
         return "percentunit"
     if expr.startswith("count(") or len(metrics) != 1:
         return None
