@@ -1,0 +1,58 @@
+"""In-process exporters against a simulated OVH API, driven through the real ``ovh`` client over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from otel_ovh.app import Exporter
+from otel_ovh.config import parse_settings
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+
+ExporterFactory = Callable[..., Exporter]
+
+
+@pytest.fixture
+def world() -> World:
+    now = time.time()
+    return World(seed=11, shape=WorldShape(projects=3), clock=lambda: now)
+
+
+@pytest.fixture
+def sim(world: World) -> Iterator[SimulatedOvh]:
+    simulator = SimulatedOvh(world, host="127.0.0.1", port=0).start()
+    yield simulator
+    simulator.stop()
+
+
+def settings_for(sim: SimulatedOvh, **sections: Any) -> dict[str, Any]:
+    """Settings for the simulator; the fair-use ceiling is lifted unless a test sets one."""
+    raw: dict[str, Any] = {"ovh": {"endpoint": sim.url, **sim.credentials}}
+    raw.update(sections)
+    raw["collect"] = {"max_calls_per_second": 0, **raw.get("collect", {})}
+    return raw
+
+
+@pytest.fixture
+def make_exporter(sim: SimulatedOvh) -> Iterator[ExporterFactory]:
+    """Build an exporter (no HTTP server) for the simulator; every one is shut down after the test."""
+    built: list[Exporter] = []
+
+    def make(*, raw: dict[str, Any] | None = None, **sections: Any) -> Exporter:
+        if raw is not None:
+            raw = {**raw, "collect": {"max_calls_per_second": 0, **raw.get("collect", {})}}
+        exporter = Exporter.build(parse_settings(raw or settings_for(sim, **sections)), serve=False)
+        built.append(exporter)
+        return exporter
+
+    yield make
+    for exporter in built:
+        exporter.refresher.stop()
+        exporter.telemetry.shutdown()
+
+
+def series(exposition: bytes) -> list[str]:
+    return [line for line in exposition.decode().splitlines() if line and not line.startswith("#")]

@@ -1,0 +1,113 @@
+"""What one refresh fetches and exports: families, regions, projects, labels, credentials."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from otel_ovh.catalog import CATALOG
+from otel_ovh.config import FAMILIES
+from otel_ovh.ovh_api.families import FAMILIES as FAMILY_CALLS
+from otel_ovh.simulator import SimulatedOvh, World
+from tests.e2e import expected
+from tests.integration.conftest import ExporterFactory, series, settings_for
+
+
+def _metric_names(exposition: bytes) -> set[str]:
+    return {re.split(r"[{ ]", line, maxsplit=1)[0] for line in series(exposition)}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_family_that_is_off_makes_no_call_and_no_series(
+    family: str, sim: SimulatedOvh, make_exporter: ExporterFactory
+) -> None:
+    exporter = make_exporter(collect={"families": [f for f in FAMILIES if f != family]})
+    exporter.refresher.refresh_once()
+    for route in FAMILY_CALLS[family].routes:
+        if family == "storage" and route.endswith("/region"):
+            continue
+        assert sim.call_count(route=route) == 0, route
+    names = _metric_names(exporter.telemetry.render())
+    for metric in CATALOG:
+        if metric.family == family:
+            assert metric.prometheus_name not in names
+    others = {m.prometheus_name for m in CATALOG if m.family not in (family, "self")}
+    assert names & others
+
+
+def test_every_family_on_makes_the_expected_calls_once_per_project(
+    sim: SimulatedOvh, world: World, make_exporter: ExporterFactory
+) -> None:
+    exporter = make_exporter()
+    exporter.refresher.refresh_once()
+    for pid in world.project_ids:
+        for family in FAMILY_CALLS.values():
+            for route in family.routes:
+                if "{regionName}" not in route:
+                    assert sim.call_count(route=route, project=pid) == 1, (pid, route)
+    assert sim.call_count(route="/cloud/project") == 1  # discovery
+
+
+def test_region_filters(world: World, make_exporter: ExporterFactory) -> None:
+    pid = world.project_ids[0]
+    idle = sorted(expected.idle_regions(world, pid))[0]
+    exporter = make_exporter(collect={"regions": {"include": ["GRA11", "GRA", idle]}})
+    exporter.refresher.refresh_once()
+    regions = set(re.findall(r'cloud_region="([^"]*)"', exporter.telemetry.render().decode()))
+    assert regions - {""} == {"GRA11", "GRA", idle}  # the idle region is kept: the include list names it
+
+    exporter = make_exporter(collect={"regions": {"exclude": ["GRA11"]}})
+    exporter.refresher.refresh_once()
+    regions = set(re.findall(r'cloud_region="([^"]*)"', exporter.telemetry.render().decode()))
+    assert "GRA11" not in regions and "SBG5" in regions
+    own = [line for line in series(exporter.telemetry.render()) if f'cloud_account_id="{pid}"' in line]
+    assert not [line for line in own if f'cloud_region="{idle}"' in line]  # idle, not named: no zeros
+
+
+def test_configured_projects_with_labels(world: World, make_exporter: ExporterFactory, sim: SimulatedOvh) -> None:
+    pid = world.project_ids[1]
+    exporter = make_exporter(projects=[{"id": pid, "labels": {"team": "data", "env": "prod"}}])
+    exporter.refresher.refresh_once()
+    lines = series(exporter.telemetry.render())
+    ovh_lines = [line for line in lines if line.startswith("ovh_cloud_")]
+    assert ovh_lines
+    assert all(f'cloud_account_id="{pid}"' in line for line in ovh_lines)
+    assert all('team="data"' in line and 'env="prod"' in line for line in ovh_lines)
+    assert sim.call_count(route="/cloud/project") == 0  # listed projects need no discovery
+
+
+def test_discovery_follows_projects_that_come_and_go(world: World, make_exporter: ExporterFactory) -> None:
+    exporter = make_exporter()
+    exporter.refresher.refresh_once()
+    assert set(exporter.store.current.projects) == set(world.project_ids)
+    gone = world.project_ids[0]
+    world.remove_project(gone)
+    new = world.add_project()
+    exporter.refresher.refresh_once()
+    assert set(exporter.store.current.projects) == set(world.project_ids)
+    body = exporter.telemetry.render().decode()
+    assert gone not in body and f'cloud_account_id="{new}"' in body
+
+
+def test_oauth2_service_account(sim: SimulatedOvh, world: World, make_exporter: ExporterFactory) -> None:
+    exporter = make_exporter(raw={"ovh": {"endpoint": sim.url, **sim.oauth2_credentials}})
+    exporter.refresher.refresh_once()
+    assert set(exporter.store.current.projects) == set(world.project_ids)
+    assert all(state.success for state in exporter.store.current.projects.values())
+    assert sim.call_count(route="/auth/oauth2/token") >= 1
+
+
+def test_self_metrics_count_calls_by_route_and_status(sim: SimulatedOvh, make_exporter: ExporterFactory) -> None:
+    exporter = make_exporter(collect={"families": ["quota"]})
+    exporter.refresher.refresh_once()
+    body = exporter.telemetry.render().decode()
+    pattern = r'otel_ovh_api_requests_total\{http_response_status_code="200",http_route="([^"]+)"\} (\S+)'
+    counted = {route: float(value) for route, value in re.findall(pattern, body)}
+    assert counted["/cloud/project/{serviceName}/quota"] == sim.call_count(route="/cloud/project/{serviceName}/quota")
+    assert counted["/cloud/project"] == 1
+
+
+def test_settings_shape_matches_design(sim: SimulatedOvh) -> None:
+    raw = settings_for(sim)
+    assert raw["ovh"]["endpoint"].startswith("http://127.0.0.1:")
