@@ -224,3 +224,24 @@ def test_wait_for_times_out_with_what_was_received(otlp_grpc_receiver: OtlpGrpcR
     push(exporter_for(otlp_grpc_receiver, "grpc"))
     with pytest.raises(AssertionError, match=r"names=\['harness.requests', 'harness.temperature'\]"):
         otlp_grpc_receiver.wait_for_metric("never.sent", timeout=0.3)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_slow_collector_and_partial_success(transport: str) -> None:
+    with make_receiver(transport) as receiver:
+        receiver.set_partial_success(1, "one point dropped")
+        assert (
+            push(exporter_for(receiver, transport)) is MetricExportResult.SUCCESS
+        )  # partial is not a failure
+        receiver.set_partial_success(0)
+        receiver.require_headers({"Authorization": "Bearer t0k"})
+        assert push(exporter_for(receiver, transport, headers={"authorization": "Bearer t0k"})) is (
+            MetricExportResult.SUCCESS
+        )
+        receiver.set_delay(1.0)
+        started = time.monotonic()
+        slow = push(exporter_for(receiver, transport, headers={"authorization": "Bearer t0k"}, timeout=0.3))
+        assert slow is MetricExportResult.FAILURE
+        assert time.monotonic() - started < 2
+        # The slow collector still stored the batch the client gave up on: retries can duplicate.
+        assert len(receiver.wait_for_attempts(3, timeout=3)) == 3
