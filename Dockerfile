@@ -15,7 +15,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/otel-ovh
 ENV PATH=/opt/otel-ovh/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
 COPY otel_ovh ./otel_ovh
 RUN pip install --no-cache-dir .
 
