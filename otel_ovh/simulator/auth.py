@@ -7,7 +7,9 @@ python-ovh 1.2.0's: `"$1$" + sha1(AS+CK+METHOD+URL+BODY+TIMESTAMP)` with URL reb
 `"http://" + Host + raw path`. The timestamp must be an integer but its skew is not checked: tests
 move the world clock after python-ovh has measured its offset once, and OVH's tolerance is unknown.
 
-OAuth2 tokens expire on the wall clock (`time.time`), as the client's own expiry check does.
+OAuth2 tokens expire on the wall clock (`time.time`), as the client's own expiry check does, with
+`TOKEN_GRACE` seconds of tolerance: oauthlib rounds the issue time to the nearest second, so a client
+may send a token up to half a second after the expiry it was told.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from otel_ovh.simulator.ids import random_hex, random_token
 from otel_ovh.simulator.timeutil import iso
 
 HTTP_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+TOKEN_GRACE = 1.0
 DEFAULT_RULES = ({"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"})
 
 
@@ -193,7 +196,7 @@ class Auth:
     def _bearer(self, token: str) -> Identity:
         with self._lock:
             entry = self._tokens.get(token)
-        if entry is None or entry.expires < time.time():
+        if entry is None or entry.expires + TOKEN_GRACE < time.time():
             raise service_error(401, "Invalid or expired token")
         return Identity("oauth2_client_credentials", client_id=entry.client_id)
 

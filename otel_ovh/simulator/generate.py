@@ -89,6 +89,7 @@ class Generator:
             s3_owner=rng.randrange(10**5, 10**6),
             expiration=now + 30 * DAY if discovery else None,
             credit_cents=rng.randrange(1000, 20000) if index % 2 == 0 else None,
+            index=index,
         )
         for region in COMPUTE_REGIONS:
             project.quota_usage[region] = (
@@ -124,7 +125,8 @@ class Generator:
         self, project: Project, region: str, now: int, j: int, created: int | None = None
     ) -> Instance:
         rng = self.rng
-        flavor = self._spread(tuple(FLAVORS), j)
+        turn = project.index % len(FLAVORS)  # each project starts the flavor round-robin further on
+        flavor = self._spread(tuple(FLAVORS)[turn:] + tuple(FLAVORS)[:turn], j)
         spec = region_spec(region)
         when = created if created is not None else self.created(now, recent=j % 3 == 2)
         inst = Instance(
@@ -138,7 +140,7 @@ class Generator:
             private_ip=f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(2, 254)}",
             network_id=stable_uuid(self.seed, "network", project.id, region).replace("-", ""),
             status="SHUTOFF" if j % 7 == 5 else "ACTIVE",
-            monthly_since=when if j % 4 == 3 else None,
+            monthly_since=when if (j + 2 * project.index) % 4 == 2 else None,
             has_plan_code=j % 5 != 4,
             ssh_key_id=random_uuid(rng) if j % 2 == 0 else None,
             traffic_per_hour=rng.randint(50, 5000) * 1_000_000,

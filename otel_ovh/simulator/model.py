@@ -119,6 +119,7 @@ class Project:
     iam_id: str
     s3_owner: int
     expiration: int | None = None
+    index: int = 0  # order of generation: the generator's round-robins start from it
     instances: dict[str, Instance] = field(default_factory=dict)
     volumes: dict[str, Volume] = field(default_factory=dict)
     containers: list[Container] = field(default_factory=list)
