@@ -8,6 +8,8 @@ from __future__ import annotations
 import errno
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from otel_ovh.config import Settings, SettingsError
@@ -41,12 +43,15 @@ class Exporter:
     server: MetricsServer | None = None
 
     @classmethod
-    def build(cls, settings: Settings, *, serve: bool = True) -> Exporter:
+    def build(
+        cls, settings: Settings, *, serve: bool = True, clock: Callable[[], float] = time.time
+    ) -> Exporter:
+        """Everything ``serve`` runs; ``clock`` lets tests move time (staleness, churn over a month)."""
         stats = CallStats()
         api = build_api(settings, stats)
         store = SnapshotStore()
-        refresher = Refresher(settings, api, store)
-        telemetry = Telemetry(settings, store, stats)
+        refresher = Refresher(settings, api, store, clock=clock)
+        telemetry = Telemetry(settings, store, stats, clock=clock)
         server = None
         if serve and settings.prometheus.enabled:
             web_config = (

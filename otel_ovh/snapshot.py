@@ -136,6 +136,29 @@ def apply_region_policy(data: ProjectData, collect: CollectSettings) -> ProjectD
     return replace(data, quotas=tuple(q for q in data.quotas if q.region in used))
 
 
+def fill_account_currency(projects: dict[str, ProjectState]) -> None:
+    """Give the account's currency to projects whose answers do not say it.
+
+    Older usage answers carry prices as bare numbers, without the ``order.Price`` objects that name the
+    currency. All projects of one account are billed in the same currency, so another project's answer
+    tells it; without this, the same money would carry two ``ovh_currency`` values.
+    """
+    known = [c for s in projects.values() for c in (s.data.usage and s.data.usage.currency,
+                                                     s.data.forecast and s.data.forecast.currency) if c]
+    if not known:
+        return
+    currency = max(set(known), key=known.count)
+    for pid, state in projects.items():
+        usage, forecast = state.data.usage, state.data.forecast
+        if (usage is not None and usage.currency is None) or (forecast is not None and forecast.currency is None):
+            data = replace(
+                state.data,
+                usage=replace(usage, currency=usage.currency or currency) if usage else None,
+                forecast=replace(forecast, currency=forecast.currency or currency) if forecast else None,
+            )
+            projects[pid] = replace(state, data=data)
+
+
 class _OutageLog:
     """Logs a failure once when it starts and once when it ends, not on every refresh."""
 
@@ -286,6 +309,10 @@ class Refresher:
             self._publish([runs[pid] for pid in ready], gone)
         self.refreshes += 1
         self.last_refresh_duration = self._clock() - started
+        failed = sorted({pid for pid, run in runs.items() if run.errors})
+        log.info("refresh %d: %d project(s) in %.1fs, %d OVH call(s) so far%s", self.refreshes, len(runs),
+                 self.last_refresh_duration, self._api.stats.total(),
+                 f", failing: {', '.join(failed)}" if failed else "")
         self.first_refresh_done.set()
 
     def _fetch(self, pid: str, family: str) -> tuple[Any, Problems]:
@@ -306,6 +333,7 @@ class Refresher:
                 projects.pop(pid, None)
             for run in runs:
                 projects[run.project_id] = self._merge(projects.get(run.project_id), run, now)
+            fill_account_currency(projects)
 
         self._store.update(change)
 
