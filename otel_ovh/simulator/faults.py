@@ -10,7 +10,8 @@ until cleared). Kinds:
   header when `retry_after` is set), 500, 503…;
 * `html`: a load-balancer HTML page (502 by default), which python-ovh cannot decode;
 * `invalid_json`: status 200 with a truncated JSON body;
-* `slow`: waits `delay` seconds, then answers normally.
+* `slow`: waits `delay` seconds, then answers normally (a `delay` on any other kind also waits
+  before the failure: a slow 503).
 
 Faults apply after authentication: a bad signature is still a bad signature.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 from dataclasses import asdict, dataclass
+from http import HTTPStatus
 from typing import Any
 
 from otel_ovh.simulator.errors import ApiError, auth_error, iam_denial, service_error
@@ -50,6 +52,8 @@ class Fault:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"fault kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.kind == "slow" and self.delay <= 0:
+            raise ValueError("a slow fault needs a delay (seconds) above 0")
         if self.times is not None and self.times < 1:
             raise ValueError("fault times must be at least 1 (or None for until cleared)")
 
@@ -72,6 +76,16 @@ class Fault:
         if self.retry_after is not None:
             error.headers["Retry-After"] = str(self.retry_after)
         return error
+
+    def canned(self) -> tuple[int, bytes, str] | None:
+        """(status, body, content type) of an `html` or `invalid_json` fault; None for the other kinds."""
+        status = self.effective_status
+        if self.kind == "html":
+            page = HTML_PAGE.format(status=status, reason=HTTPStatus(status).phrase)
+            return status, page.encode(), "text/html; charset=utf-8"
+        if self.kind == "invalid_json":
+            return status, BROKEN_JSON, "application/json; charset=utf-8"
+        return None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

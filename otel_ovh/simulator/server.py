@@ -25,7 +25,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -33,7 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 from otel_ovh.simulator.auth import Auth
 from otel_ovh.simulator.calls import Call, CallLog
 from otel_ovh.simulator.errors import ApiError, invalid_url, service_error
-from otel_ovh.simulator.faults import BROKEN_JSON, HTML_PAGE, FaultSet, fault_from_json
+from otel_ovh.simulator.faults import FaultSet, fault_from_json
 from otel_ovh.simulator.routes import AUTH_ROUTES, CLOUD_ROUTES, PROJECT_PREFIX, Router, project_scope
 from otel_ovh.simulator.world import World
 
@@ -227,15 +226,13 @@ class SimulatedOvh:
         ):
             raise invalid_url()
         fault = self.faults.take(*project_scope(rel))
-        if fault is not None and fault.kind == "slow":
+        if fault is not None:
             time.sleep(fault.delay)
-        elif fault is not None and fault.kind == "html":
-            status = fault.effective_status
-            return html_reply(status, HTML_PAGE.format(status=status, reason=HTTPStatus(status).phrase))
-        elif fault is not None and fault.kind == "invalid_json":
-            return Reply(fault.effective_status, BROKEN_JSON)
-        elif fault is not None:
-            raise fault.error()
+            canned = fault.canned()
+            if canned is not None:
+                return Reply(*canned)
+            if fault.kind == "status":
+                raise fault.error()
         return Reply(200, self.world.answer(rel, request.query))
 
     def _token(self, request: Request, rel: str) -> Reply:

@@ -10,6 +10,7 @@ import requests
 from ovh import exceptions as ovh_errors
 
 from otel_ovh.simulator import Fault, SimulatedOvh, World
+from otel_ovh.simulator.server import Request
 from tests.simulator.support import ovh_client
 
 QUOTA = "/cloud/project/{serviceName}/quota"
@@ -95,6 +96,11 @@ def test_slow_answers_then_answers_normally(sim: SimulatedOvh, client: Any, worl
     started = time.monotonic()
     client.get(quota_path(world))
     assert time.monotonic() - started < 0.3
+    sim.faults.add(Fault(status=503, delay=0.2, times=1))  # a slow failure
+    started = time.monotonic()
+    with pytest.raises(ovh_errors.APIError):
+        client.get(quota_path(world))
+    assert time.monotonic() - started >= 0.2
 
 
 def test_times_counts_the_answers_affected(sim: SimulatedOvh, client: Any, world: World) -> None:
@@ -152,6 +158,14 @@ def test_fault_validation() -> None:
         Fault(kind="explode")
     with pytest.raises(ValueError, match="times"):
         Fault(times=0)
+    with pytest.raises(ValueError, match="delay"):
+        Fault(kind="slow")
+
+
+def test_control_endpoint_answers_loopback_clients_only(sim: SimulatedOvh) -> None:
+    for client, status in (("10.1.2.3", 403), ("not-an-address", 403), ("::1", 200), ("127.0.0.1", 200)):
+        answer = sim.handle(Request("GET", "/_sim/faults", {}, b"", client))
+        assert answer.status == status, client
 
 
 def test_call_counting(sim: SimulatedOvh, client: Any, world: World) -> None:
