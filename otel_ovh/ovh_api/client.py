@@ -203,11 +203,12 @@ class OvhApi:
                 if not error.retryable or attempt >= self._retries:
                     raise
                 delay = self._backoff(attempt, error.retry_after)
-                if error.status == 429:
-                    self.pacer.pause(delay)
                 log.debug("retrying %s in %.2fs after %s", path, delay, error)
                 attempt += 1
-                self._sleep(delay)
+                if error.status == 429:
+                    self.pacer.pause(delay)  # throttled: every thread waits, the next turn sleeps for us
+                else:
+                    self._sleep(delay)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with full jitter, never shorter than what OVH asked for."""
