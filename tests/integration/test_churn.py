@@ -1,0 +1,121 @@
+"""Series churn over a long run: no overflow series, and memory that does not grow with every id ever seen.
+
+The OpenTelemetry SDK keeps every attribute set an observable instrument has reported, forever; a month of
+instances created and deleted would fill the instruments' storage and end in ``otel_metric_overflow``.
+The telemetry layer rebuilds its pipeline when retired series outnumber the live ones.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from typing import Any
+
+import psutil
+
+from otel_ovh.app import Exporter
+from otel_ovh.config import parse_settings
+from otel_ovh.ovh_api.client import CallStats
+from otel_ovh.ovh_api.families import ProjectData
+from otel_ovh.ovh_api.models import Volume
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from otel_ovh.snapshot import ProjectState, SnapshotStore
+from otel_ovh.telemetry import Telemetry
+from tests.integration.conftest import series
+
+PID = "0123456789abcdef0123456789abcdef"
+
+
+def sdk_attribute_sets(telemetry: Telemetry) -> int:
+    """Attribute sets the SDK holds for the inventory instruments (private SDK structures, test only)."""
+    provider: Any = telemetry._inventory.provider
+    total = 0
+    for storage in provider._measurement_consumer._reader_storages.values():
+        for matches in storage._instrument_view_instrument_matches.values():
+            total += sum(len(match._attributes_aggregation) for match in matches)
+    return total
+
+
+def _volumes(generation: int, count: int) -> tuple[Volume, ...]:
+    return tuple(Volume(id=f"vol-{generation}-{i}", name=f"v{i}", region="GRA11", type="classic",
+                        status="in-use", size_bytes=float(i)) for i in range(count))
+
+
+def test_two_hundred_thousand_ids_never_overflow_nor_grow_memory() -> None:
+    settings = parse_settings({"ovh": {"application_key": "a", "application_secret": "b", "consumer_key": "c"},
+                               "collect": {"families": ["volumes"]}, "telemetry": {"cardinality_limit": 5000}})
+    store = SnapshotStore()
+    telemetry = Telemetry(settings, store, CallStats())
+    live = 1000
+    held: list[int] = []
+    process = psutil.Process()
+    try:
+        for generation in range(200):  # 200 refreshes, each replacing every volume: 200,000 distinct ids
+            state = ProjectState(PID, "p", {}, ProjectData(volumes=_volumes(generation, live)), {"volumes": 0.0},
+                                 True, 0.1)
+            store.update(lambda projects, s=state: projects.__setitem__(PID, s))  # type: ignore[misc]
+            lines = series(telemetry.render())
+            assert not [line for line in lines if "overflow" in line]
+            sizes = [line for line in lines if line.startswith("ovh_cloud_volume_size_bytes")]
+            assert len(sizes) == live
+            assert any(f'cloud_resource_id="vol-{generation}-0"' in line for line in sizes)
+            held.append(sdk_attribute_sets(telemetry))
+            if generation == 20:
+                gc.collect()
+                baseline = process.memory_info().rss
+        gc.collect()
+        final = process.memory_info().rss
+    finally:
+        telemetry.shutdown()
+    assert telemetry.rebuilds >= 50
+    assert max(held) <= 3 * live  # bounded by the live series, not by every id ever seen
+    growth = final - baseline
+    print(f"SDK attribute sets held: max {max(held)}; RSS {baseline / 1e6:.1f} MB at refresh 20, "
+          f"{final / 1e6:.1f} MB at 200; rebuilds {telemetry.rebuilds}")
+    # 180,000 more ids were seen after the baseline; kept by the SDK they would cost well over 100 MB.
+    assert growth < 30_000_000, growth
+
+
+class MonthClock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_simulated_month_and_a_half_of_instance_and_volume_churn() -> None:
+    clock = MonthClock()
+    world = World(seed=3, shape=WorldShape(projects=2, instances_per_project=20, volumes_per_project=20),
+                  clock=clock)
+    sim = SimulatedOvh(world, host="127.0.0.1", port=0).start()
+    settings = parse_settings({"ovh": {"endpoint": sim.url, **sim.credentials},
+                               "collect": {"max_calls_per_second": 0, "max_staleness": 10 * 86400}})
+    exporter = Exporter.build(settings, serve=False, clock=clock)
+    seen: set[str] = set()
+    live = 0
+    try:
+        for _day in range(0, 46, 2):  # across a month boundary: last month's usage series all retire
+            for pid in world.project_ids:
+                project = exporter.store.current.projects.get(pid)
+                for instance in (project.data.instances or ())[:10] if project else ():
+                    world.delete_instance(pid, instance.id)
+                    world.create_instance(pid)
+                for volume in (project.data.volumes or ())[:10] if project else ():
+                    world.delete_volume(pid, volume.id)
+                    world.create_volume(pid)
+            exporter.refresher.refresh_once()
+            lines = series(exporter.telemetry.render())
+            assert not [line for line in lines if "overflow" in line]
+            live = len([line for line in lines if line.startswith("ovh_cloud_")])
+            for state in exporter.store.current.projects.values():
+                assert state.success, state.errors
+                seen.update(i.id for i in state.data.instances or ())
+                seen.update(v.id for v in state.data.volumes or ())
+            clock.now += 2 * 86400
+        held = sdk_attribute_sets(exporter.telemetry)
+    finally:
+        sim.stop()
+        exporter.telemetry.shutdown()
+    assert len(seen) > 450
+    assert held <= 1.5 * live + 1000 + 20 * 4 * 2 * 5  # the rebuild bound, plus one refresh's churn
