@@ -1,13 +1,19 @@
 """The Prometheus web-config file (``--web.config.file`` of node_exporter and friends): TLS and basic auth.
 
 Same keys and meaning as the Prometheus exporter-toolkit, so an operator reuses the file (and the
-bcrypt hashes) they already have. Checked at start-up; a wrong file is a settings error (exit 2).
+bcrypt hashes) they already have. Checked at start-up; a wrong file is a settings error (exit 2) whose
+message names ``prometheus.web_config_file`` and the key inside the file.
+
+Where Python's TLS stack cannot do what a key asks (accept a client certificate without verifying it,
+Go cipher-suite names, SAN allow-lists), the key is refused rather than ignored: a security setting that
+is silently dropped is worse than one that stops the start.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import ssl
 import threading
 from collections.abc import Mapping
@@ -28,15 +34,47 @@ _TLS_VERSIONS = {
     "TLS12": ssl.TLSVersion.TLSv1_2,
     "TLS13": ssl.TLSVersion.TLSv1_3,
 }
+# Only the modes Python's ssl can honour exactly. It verifies every certificate it asks for, so the
+# toolkit's "ask (or require) but do not verify" modes have no faithful equivalent.
 _CLIENT_AUTH = {
     "NoClientCert": ssl.CERT_NONE,
-    "RequestClientCert": ssl.CERT_OPTIONAL,
-    "RequireAnyClientCert": ssl.CERT_REQUIRED,
     "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL,
     "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
 }
-# Compared against when the user name is unknown, so that a wrong name costs as long as a wrong password.
-_DUMMY_HASH = bcrypt.hashpw(b"otel-ovh-dummy", bcrypt.gensalt(rounds=10))
+_CLIENT_AUTH_UNSUPPORTED = ("RequestClientCert", "RequireAnyClientCert")
+_TLS_KEYS = (
+    "cert_file",
+    "key_file",
+    "client_auth_type",
+    "client_ca_file",
+    "min_version",
+    "max_version",
+    "prefer_server_cipher_suites",
+)
+_TLS_UNSUPPORTED = {
+    "cert": "inline certificates are not supported, use cert_file",
+    "key": "inline keys are not supported, use key_file",
+    "client_ca": "an inline client CA is not supported, use client_ca_file",
+    "cipher_suites": "not supported (OpenSSL's defaults for the TLS version are used)",
+    "curve_preferences": "not supported (OpenSSL's defaults are used)",
+    "client_allowed_sans": "not supported: restrict clients with a dedicated client_ca_file instead",
+}
+# The toolkit's list: response headers an operator may add. Anything else could break the protocol.
+_HEADERS = {
+    "strict-transport-security": "Strict-Transport-Security",
+    "x-content-type-options": "X-Content-Type-Options",
+    "x-frame-options": "X-Frame-Options",
+    "x-xss-protection": "X-XSS-Protection",
+    "content-security-policy": "Content-Security-Policy",
+}
+_BCRYPT_HASH = re.compile(r"^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$")
+# bcrypt reads 72 bytes of a password; the bcrypt package refuses longer ones where Go and htpasswd
+# truncate. Truncating here verifies the same passwords the exporter-toolkit would.
+_BCRYPT_MAX_PASSWORD = 72
+
+
+def _error(path: Path, key: str, message: str) -> SettingsError:
+    return SettingsError(KEY, f"{key}: {message} (in {path})")
 
 
 @dataclass(frozen=True)
@@ -53,6 +91,9 @@ class TlsConfig:
         context.minimum_version = self.min_version
         if self.max_version is not None:
             context.maximum_version = self.max_version
+        # Renegotiation only serves attacks on a metrics endpoint (CPU exhaustion); TLS 1.3 has none.
+        context.options |= ssl.OP_NO_RENEGOTIATION
+        context.set_alpn_protocols(["http/1.1"])
         context.load_cert_chain(str(self.cert_file), str(self.key_file))
         if self.client_ca_file is not None:
             context.load_verify_locations(cafile=str(self.client_ca_file))
@@ -62,24 +103,41 @@ class TlsConfig:
 
 @dataclass
 class BasicAuth:
+    """Users and their bcrypt hashes; ``check`` costs one bcrypt whether or not the user exists."""
+
     users: Mapping[str, bytes]  # name -> bcrypt hash
-    _verified: set[bytes] = field(default_factory=set)
+    _dummy: bytes = b""
+    _verified: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        if not self._dummy:
+            # Compared against when the user name is unknown, at the highest cost in the file, so that a
+            # wrong name takes as long as a wrong password and user names cannot be probed by timing.
+            cost = max((int(h[4:6]) for h in self.users.values()), default=10)
+            self._dummy = bcrypt.hashpw(b"otel-ovh-unknown-user", bcrypt.gensalt(rounds=cost))
+
     def check(self, user: str, password: str) -> bool:
-        """bcrypt (constant time by design); a success is remembered as a digest so scrapes stay cheap."""
+        """bcrypt (constant time by design); a success is remembered as a digest so scrapes stay cheap.
+
+        The remembered digest only short-cuts a password already proven right; anything else pays a
+        full bcrypt, against the dummy hash for an unknown user.
+        """
         token = hashlib.sha256(f"{user}\x00{password}".encode()).digest()
         with self._lock:
-            if any(hmac.compare_digest(token, known) for known in self._verified):
-                return True
+            known = self._verified.get(user)
+        if known is not None and hmac.compare_digest(token, known):
+            return True
         hashed = self.users.get(user)
-        ok = (
-            bcrypt.checkpw(password.encode(), hashed if hashed is not None else _DUMMY_HASH)
-            and hashed is not None
-        )
+        candidate = password.encode()[:_BCRYPT_MAX_PASSWORD]
+        try:
+            matches = bool(bcrypt.checkpw(candidate, hashed if hashed is not None else self._dummy))
+        except ValueError:  # a hash the bcrypt package cannot read: refuse, never fail the request
+            matches = False
+        ok = matches and hashed is not None
         if ok:
             with self._lock:
-                self._verified.add(token)
+                self._verified[user] = token
         return ok
 
 
@@ -90,75 +148,144 @@ class WebConfig:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def _mapping(value: Any, key: str) -> Mapping[str, Any]:
+def _mapping(path: Path, value: Any, key: str) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise SettingsError(KEY, f"{key} must be a mapping")
+        raise _error(path, key, f"must be a mapping, got {type(value).__name__}")
     return value
 
 
-def _file(base: Path, value: Any, key: str) -> Path:
+def _file(path: Path, value: Any, key: str) -> Path:
+    """A path from the file; relative ones are relative to the web-config file, as in the toolkit."""
     if not isinstance(value, str) or not value:
-        raise SettingsError(KEY, f"{key} must be a file path")
-    path = (base / value).expanduser() if not Path(value).is_absolute() else Path(value)
-    if not path.is_file():
-        raise SettingsError(KEY, f"{key}: file {value!r} does not exist")
-    return path
+        raise _error(path, key, "must be a file path")
+    given = Path(value).expanduser()
+    resolved = given if given.is_absolute() else path.parent / given
+    if not resolved.is_file():
+        raise _error(path, key, f"file {value!r} does not exist")
+    return resolved
 
 
 def load_web_config(path: Path) -> WebConfig:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SettingsError(KEY, f"cannot read {str(path)!r}: {str(exc).splitlines()[0]}") from None
-    raw = _mapping(raw, "the file")
-    unknown = set(raw) - {"tls_server_config", "basic_auth_users", "http_server_config"}
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise SettingsError(KEY, f"cannot read {str(path)!r}: {reason}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise SettingsError(KEY, f"{str(path)!r} is not valid YAML{where}") from None
+    raw = _mapping(path, raw, "the file")
+    unknown = sorted(set(map(str, raw)) - {"tls_server_config", "basic_auth_users", "http_server_config"})
     if unknown:
-        raise SettingsError(KEY, f"unknown key {sorted(unknown)[0]!r}")
-    base = path.parent
-    tls = None
-    tls_raw = _mapping(raw.get("tls_server_config"), "tls_server_config")
-    if tls_raw:
-        client_auth = str(tls_raw.get("client_auth_type", "NoClientCert"))
-        if client_auth not in _CLIENT_AUTH:
-            raise SettingsError(KEY, f"tls_server_config.client_auth_type: unknown value {client_auth!r}")
-        versions = {}
-        for which, default in (("min_version", "TLS12"), ("max_version", None)):
-            name = tls_raw.get(which, default)
-            if name is not None and name not in _TLS_VERSIONS:
-                raise SettingsError(KEY, f"tls_server_config.{which}: unknown TLS version {name!r}")
-            versions[which] = _TLS_VERSIONS[name] if name is not None else None
-        ca = tls_raw.get("client_ca_file")
-        if client_auth == "RequireAndVerifyClientCert" and not ca:
-            raise SettingsError(
-                KEY, "tls_server_config.client_ca_file is needed to verify client certificates"
-            )
-        tls = TlsConfig(
-            cert_file=_file(base, tls_raw.get("cert_file"), "tls_server_config.cert_file"),
-            key_file=_file(base, tls_raw.get("key_file"), "tls_server_config.key_file"),
-            client_ca_file=_file(base, ca, "tls_server_config.client_ca_file") if ca else None,
-            client_auth=_CLIENT_AUTH[client_auth],
-            min_version=versions["min_version"] or ssl.TLSVersion.TLSv1_2,
-            max_version=versions["max_version"],
+        raise _error(
+            path,
+            unknown[0],
+            "unknown key (known: tls_server_config, basic_auth_users, http_server_config)",
         )
-        try:
-            tls.context()
-        except (ssl.SSLError, OSError) as exc:
-            raise SettingsError(
-                KEY, f"tls_server_config: cannot load the certificate or key: {exc}"
-            ) from None
-    basic_auth = None
-    users_raw = _mapping(raw.get("basic_auth_users"), "basic_auth_users")
-    if users_raw:
-        users: dict[str, bytes] = {}
-        for user, hashed in users_raw.items():
-            if not isinstance(hashed, str) or not hashed.startswith(("$2a$", "$2b$", "$2y$")):
-                raise SettingsError(KEY, f"basic_auth_users.{user}: must be a bcrypt hash ($2y$...)")
-            users[str(user)] = hashed.encode()
-        basic_auth = BasicAuth(users)
-    headers_raw = _mapping(
-        _mapping(raw.get("http_server_config"), "http_server_config").get("headers"),
-        "http_server_config.headers",
+    return WebConfig(
+        tls=_parse_tls(path, _mapping(path, raw.get("tls_server_config"), "tls_server_config")),
+        basic_auth=_parse_users(path, _mapping(path, raw.get("basic_auth_users"), "basic_auth_users")),
+        headers=_parse_http(path, _mapping(path, raw.get("http_server_config"), "http_server_config")),
     )
-    return WebConfig(tls=tls, basic_auth=basic_auth, headers={str(k): str(v) for k, v in headers_raw.items()})
+
+
+def _parse_tls(path: Path, tls_raw: Mapping[str, Any]) -> TlsConfig | None:
+    if not tls_raw:
+        return None
+    for key in map(str, tls_raw):
+        if key in _TLS_UNSUPPORTED:
+            raise _error(path, f"tls_server_config.{key}", _TLS_UNSUPPORTED[key])
+        if key not in _TLS_KEYS:
+            raise _error(path, f"tls_server_config.{key}", f"unknown key (known: {', '.join(_TLS_KEYS)})")
+    client_auth = tls_raw.get("client_auth_type") or "NoClientCert"
+    if client_auth in _CLIENT_AUTH_UNSUPPORTED:
+        raise _error(
+            path,
+            "tls_server_config.client_auth_type",
+            f"{client_auth} is not supported (a client certificate is always verified here); "
+            "use VerifyClientCertIfGiven or RequireAndVerifyClientCert with client_ca_file",
+        )
+    if client_auth not in _CLIENT_AUTH:
+        raise _error(
+            path,
+            "tls_server_config.client_auth_type",
+            f"unknown value {client_auth!r} (known: {', '.join(_CLIENT_AUTH)})",
+        )
+    versions: dict[str, ssl.TLSVersion | None] = {}
+    for which, default in (("min_version", "TLS12"), ("max_version", None)):
+        name = tls_raw.get(which, default)
+        if name is not None and name not in _TLS_VERSIONS:
+            raise _error(
+                path,
+                f"tls_server_config.{which}",
+                f"unknown TLS version {name!r} (known: {', '.join(_TLS_VERSIONS)})",
+            )
+        versions[which] = _TLS_VERSIONS[name] if name is not None else None
+    minimum = versions["min_version"] or ssl.TLSVersion.TLSv1_2
+    maximum = versions["max_version"]
+    if maximum is not None and maximum < minimum:
+        raise _error(path, "tls_server_config.max_version", "is lower than min_version")
+    ca = tls_raw.get("client_ca_file")
+    if _CLIENT_AUTH[client_auth] != ssl.CERT_NONE and not ca:
+        raise _error(
+            path,
+            "tls_server_config.client_ca_file",
+            f"is needed to verify client certificates ({client_auth})",
+        )
+    prefer = tls_raw.get("prefer_server_cipher_suites")
+    if prefer is not None and not isinstance(prefer, bool):
+        raise _error(path, "tls_server_config.prefer_server_cipher_suites", "must be true or false")
+    tls = TlsConfig(
+        cert_file=_file(path, tls_raw.get("cert_file"), "tls_server_config.cert_file"),
+        key_file=_file(path, tls_raw.get("key_file"), "tls_server_config.key_file"),
+        client_ca_file=_file(path, ca, "tls_server_config.client_ca_file") if ca else None,
+        client_auth=_CLIENT_AUTH[client_auth],
+        min_version=minimum,
+        max_version=maximum,
+    )
+    try:
+        tls.context()
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__
+        raise _error(
+            path, "tls_server_config", f"cannot load cert_file/key_file/client_ca_file: {reason}"
+        ) from None
+    return tls
+
+
+def _parse_users(path: Path, users_raw: Mapping[str, Any]) -> BasicAuth | None:
+    if not users_raw:
+        return None
+    users: dict[str, bytes] = {}
+    for user, hashed in users_raw.items():
+        # The value is never echoed: a plaintext password put here by mistake must not reach a log.
+        if not isinstance(hashed, str) or not _BCRYPT_HASH.match(hashed):
+            raise _error(path, f"basic_auth_users.{user}", "must be a bcrypt hash ($2y$10$... or $2b$...)")
+        if not 4 <= int(hashed[4:6]) <= 31:
+            raise _error(path, f"basic_auth_users.{user}", "bcrypt cost must be between 04 and 31")
+        if ":" in str(user) or not str(user):
+            raise _error(path, f"basic_auth_users.{user}", "a user name cannot be empty or contain ':'")
+        users[str(user)] = hashed.encode()
+    return BasicAuth(users)
+
+
+def _parse_http(path: Path, http_raw: Mapping[str, Any]) -> dict[str, str]:
+    for key in map(str, http_raw):
+        if key not in ("headers", "http2"):
+            raise _error(path, f"http_server_config.{key}", "unknown key (known: headers, http2)")
+    if not isinstance(http_raw.get("http2", True), bool):
+        raise _error(path, "http_server_config.http2", "must be true or false")
+    headers: dict[str, str] = {}
+    for name, value in _mapping(path, http_raw.get("headers"), "http_server_config.headers").items():
+        key = f"http_server_config.headers.{name}"
+        canonical = _HEADERS.get(str(name).lower())
+        if canonical is None:
+            raise _error(path, key, f"header not allowed (allowed: {', '.join(_HEADERS.values())})")
+        text = str(value)
+        if not text or any(c in text for c in "\r\n\x00"):
+            raise _error(path, key, "must be one line of text")
+        headers[canonical] = text
+    return headers
