@@ -123,13 +123,24 @@ class PrometheusSettings:
 
 @dataclass(frozen=True)
 class OtlpSettings:
+    """OTLP push. ``None`` means "not given": the standard variable is used, then the default.
+
+    Precedence, resolved in ``otel_ovh.otlp.resolve_otlp``: a value given here, then
+    ``OTEL_EXPORTER_OTLP_METRICS_*``, then ``OTEL_EXPORTER_OTLP_*``, then the OTLP default, so that a
+    deployment can configure the exporter the way every other OpenTelemetry component is configured.
+    """
+
     enabled: bool = False
-    protocol: str | None = None  # None: OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL, else grpc
-    endpoint: str | None = None  # None: OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT, else the protocol default
-    interval: float = 60.0
-    timeout: float | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    insecure: bool | None = None
+    protocol: str | None = None  # grpc or http/protobuf
+    endpoint: str | None = None  # http/protobuf: a base URL gets /v1/metrics
+    interval: float | None = None  # seconds; OTEL_METRIC_EXPORT_INTERVAL (ms), else 60
+    timeout: float | None = None  # seconds per export, retries included
+    headers: Mapping[str, str] = field(default_factory=dict)  # merged over the variables' headers
+    insecure: bool | None = None  # gRPC only: plain text even without an http:// endpoint
+    compression: str | None = None  # none or gzip
+    certificate: str | None = None  # CA bundle (PEM) that verifies the collector
+    client_certificate: str | None = None  # PEM, for mutual TLS
+    client_key: str | None = None  # PEM, for mutual TLS
 
 
 @dataclass(frozen=True)
@@ -599,9 +610,7 @@ def _parse_prometheus(values: Mapping[str, Any]) -> PrometheusSettings:
 
 
 def _parse_otlp(values: Mapping[str, Any]) -> OtlpSettings:
-    _reject_unknown(
-        "otlp", values, ("enabled", "protocol", "endpoint", "interval", "timeout", "headers", "insecure")
-    )
+    _reject_unknown("otlp", values, _OTLP_KEYS)
     protocol = _optional_text("otlp", values, "protocol")
     if protocol is not None and protocol not in ("grpc", "http/protobuf"):
         raise SettingsError("otlp.protocol", f"must be grpc or http/protobuf, got {protocol!r}")
@@ -617,17 +626,39 @@ def _parse_otlp(values: Mapping[str, Any]) -> OtlpSettings:
         headers = dict(pair.split("=", 1) for pair in headers.split(",") if "=" in pair)
     if not isinstance(headers, Mapping):
         raise SettingsError("otlp.headers", "must be a mapping of header: value")
+    compression = _optional_text("otlp", values, "compression")
+    if compression is not None and compression.lower() not in ("none", "gzip"):
+        raise SettingsError("otlp.compression", f"must be none or gzip, got {compression!r}")
+    files: dict[str, str | None] = {}
+    for key in ("certificate", "client_certificate", "client_key"):
+        path = _optional_text("otlp", values, key)
+        if path is not None and not Path(path).expanduser().is_file():
+            raise SettingsError(f"otlp.{key}", f"file {path!r} does not exist")
+        files[key] = str(Path(path).expanduser()) if path is not None else None
+    if (files["client_certificate"] is None) != (files["client_key"] is None):
+        raise SettingsError("otlp.client_key", "client_certificate and client_key go together")
+    interval = values.get("interval")
     timeout = values.get("timeout")
     insecure = values.get("insecure")
     return OtlpSettings(
         enabled=_boolean("otlp", values, "enabled", False),
         protocol=protocol,
         endpoint=endpoint,
-        interval=_number("otlp", values, "interval", 60, minimum=1),
+        interval=_number("otlp", values, "interval", 60, minimum=1) if interval is not None else None,
         timeout=_number("otlp", values, "timeout", 10, minimum=0.1) if timeout is not None else None,
         headers={str(k).strip(): str(v).strip() for k, v in headers.items()},
         insecure=_boolean("otlp", values, "insecure", False) if insecure is not None else None,
+        compression=compression.lower() if compression is not None else None,
+        certificate=files["certificate"],
+        client_certificate=files["client_certificate"],
+        client_key=files["client_key"],
     )
+
+
+_OTLP_KEYS = (
+    "enabled", "protocol", "endpoint", "interval", "timeout", "headers", "insecure",
+    "compression", "certificate", "client_certificate", "client_key",
+)  # fmt: skip
 
 
 def _parse_telemetry(values: Mapping[str, Any]) -> TelemetrySettings:

@@ -36,7 +36,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from otel_ovh import __version__
 from otel_ovh.catalog import CATALOG, COMMON_ATTRIBUTES, SELF_FAMILY, Kind, MetricDefinition
 from otel_ovh.config import Settings
-from otel_ovh.otlp import build_otlp_exporter
+from otel_ovh.otlp import DeltaState, build_otlp_exporter, resolve_otlp
 from otel_ovh.ovh_api.client import CallStats
 from otel_ovh.snapshot import ProjectState, Snapshot, SnapshotStore
 
@@ -127,6 +127,7 @@ class _Pipeline:
         target_info: bool,
         name: str,
         views: Sequence[View] = (),
+        otlp_delta: DeltaState | None = None,
     ) -> None:
         limit = settings.telemetry.cardinality_limit
         limits: dict[type, int] = {ObservableCounter: limit, ObservableGauge: limit}
@@ -142,11 +143,13 @@ class _Pipeline:
             )
         others: list[MetricReader] = []
         if settings.otlp.enabled:
+            otlp = resolve_otlp(settings.otlp)
             others.append(
                 PeriodicExportingMetricReader(
-                    build_otlp_exporter(settings.otlp, name=name),
-                    export_interval_millis=settings.otlp.interval * 1000,
-                    export_timeout_millis=(settings.otlp.timeout or 10) * 1000 + 1000,
+                    build_otlp_exporter(settings.otlp, name=name, delta=otlp_delta, resolved=otlp),
+                    export_interval_millis=otlp.interval * 1000,
+                    # the exporter's own timeout covers its retries; the reader's must not cut them short
+                    export_timeout_millis=otlp.timeout * 1000 + 1000,
                     cardinality_limits=limits,
                 )
             )
@@ -195,11 +198,13 @@ class Telemetry:
         self._render_lock = threading.Lock()
         self.generation = 0
         self.rebuilds = 0
+        # Delta temporality state per pipeline, outliving inventory rebuilds (see otel_ovh.otlp.DeltaState).
+        self._otlp_delta = {"inventory": DeltaState(), "self": DeltaState()}
         self._inventory = self._build_inventory()
         renames = [View(instrument_name=old, name=new) for old, new in PROCESS_RENAMES.items()]
         self._self = _Pipeline(
             settings, self.resource, self._self_metrics, self._self_callback, target_info=False, name="self",
-            views=renames,
+            views=renames, otlp_delta=self._otlp_delta["self"],
         )
         self._instrument_process(self._self.provider)
         self._cache: tuple[int, int, bytes] | None = None  # (snapshot version, generation, exposition)
@@ -217,6 +222,7 @@ class Telemetry:
             self._inventory_callback,
             target_info=True,
             name="inventory",
+            otlp_delta=self._otlp_delta["inventory"],
         )
 
     def _inventory_callback(
