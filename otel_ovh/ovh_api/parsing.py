@@ -303,7 +303,8 @@ def parse_usage(body: object, problems: Problems, where: str = "usage") -> Usage
         period_start=period.timestamp("from") if period else None,
         currency=currency,
         total=total,
-        charges=tuple(Charge(*key, price=price) for key, price in bill.charges.items()),
+        # Sums of float amounts carry binary noise (0.1 + 0.2); OVH's figures have at most 8 decimals.
+        charges=tuple(Charge(*key, price=round(price, 8)) for key, price in bill.charges.items()),
         consumption=tuple(
             Consumption(*key, value=value) for key, value in bill.consumption.items()
         ),
@@ -320,7 +321,7 @@ def parse_forecast(body: object, problems: Problems) -> Forecast | None:
         if not usage.charges:
             problems.add("forecast", "no totalPrice and no priced line; forecast dropped")
             return None
-        total = sum(charge.price for charge in usage.charges)
+        total = round(sum(charge.price for charge in usage.charges), 8)
         currency = usage.currency
     return Forecast(total=total, currency=currency)
 
