@@ -53,27 +53,36 @@ def server_with(metrics_server: ServerFactory, path: Path, pki: TlsMaterial, **t
     return server.port
 
 
+def mtls_server(metrics_server: ServerFactory, tmp_path: Path, pki: TlsMaterial, client_auth: str) -> int:
+    return server_with(
+        metrics_server,
+        tmp_path / "web.yml",
+        pki,
+        client_auth_type=client_auth,
+        client_ca_file=str(pki.ca_cert),
+    )
+
+
+def foreign_client(tmp_path: Path, pki: TlsMaterial) -> ssl.SSLContext:
+    """A client that trusts the server but presents a certificate from another CA."""
+    stranger = make_tls_material(tmp_path / "other-ca")
+    context = client_context(pki)
+    context.load_cert_chain(str(stranger.client_cert), str(stranger.client_key))
+    return context
+
+
 def test_mutual_tls_requires_a_certificate_from_the_client_ca(
     metrics_server: ServerFactory,
     tmp_path: Path,
     tls_material: TlsMaterial,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    port = server_with(
-        metrics_server,
-        tmp_path / "web.yml",
-        tls_material,
-        client_auth_type="RequireAndVerifyClientCert",
-        client_ca_file=str(tls_material.ca_cert),
-    )
+    port = mtls_server(metrics_server, tmp_path, tls_material, "RequireAndVerifyClientCert")
     _, answer = tls_get(port, client_context(tls_material, client_cert=True))
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(METRIC_TEXT)
 
     assert_refused(port, client_context(tls_material))  # no client certificate
-    stranger = make_tls_material(tmp_path / "other-ca")
-    foreign = client_context(tls_material)
-    foreign.load_cert_chain(str(stranger.client_cert), str(stranger.client_key))
-    assert_refused(port, foreign)  # a certificate, but from another CA
+    assert_refused(port, foreign_client(tmp_path, tls_material))  # a certificate, but from another CA
 
     _, again = tls_get(port, client_context(tls_material, client_cert=True))  # the server lives on
     assert again.startswith(b"HTTP/1.1 200")
@@ -83,19 +92,10 @@ def test_mutual_tls_requires_a_certificate_from_the_client_ca(
 def test_optional_client_certificates_are_verified_when_given(
     metrics_server: ServerFactory, tmp_path: Path, tls_material: TlsMaterial
 ) -> None:
-    port = server_with(
-        metrics_server,
-        tmp_path / "web.yml",
-        tls_material,
-        client_auth_type="VerifyClientCertIfGiven",
-        client_ca_file=str(tls_material.ca_cert),
-    )
+    port = mtls_server(metrics_server, tmp_path, tls_material, "VerifyClientCertIfGiven")
     assert tls_get(port, client_context(tls_material))[1].startswith(b"HTTP/1.1 200")
     assert tls_get(port, client_context(tls_material, client_cert=True))[1].startswith(b"HTTP/1.1 200")
-    stranger = make_tls_material(tmp_path / "other-ca")
-    foreign = client_context(tls_material)
-    foreign.load_cert_chain(str(stranger.client_cert), str(stranger.client_key))
-    assert_refused(port, foreign)
+    assert_refused(port, foreign_client(tmp_path, tls_material))
 
 
 def test_tls13_only(metrics_server: ServerFactory, tmp_path: Path, tls_material: TlsMaterial) -> None:
