@@ -8,6 +8,7 @@ without a bucket name, older bodies without ``totalPrice``, ``deploymentMode`` o
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -131,6 +132,13 @@ class _Bill:
     def charge(self, key: _Key, amount: float | None) -> None:
         if amount is not None:
             self.charges[key] += amount
+
+    def finite(self) -> None:
+        """Drop sums that overflowed (absurd amounts add up to infinity); a metric must stay a number."""
+        for table in (self.charges, self.consumption, self.transfers):
+            for key in [k for k, v in table.items() if not math.isfinite(v)]:
+                self.problems.add("usage", f"amount for {key} is not a finite number; dropped")
+                del table[key]
 
     def consume(self, key: _Key, quantity: Fields | None) -> bool:
         """Record a quantity; False when there is none to record (absent, unit-less or a count)."""
@@ -295,6 +303,7 @@ def parse_usage(body: object, problems: Problems, where: str = "usage") -> Usage
         _parse_instance_bandwidth(bill, hourly)
         _parse_storage(bill, hourly)
     _parse_typed_resources(bill, fields)
+    bill.finite()
 
     total, total_currency = fields.price("totalPrice")
     period = fields.obj("period")

@@ -1,0 +1,148 @@
+"""Property-based: schema-shaped random answers, and broken ones, never make a parser raise.
+
+Strategies are built from OVH's own models (``tests/data/ovh-cloud-models.json``, extracted from
+``cloud.json``): every field with its type and nullability, enums with their values. A second family of
+strategies then breaks those answers: drops keys, swaps values for arbitrary JSON of another type.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from otel_ovh.ovh_api.fields import Problems
+from otel_ovh.ovh_api.models import Usage
+from otel_ovh.ovh_api.parsing import (
+    parse_flavors,
+    parse_forecast,
+    parse_instances,
+    parse_project,
+    parse_quotas,
+    parse_s3_buckets,
+    parse_swift_containers,
+    parse_usage,
+    parse_volumes,
+)
+
+MODELS: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "ovh-cloud-models.json").read_text())["models"]
+
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=10,
+)
+
+_DATES = st.sampled_from(["2025-10-01T00:00:00+02:00", "2025-09-24T17:21:31Z", "2025-09-22T14:16:18.558113+02:00",
+                          "not a date", "2025-13-45T99:99:99Z", "2025-10-01"])
+_SCALARS: dict[str, st.SearchStrategy[Any]] = {
+    "long": st.integers(min_value=-(2**40), max_value=2**40),
+    "double": st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9),
+    "string": st.text(max_size=12),
+    "password": st.text(max_size=12),
+    "uuid": st.uuids().map(str),
+    "ip": st.ip_addresses().map(str),
+    "boolean": st.booleans(),
+    "datetime": _DATES,
+    "map[string]string": st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+}
+
+
+@cache
+def schema_value(type_name: str, depth: int = 0) -> st.SearchStrategy[Any]:
+    if type_name.endswith("[]"):
+        return st.lists(schema_value(type_name[:-2], depth + 1), max_size=3 if depth < 3 else 1)
+    if type_name in _SCALARS:
+        return _SCALARS[type_name]
+    model = MODELS.get(type_name)
+    if model is None:
+        return ANY_JSON
+    if "enum" in model:
+        return st.sampled_from(model["enum"])
+    if depth > 6:
+        return st.none()
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for name, prop in model.get("properties", {}).items():
+        value = schema_value(prop["type"], depth + 1)
+        fields[name] = st.none() | value if prop.get("canBeNull") else value
+    return st.fixed_dictionaries({}, optional=fields)  # any key may be absent: older shapes
+
+
+def broken(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A schema-shaped answer with parts replaced by JSON of any type."""
+
+    def damage(value: Any, data: st.DataObject) -> Any:
+        if data.draw(st.integers(0, 5)) == 0:
+            return data.draw(ANY_JSON)
+        if isinstance(value, dict):
+            return {k: damage(v, data) for k, v in value.items()}
+        if isinstance(value, list):
+            return [damage(v, data) for v in value]
+        return value
+
+    return st.tuples(strategy, st.data()).map(lambda pair: damage(pair[0], pair[1]))
+
+
+PARSERS: dict[str, tuple[str, Callable[[Any, Problems], Any]]] = {
+    "usage/current": ("cloud.usage.UsageCurrent", parse_usage),
+    "usage/forecast": ("cloud.usage.UsageForecast", parse_forecast),
+    "quota": ("cloud.quota.Quotas[]", parse_quotas),
+    "instance": ("cloud.instance.Instance[]", parse_instances),
+    "flavor": ("cloud.flavor.Flavor[]", parse_flavors),
+    "volume": ("cloud.volume.Volume[]", parse_volumes),
+    "storage": ("cloud.storage.Container[]", parse_swift_containers),
+    "region storage": ("cloud.StorageContainerList[]", lambda body, p: parse_s3_buckets(body, p, "GRA")),
+    "project": ("cloud.ProjectWithIAM", lambda body, p: parse_project(body, p, "0" * 32)),
+}
+
+
+def _check(result: Any) -> None:
+    """Whatever comes out is made of finite numbers: no NaN reaches a metric."""
+    if isinstance(result, Usage):
+        numbers = [c.price for c in result.charges] + [c.value for c in result.consumption] + [
+            t.bytes for t in result.transfers]
+        assert all(math.isfinite(n) for n in numbers)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_schema_shaped_answers_never_raise(data: st.DataObject) -> None:
+    for model, parser in PARSERS.values():
+        body = data.draw(schema_value(model))
+        _check(parser(body, Problems()))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_broken_answers_never_raise(data: st.DataObject) -> None:
+    for model, parser in PARSERS.values():
+        body = data.draw(broken(schema_value(model)))
+        _check(parser(body, Problems()))
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=ANY_JSON)
+def test_arbitrary_json_never_raises(body: Any) -> None:
+    for _, parser in PARSERS.values():
+        _check(parser(body, Problems()))
+
+
+def test_amounts_that_overflow_are_dropped() -> None:
+    line = {"reference": "b3-8", "region": "GRA11", "totalPrice": 1e308,
+            "details": [{"instanceId": "a", "totalPrice": 1e308}, {"instanceId": "a", "totalPrice": 1e308}]}
+    problems = Problems()
+    usage = parse_usage({"hourlyUsage": {"instance": [line]}}, problems)
+    assert all(math.isfinite(c.price) for c in usage.charges)
+    assert any("not a finite number" in message for message in problems.messages)
+
+
+def test_the_models_cover_every_parser() -> None:
+    for model, _ in PARSERS.values():
+        assert model.removesuffix("[]") in MODELS
