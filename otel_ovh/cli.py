@@ -201,8 +201,33 @@ def _redacted(value: Any) -> Any:
     return value
 
 
+def _printable_settings(settings: Settings) -> dict[str, Any]:
+    """The settings as check-config shows them: secrets masked, OTLP header values too (they carry tokens)."""
+    shown: dict[str, Any] = _redacted(settings)
+    otlp = shown.get("otlp")
+    if isinstance(otlp, dict) and isinstance(otlp.get("headers"), dict):
+        otlp["headers"] = dict.fromkeys(otlp["headers"], "***")
+    return shown
+
+
+def _describe_web_config(web: Any) -> str:
+    """One line saying what protects /metrics, without any hash or path of a key."""
+    import ssl
+
+    parts = []
+    if web.tls is not None:
+        clients = {ssl.CERT_NONE: "not asked", ssl.CERT_OPTIONAL: "verified if given"}.get(
+            web.tls.client_auth, "required and verified"
+        )
+        parts.append(f"TLS (minimum {web.tls.min_version.name}, client certificates {clients})")
+    if web.basic_auth is not None:
+        parts.append(f"basic auth ({len(web.basic_auth.users)} user(s))")
+    return " and ".join(parts) or "nothing (no TLS, no basic auth)"
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from otel_ovh.app import build_api
+    from otel_ovh.logs import redact
     from otel_ovh.ovh_api.client import ApiError
     from otel_ovh.ovh_api.families import PROJECT, PROJECTS
     from otel_ovh.ovh_api.fields import Problems
@@ -213,15 +238,20 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     with _maybe_demo(args.demo) as overrides:
         settings = _settings(args, overrides)
         _setup_logging(settings, args, default="WARNING")
-        if settings.prometheus.web_config_file:
-            load_web_config(settings.prometheus.web_config_file)
+        secrets = settings.secrets()
+        web_config_file = settings.prometheus.web_config_file
+        web = load_web_config(web_config_file) if web_config_file else None
+        shown = yaml.safe_dump(_printable_settings(settings), sort_keys=False, default_flow_style=False)
         print("settings are valid:")
-        print(yaml.safe_dump(_redacted(settings), sort_keys=False, default_flow_style=False).rstrip())
+        print(shown.rstrip())
+        if settings.prometheus.enabled:
+            protection = _describe_web_config(web) if web else "nothing (no web config)"
+            print(f"/metrics is protected by: {protection}")
         api = build_api(settings)
         try:
             readable = parse_project_ids(api.get(PROJECTS), Problems())
         except ApiError as error:
-            raise CommandError(f"the credentials do not work: {error}") from None
+            raise CommandError(redact(f"the credentials do not work: {error}", secrets)) from None
         print(f"credentials work: {len(readable)} project(s) readable")
         wanted = [p.id for p in settings.projects] or readable
         missing = [pid for pid in wanted if pid not in readable]
@@ -232,7 +262,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                 info = parse_project(api.get(PROJECT, {"serviceName": pid}), Problems(), pid)
                 name, status = info.name, info.status
             except ApiError as error:
-                name, status = "?", f"unreadable: {error.message}"
+                name, status = "?", redact(f"unreadable: {error.message}", secrets)
             shard = "" if in_shard(pid, settings.collect.shard) else "  (other shard)"
             print(f"  {pid}  {name}  [{status}]{shard}")
         if missing:
@@ -245,22 +275,51 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------------
 # login
 
+# The consumer key's rights: read-only, and on the whole /cloud/project tree so that a project created
+# later is readable without a new key. Nothing else of the account (billing, DNS, users...) is reachable.
+LOGIN_RULES = ({"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"})
+_CONSUMER_KEY_PENDING = "pending-otel-ovh-login"
+
+
+def _login_settings(args: argparse.Namespace, overrides: dict[str, Any] | None) -> Settings:
+    """Settings without a consumer key: getting one is the point of login.
+
+    Validation insists on the consumer key whenever an application key is set, so a missing one is
+    filled with a placeholder that is never sent anywhere.
+    """
+    try:
+        return _settings(args, overrides, require_credentials=False)
+    except SettingsError as error:
+        if error.key != "ovh.consumer_key":
+            raise
+    placeholder = {"ovh": {"consumer_key": _CONSUMER_KEY_PENDING}}
+    merged = {**(overrides or {}), "ovh": {**(overrides or {}).get("ovh", {}), **placeholder["ovh"]}}
+    return _settings(args, merged, require_credentials=False)
+
+
+def _login_destination(args: argparse.Namespace) -> Path:
+    """Where the key goes: the file the settings read secrets from (--secrets-file, --secrets,
+    OTEL_OVH_SECRETS_FILE, then ~/.config/otel-ovh/secrets.yaml), so the next command finds it."""
+    chosen = args.secrets_file or args.secrets or os.environ.get("OTEL_OVH_SECRETS_FILE")
+    return Path(chosen or DEFAULT_SECRETS_FILE).expanduser()
+
 
 def cmd_login(args: argparse.Namespace) -> int:
     import ovh
 
+    from otel_ovh.logs import redact
     from otel_ovh.ovh_api.client import register_endpoint
 
     with _maybe_demo(args.demo) as overrides:
         if overrides:
             overrides["ovh"].pop("consumer_key", None)
-        settings = _settings(args, overrides, require_credentials=False)
+        settings = _login_settings(args, overrides)
         _setup_logging(settings, args, default="WARNING")
         s = settings.ovh
         if s.uses_oauth2:
             raise CommandError(
                 "login requests a consumer key for an application key; OAuth2 service accounts "
-                "need none (see README: minimal rights)"
+                "need none (see docs/security.md for their minimal IAM policy)"
             )
         if not s.application_key or not s.application_secret:
             raise SettingsError(
@@ -275,34 +334,48 @@ def cmd_login(args: argparse.Namespace) -> int:
             consumer_key=None,
         )
         request = client.new_consumer_key_request()
-        # GET on /cloud/project and /cloud/project/*: read-only, and new projects need no new key.
-        request.add_recursive_rules(ovh.API_READ_ONLY, "/cloud/project")
+        for rule in LOGIN_RULES:
+            request.add_rule(rule["method"], rule["path"])
         try:
             answer = request.request()
-        except ovh.exceptions.APIError as error:
+        except (ovh.exceptions.APIError, OSError) as error:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise CommandError(
-                f"OVH refused the consumer key request: {str(error).splitlines()[0]}"
+                redact(f"OVH refused the consumer key request: {message}", settings.secrets())
             ) from None
-        path = _store_consumer_key(Path(args.secrets_file).expanduser(), answer["consumerKey"])
+        path = _store_consumer_key(_login_destination(args), answer["consumerKey"])
         print("A consumer key limited to GET /cloud/project and /cloud/project/* was requested.")
         print(f"Open this URL, log in and accept to activate it:\n\n  {answer['validationUrl']}\n")
         print(f"The key is stored in {path} (mode 0600); otel-ovh reads it from there.")
+        if os.environ.get("OTEL_OVH_OVH__CONSUMER_KEY"):
+            print("Note: OTEL_OVH_OVH__CONSUMER_KEY is set and overrides that file; unset it.")
         if args.demo:
             print("(demo: the simulated API validates the key when the URL above is opened)")
     return EXIT_OK
 
 
 def _store_consumer_key(path: Path, consumer_key: str) -> Path:
+    """Write the key into the secrets file, keeping its other entries; readable by the owner only.
+
+    The new content goes to a 0600 temporary file that then replaces the old one, so the key is never
+    on disk under looser permissions, even when the old file had them.
+    """
     existing: dict[str, Any] = {}
     if path.is_file():
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         existing = loaded if isinstance(loaded, dict) else {}
-    existing.setdefault("ovh", {})["consumer_key"] = consumer_key
+    ovh_section = existing.get("ovh")
+    existing["ovh"] = {**(ovh_section if isinstance(ovh_section, dict) else {}), "consumer_key": consumer_key}
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(existing, handle)
-    path.chmod(0o600)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(existing, handle)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -385,8 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     login = command("login", cmd_login, "request a read-only consumer key and store it (mode 0600)")
     login.add_argument(
         "--secrets-file",
-        default=str(DEFAULT_SECRETS_FILE),
-        help="where to store the consumer key (default: %(default)s)",
+        default=None,
+        help=f"where to store the consumer key (default: the --secrets file, else {DEFAULT_SECRETS_FILE})",
     )
     simulate = sub.add_parser(
         "simulate",
