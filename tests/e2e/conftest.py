@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.support.ports import free_port
@@ -101,8 +102,19 @@ def serve(simulator: SimulatedOvh, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
-def prometheus(serve: ServeProcess) -> Iterator[PrometheusServer]:
-    server = PrometheusServer([ScrapeJob([f"127.0.0.1:{serve.port}"])], scrape_interval=1.0)
+def budgets(frozen_world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A budget per simulated project, by the convention of alerts/budgets.example.yml; small, so it is exceeded."""
+    rules = [{"record": "ovh_cloud_budget", "expr": "vector(100)", "labels": {"cloud_account_id": pid}}
+             for pid in frozen_world.project_ids]
+    path = tmp_path_factory.mktemp("rules") / "budgets.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "budgets", "rules": rules}]}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def prometheus(serve: ServeProcess, budgets: Path) -> Iterator[PrometheusServer]:
+    server = PrometheusServer([ScrapeJob([f"127.0.0.1:{serve.port}"])], scrape_interval=1.0,
+                              rule_files=[ROOT / "alerts" / "otel-ovh.rules.yml", budgets])
     server.start()
     try:
         server.wait_for_targets_up(timeout=20)
