@@ -1,0 +1,124 @@
+"""``otel-ovh login`` against the simulated OVH API: least-privilege rules, the key stored 0600 where
+the settings find it, and usable once its validation URL has been opened."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from otel_ovh.config import load_settings
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from tests.security.support import clean_env, run_cli
+
+EXPECTED_RULES = [{"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"}]
+VALIDATION_URL = re.compile(r"http://\S+/auth/\?credentialToken=\S+")
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatedOvh]:
+    simulator = SimulatedOvh(World(seed=5, shape=WorldShape(projects=2)), port=0).start()
+    yield simulator
+    simulator.stop()
+
+
+def app_env(sim: SimulatedOvh, home: Path, **extra: str) -> dict[str, str]:
+    """An application key and secret, no consumer key: what a user has before ``login``."""
+    settings = {
+        "OTEL_OVH_OVH__ENDPOINT": sim.url,
+        "OTEL_OVH_OVH__APPLICATION_KEY": sim.auth.application_key,
+        "OTEL_OVH_OVH__APPLICATION_SECRET": sim.auth.application_secret,
+        "OTEL_OVH_COLLECT__MAX_CALLS_PER_SECOND": "0",
+    }
+    return clean_env(home, **{**settings, **extra})
+
+
+def test_login_requests_read_only_rules_and_stores_the_key_for_the_settings(
+    sim: SimulatedOvh, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    env = app_env(sim, home)
+    result = run_cli("login", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    url = VALIDATION_URL.search(result.stdout)
+    assert url is not None, result.stdout
+    secrets_file = home / ".config" / "otel-ovh" / "secrets.yaml"
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(secrets_file.parent.stat().st_mode) == 0o700
+    consumer_key = yaml.safe_load(secrets_file.read_text())["ovh"]["consumer_key"]
+    assert consumer_key not in result.stdout + result.stderr  # the key is a secret: stored, never printed
+
+    # What OVH received: exactly GET on /cloud/project and /cloud/project/*, one request, key pending.
+    credential = sim.auth.credential(consumer_key)
+    assert credential is not None and credential.rules == EXPECTED_RULES
+    assert credential.status == "pendingValidation"
+    assert [(c.method, c.route) for c in sim.calls if c.method != "GET"] == [("POST", "/auth/credential")]
+
+    # The settings find it in the default place (HOME is the temporary one).
+    for name in [n for n in os.environ if n.startswith("OTEL_OVH_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.ovh.consumer_key is not None and settings.ovh.consumer_key.reveal() == consumer_key
+    assert secrets_file in settings.source_files
+
+    pending = run_cli("collect", "--once", "--format", "json", env=env)
+    assert "INVALID_CREDENTIAL" in pending.stderr, pending.stderr  # not usable before validation
+
+    with urllib.request.urlopen(url.group(0), timeout=10) as page:
+        assert page.status == 200
+    assert credential.status == "validated"
+    done = run_cli("collect", "--once", "--format", "json", env=env)
+    assert done.returncode == 0, done.stderr
+    projects = {row["attributes"].get("cloud.account.id") for row in json.loads(done.stdout)}
+    assert projects == set(sim.world.project_ids)
+
+
+def test_login_keeps_other_secrets_and_tightens_a_loose_file(sim: SimulatedOvh, tmp_path: Path) -> None:
+    """``--secrets`` names the file the settings read: the key goes there, the file ends up 0600."""
+    secrets_file = tmp_path / "secrets.yaml"
+    secrets_file.write_text(
+        yaml.safe_dump({"ovh": {"application_secret": sim.auth.application_secret, "consumer_key": "old"}})
+    )
+    secrets_file.chmod(0o644)
+    env = app_env(sim, tmp_path / "home")
+    del env["OTEL_OVH_OVH__APPLICATION_SECRET"]  # from the file only
+    result = run_cli("login", "--secrets", str(secrets_file), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = yaml.safe_load(secrets_file.read_text())["ovh"]
+    assert stored["application_secret"] == sim.auth.application_secret
+    assert stored["consumer_key"] not in ("old", sim.auth.consumer_key)
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secrets.yaml"]  # no temporary file left behind
+    assert str(secrets_file) in result.stdout
+
+
+def test_login_refused_is_one_line_without_secrets(sim: SimulatedOvh, tmp_path: Path) -> None:
+    env = app_env(sim, tmp_path, OTEL_OVH_OVH__APPLICATION_KEY="unknown-application")
+    result = run_cli("login", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("otel-ovh: OVH refused the consumer key request")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert sim.auth.application_secret not in result.stdout + result.stderr
+    assert not (tmp_path / ".config").exists()
+
+
+def test_login_with_oauth2_points_to_the_iam_policy(sim: SimulatedOvh, tmp_path: Path) -> None:
+    env = clean_env(
+        tmp_path,
+        OTEL_OVH_OVH__ENDPOINT=sim.url,
+        OTEL_OVH_OVH__CLIENT_ID=sim.auth.client_id,
+        OTEL_OVH_OVH__CLIENT_SECRET=sim.auth.client_secret,
+    )
+    result = run_cli("login", env=env)
+    assert result.returncode == 1 and "docs/security.md" in result.stderr
+    assert sim.auth.client_secret not in result.stdout + result.stderr
