@@ -165,7 +165,11 @@ class MetricsServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        # shutdown() waits for serve_forever to end, so it would wait forever on a server never started.
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
         self._server.server_close()
 
 

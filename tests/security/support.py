@@ -32,6 +32,12 @@ METRIC_TEXT = (
     f'ovh_cloud_cost_total{{cloud_account_id="{PROJECT}",ovh_currency="EUR"}} 12.5\n'
 ).encode()
 DATA_MARKERS = (b"ovh_cloud_cost_total", PROJECT.encode(), b"12.5")
+# Well-formed credentials for runs that must fail before any OVH call (or make none).
+FAKE_KEYS = {
+    "application_key": "ak-0123456789",
+    "application_secret": "as-0123456789",
+    "consumer_key": "ck-0123456789",
+}
 
 
 def htpasswd_hash(password: str, rounds: int = 4) -> str:

@@ -16,7 +16,7 @@ import yaml
 
 from otel_ovh.config import SettingsError
 from otel_ovh.web_config import KEY, load_web_config
-from tests.security.support import clean_env, htpasswd_hash, run_cli, tls_section, write_web_config
+from tests.security.support import FAKE_KEYS, clean_env, htpasswd_hash, run_cli, tls_section, write_web_config
 from tests.support.certs import TlsMaterial
 
 PLAINTEXT = "plain-text-password-by-mistake"
@@ -219,8 +219,7 @@ def test_cli_bad_web_config_exits_2_in_one_line(
     config.write_text(
         yaml.safe_dump(
             {
-                "ovh": {"application_key": "ak-0123456789", "application_secret": "as-0123456789",
-                        "consumer_key": "ck-0123456789"},
+                "ovh": FAKE_KEYS,
                 "prometheus": {"web_config_file": str(web), "port": 0},
             }
         ),
@@ -233,4 +232,4 @@ def test_cli_bad_web_config_exits_2_in_one_line(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"otel-ovh: settings error: {start}"), lines[0]
     assert PLAINTEXT not in result.stdout + result.stderr
-    assert "as-0123456789" not in result.stdout + result.stderr
+    assert FAKE_KEYS["application_secret"] not in result.stdout + result.stderr
