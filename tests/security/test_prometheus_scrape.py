@@ -66,8 +66,8 @@ def test_prometheus_scrapes_through_mutual_tls_and_basic_auth(
     sim: SimulatedOvh, served: Served, tls_material: TlsMaterial, prometheus_factory: PrometheusFactory
 ) -> None:
     target = [f"127.0.0.1:{served.port}"]
-    tls = {"scheme": "https", "ca_file": tls_material.ca_cert}
-    client = {"cert_file": tls_material.client_cert, "key_file": tls_material.client_key}
+    tls: dict[str, Any] = {"scheme": "https", "ca_file": tls_material.ca_cert}
+    client: dict[str, Any] = {"cert_file": tls_material.client_cert, "key_file": tls_material.client_key}
     prom = prometheus_factory(
         [
             ScrapeJob(target, job_name="good", basic_auth=(USER, PASSWORD), **tls, **client),
