@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -251,6 +252,12 @@ class _Capture(logging.Filter):
         super().__init__()
         self._local = threading.local()
 
+    def note(self, message: str) -> None:
+        """Add a message of our own to the current export's list (ignored outside an export)."""
+        messages: list[str] | None = getattr(self._local, "messages", None)
+        if messages is not None:
+            messages.append(message)
+
     @contextmanager
     def capturing(self) -> Iterator[list[str]]:
         messages: list[str] = []
@@ -276,21 +283,28 @@ for _name in SDK_LOGGERS:
 _GIVING_UP = "due to timeout, max retries or shutdown"
 
 
-def outage_reason(messages: list[str]) -> str:
-    """The most telling of the SDK's messages for one failed export.
+_RETRYING = re.compile(r",? retrying in [0-9.]+s\.?")
 
-    The HTTP exporter ends with a generic "gave up" line after the retries that named the cause; the
-    cause is what an operator needs, so the last specific message wins.
+
+def outage_reason(messages: list[str]) -> str:
+    """The most telling of the messages gathered during one failed export.
+
+    What the collector answered (``HTTP 401 Unauthorized: <its body>``, noted by our HTTP session) says
+    most; otherwise the SDK's last specific message (the HTTP exporter ends with a generic "gave up"
+    line after the retries that named the cause), without its "retrying in 1.02s".
     """
+    answers = [m for m in messages if m.startswith("HTTP ")]
     specific = [m for m in messages if m and _GIVING_UP not in m]
-    if specific:
-        reason = specific[-1]
-        if len(messages) > 1 and _GIVING_UP in messages[-1]:
-            reason += " (gave up after retries)"
+    if answers:
+        reason = answers[-1]
+    elif specific:
+        reason = _RETRYING.sub("", specific[-1]).strip()
     elif messages:
         reason = messages[-1]
     else:
         reason = "no reason given by the exporter"
+    if messages and _GIVING_UP in messages[-1]:
+        reason += " (gave up after retries)"
     return reason if len(reason) <= 400 else reason[:397] + "..."
 
 
@@ -425,11 +439,23 @@ class _PinnedCaSession(requests.Session):
     reason. Proxies and the rest of the environment still apply.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.hooks["response"].append(self._note_refusal)
+
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if isinstance(self.verify, str) and verify in (None, True):
             merged["verify"] = self.verify
         return merged
+
+    @staticmethod
+    def _note_refusal(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Keep what the collector said when it refused a batch: the SDK logs only the reason phrase,
+        while the status and the body ("missing tenant", "too many series") are what an operator needs."""
+        if response.status_code >= 400:
+            body = " ".join(response.text.split())[:200]
+            _capture.note(f"HTTP {response.status_code} {response.reason}" + (f": {body}" if body else ""))
 
 
 class _Outages:
