@@ -1,0 +1,75 @@
+"""The command line as users run it: ``collect --once`` in each format, ``check-config``, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.prometheus import promtool_check_metrics
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def otel_ovh(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "otel_ovh", *args], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=ROOT)
+
+
+def test_collect_once_json(tmp_path: Path) -> None:
+    result = otel_ovh("collect", "--once", "--demo", "--format", "json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    projects = {row["attributes"]["cloud.account.id"] for row in rows}
+    assert len(projects) == 3
+    metrics = {row["metric"] for row in rows}
+    assert {"ovh.cloud.cost", "ovh.cloud.quota.limit", "ovh.cloud.volume.size", "ovh.cloud.storage.size",
+            "ovh.cloud.instance.vcpus", "ovh.cloud.cost.forecast"} <= metrics
+    cost = [row for row in rows if row["metric"] == "ovh.cloud.cost"]
+    assert all(row["prometheus_name"] == "ovh_cloud_cost_total" and "ovh.currency" in row["attributes"]
+               for row in cost)
+
+
+def test_collect_once_prometheus_passes_promtool(tmp_path: Path) -> None:
+    result = otel_ovh("collect", "--once", "--demo", "--format", "prometheus", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "ovh_cloud_cost_total{" in result.stdout
+    ok, output = promtool_check_metrics(result.stdout)
+    assert ok, output
+
+
+def test_collect_once_table_for_people(tmp_path: Path) -> None:
+    result = otel_ovh("collect", "--once", "--demo", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["project", "name", "month-to-date", "forecast"]
+    body = lines[2:]
+    assert len(body) == 3 and all(line.rstrip().endswith("ok") for line in body)
+    assert all("EUR" in line for line in body)
+
+
+def test_check_config_lists_readable_projects(tmp_path: Path) -> None:
+    result = otel_ovh("check-config", "--demo", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "settings are valid" in result.stdout
+    assert "credentials work: 3 project(s) readable" in result.stdout
+    assert result.stdout.count("[ok]") == 3
+
+
+def test_wrong_credentials_fail_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("ovh:\n  endpoint: http://127.0.0.1:9/1.0\n  application_key: a\n"
+                      "  application_secret: b\n  consumer_key: c\ncollect:\n  retries: 0\n  timeout: 2\n")
+    result = otel_ovh("check-config", "--config", str(config), home=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("otel-ovh: the credentials do not work")
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = otel_ovh("--help", home=tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "collect", "check-config", "login", "simulate"):
+        assert command in result.stdout
