@@ -1,0 +1,97 @@
+"""Repeated scrapes of unchanged data are served from the per-snapshot render, and never queue behind one.
+
+Rendering 20,000 series through the OpenTelemetry Prometheus reader takes most of a second on a small VM,
+so it happens once per snapshot, in the refresher's thread. These tests hold the contract without timing
+anything: unchanged data is not collected again, a scrape during a render answers with the previous
+exposition instead of waiting, and staleness still holds (an expired project's series go away).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from otel_ovh.app import Exporter
+from otel_ovh.config import parse_settings
+from otel_ovh.simulator import SimulatedOvh, World
+from tests.integration.conftest import ExporterFactory, series, settings_for
+
+
+def _collects(exporter_registry: object) -> list[int]:
+    """Wrap the inventory registry's collect to count the SDK collections it runs."""
+    count = [0]
+    original = exporter_registry.collect  # type: ignore[attr-defined]
+
+    def counting() -> object:
+        count[0] += 1
+        return original()
+
+    exporter_registry.collect = counting  # type: ignore[attr-defined]
+    return count
+
+
+def test_unchanged_data_is_rendered_once_and_self_metrics_stay_fresh(
+    world: World, make_exporter: ExporterFactory
+) -> None:
+    exporter = make_exporter(prometheus={"enabled": True, "port": 0})
+    exporter.refresher.refresh_once()
+    telemetry = exporter.telemetry
+    registry = telemetry._inventory.readers.registry
+    assert registry is not None
+    collects = _collects(registry)
+    first = telemetry.render()
+    for _ in range(5):
+        assert telemetry.render_inventory(wait=False) == telemetry.render_inventory()
+    assert collects[0] == 0  # the refresher rendered it already; scrapes only copy
+    ages = [line for line in series(telemetry.render()) if line.startswith("otel_ovh_data_age_seconds")]
+    assert len(ages) == len(world.project_ids)  # self metrics are rendered at every scrape
+    assert first.count(b"cloud_account_id") > 0
+
+
+def test_a_scrape_during_a_render_answers_with_the_previous_exposition(
+    world: World, make_exporter: ExporterFactory
+) -> None:
+    exporter = make_exporter(prometheus={"enabled": True, "port": 0})
+    exporter.refresher.refresh_once()
+    telemetry, store = exporter.telemetry, exporter.store
+    gone = world.project_ids[0]
+    before = telemetry.render_inventory()
+    assert f'cloud_account_id="{gone}"'.encode() in before
+
+    # Hold the render lock as a long render would, and publish a snapshot without that project: the
+    # refresher's render now waits for the lock.
+    lock = telemetry._render_lock
+    lock.acquire()
+    publisher = threading.Thread(target=lambda: store.update(lambda projects: projects.pop(gone)))
+    publisher.start()
+    scraped: list[bytes] = []
+    scraper = threading.Thread(target=lambda: scraped.append(telemetry.render()))
+    scraper.start()
+    scraper.join(30)
+    alive = scraper.is_alive()
+    lock.release()
+    publisher.join(30)
+    assert not alive, "a scrape queued behind a render"
+    assert scraped[0].startswith(before)  # the previous inventory, with fresh self metrics after it
+
+    # Once the render is done, the expired project's series are gone from every scrape.
+    after = telemetry.render()
+    assert f'cloud_account_id="{gone}"'.encode() not in after
+    assert after.count(b"cloud_account_id") > 0
+
+
+def test_expiry_publishes_a_snapshot_whose_render_drops_the_project(sim: SimulatedOvh) -> None:
+    now = [1_000_000.0]
+    settings = parse_settings(settings_for(sim, collect={"max_staleness": 600, "interval": 60}))
+    exporter = Exporter.build(settings, serve=False, clock=lambda: now[0])
+    try:
+        exporter.refresher.refresh_once()
+        before = exporter.telemetry.render()
+        assert before.count(b"ovh_cloud_cost_total{") > 0
+        now[0] += 601
+        exporter.refresher.expire_stale()
+        after = exporter.telemetry.render()
+        assert b"ovh_cloud_cost_total{" not in after
+        assert [line for line in series(after) if line.startswith("otel_ovh_data_age_seconds")] == []
+    finally:
+        exporter.refresher.stop()
+        exporter.telemetry.shutdown()
