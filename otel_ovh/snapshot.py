@@ -143,14 +143,21 @@ def fill_account_currency(projects: dict[str, ProjectState]) -> None:
     currency. All projects of one account are billed in the same currency, so another project's answer
     tells it; without this, the same money would carry two ``ovh_currency`` values.
     """
-    known = [c for s in projects.values() for c in (s.data.usage and s.data.usage.currency,
-                                                     s.data.forecast and s.data.forecast.currency) if c]
+    known = [
+        c
+        for s in projects.values()
+        for c in (s.data.usage and s.data.usage.currency, s.data.forecast and s.data.forecast.currency)
+        if c
+    ]
     if not known:
         return
     currency = max(set(known), key=known.count)
     for pid, state in projects.items():
         usage, forecast = state.data.usage, state.data.forecast
-        if (usage is not None and usage.currency is None) or (forecast is not None and forecast.currency is None):
+        missing = (usage is not None and usage.currency is None) or (
+            forecast is not None and forecast.currency is None
+        )
+        if missing:
             data = replace(
                 state.data,
                 usage=replace(usage, currency=usage.currency or currency) if usage else None,
@@ -310,9 +317,14 @@ class Refresher:
         self.refreshes += 1
         self.last_refresh_duration = self._clock() - started
         failed = sorted({pid for pid, run in runs.items() if run.errors})
-        log.info("refresh %d: %d project(s) in %.1fs, %d OVH call(s) so far%s", self.refreshes, len(runs),
-                 self.last_refresh_duration, self._api.stats.total(),
-                 f", failing: {', '.join(failed)}" if failed else "")
+        log.info(
+            "refresh %d: %d project(s) in %.1fs, %d OVH call(s) so far%s",
+            self.refreshes,
+            len(runs),
+            self.last_refresh_duration,
+            self._api.stats.total(),
+            f", failing: {', '.join(failed)}" if failed else "",
+        )
         self.first_refresh_done.set()
 
     def _fetch(self, pid: str, family: str) -> tuple[Any, Problems]:

@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from otel_ovh.ovh_api.fields import Fields, Problems, iter_objects
 from otel_ovh.ovh_api.models import (
@@ -135,7 +136,8 @@ class _Bill:
 
     def finite(self) -> None:
         """Drop sums that overflowed (absurd amounts add up to infinity); a metric must stay a number."""
-        for table in (self.charges, self.consumption, self.transfers):
+        tables: tuple[dict[Any, float], ...] = (self.charges, self.consumption, self.transfers)
+        for table in tables:
             for key in [k for k, v in table.items() if not math.isfinite(v)]:
                 self.problems.add("usage", f"amount for {key} is not a finite number; dropped")
                 del table[key]

@@ -41,8 +41,12 @@ class ServeProcess:
 
 def sim_env(sim: SimulatedOvh, home: Path, **extra: str) -> dict[str, str]:
     """A clean environment: only PATH, a private HOME and our settings (no stray OVH_* or OTEL_*)."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONUNBUFFERED": "1",
-           "OTEL_OVH_OVH__ENDPOINT": sim.url}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "PYTHONUNBUFFERED": "1",
+        "OTEL_OVH_OVH__ENDPOINT": sim.url,
+    }
     env.update({f"OTEL_OVH_OVH__{key.upper()}": value for key, value in sim.credentials.items()})
     env.update(extra)
     return env
@@ -54,8 +58,13 @@ def start_serve(sim: SimulatedOvh, workdir: Path, *args: str, **env: str) -> Ser
     log_path = workdir / "otel-ovh.log"
     handle = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "otel_ovh", "serve", *args], cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-        text=True, env=sim_env(sim, workdir, OTEL_OVH_PROMETHEUS__PORT=str(port), **env))
+        [sys.executable, "-m", "otel_ovh", "serve", *args],
+        cwd=ROOT,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=sim_env(sim, workdir, OTEL_OVH_PROMETHEUS__PORT=str(port), **env),
+    )
     serve = ServeProcess(process, port, log_path)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -103,9 +112,11 @@ def serve(simulator: SimulatedOvh, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def budgets(frozen_world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A budget per simulated project, by the convention of alerts/budgets.example.yml; small, so it is exceeded."""
-    rules = [{"record": "ovh_cloud_budget", "expr": "vector(100)", "labels": {"cloud_account_id": pid}}
-             for pid in frozen_world.project_ids]
+    """A small budget per simulated project (alerts/budgets.example.yml's convention), so it is exceeded."""
+    rules = [
+        {"record": "ovh_cloud_budget", "expr": "vector(100)", "labels": {"cloud_account_id": pid}}
+        for pid in frozen_world.project_ids
+    ]
     path = tmp_path_factory.mktemp("rules") / "budgets.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "budgets", "rules": rules}]}))
     return path
@@ -113,8 +124,11 @@ def budgets(frozen_world: World, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 @pytest.fixture(scope="module")
 def prometheus(serve: ServeProcess, budgets: Path) -> Iterator[PrometheusServer]:
-    server = PrometheusServer([ScrapeJob([f"127.0.0.1:{serve.port}"])], scrape_interval=1.0,
-                              rule_files=[ROOT / "alerts" / "otel-ovh.rules.yml", budgets])
+    server = PrometheusServer(
+        [ScrapeJob([f"127.0.0.1:{serve.port}"])],
+        scrape_interval=1.0,
+        rule_files=[ROOT / "alerts" / "otel-ovh.rules.yml", budgets],
+    )
     server.start()
     try:
         server.wait_for_targets_up(timeout=20)

@@ -1,4 +1,4 @@
-"""The dashboard's and the alert rules' PromQL against a real Prometheus scraping otel-ovh and the simulator."""
+"""The dashboard's and alert rules' PromQL against a real Prometheus scraping otel-ovh and the simulator."""
 
 from __future__ import annotations
 

@@ -17,9 +17,12 @@ def _by(result: list[dict[str, object]], label: str) -> dict[str, float]:
     return {r["metric"][label]: float(r["value"][1]) for r in result}  # type: ignore[index]
 
 
-def test_cost_per_project_equals_ovh_total_to_the_cent(prometheus: PrometheusServer, frozen_world: World) -> None:
-    result = prometheus.wait_for("sum by (cloud_account_id) (ovh_cloud_cost_total)",
-                                 lambda r: len(r) == len(frozen_world.project_ids))
+def test_cost_per_project_equals_ovh_total_to_the_cent(
+    prometheus: PrometheusServer, frozen_world: World
+) -> None:
+    result = prometheus.wait_for(
+        "sum by (cloud_account_id) (ovh_cloud_cost_total)", lambda r: len(r) == len(frozen_world.project_ids)
+    )
     costs = _by(result, "cloud_account_id")
     checked = 0
     for pid in frozen_world.project_ids:
@@ -34,32 +37,41 @@ def test_cost_per_project_equals_ovh_total_to_the_cent(prometheus: PrometheusSer
 def test_quota_usage_and_limit_per_region(prometheus: PrometheusServer, frozen_world: World) -> None:
     pid = frozen_world.project_ids[0]
     cores = expected.used_cores(frozen_world, pid)
-    usage = _by(prometheus.wait_for(
-        f'ovh_cloud_quota_usage{{cloud_account_id="{pid}", ovh_quota="cores"}}'), "cloud_region")
-    limit = _by(prometheus.query(
-        f'ovh_cloud_quota_limit{{cloud_account_id="{pid}", ovh_quota="cores"}}'), "cloud_region")
+    usage = _by(
+        prometheus.wait_for(f'ovh_cloud_quota_usage{{cloud_account_id="{pid}", ovh_quota="cores"}}'),
+        "cloud_region",
+    )
+    limit = _by(
+        prometheus.query(f'ovh_cloud_quota_limit{{cloud_account_id="{pid}", ovh_quota="cores"}}'),
+        "cloud_region",
+    )
     busy = {region: pair for region, pair in cores.items() if region in usage}
     assert busy, (cores, usage)
     for region, (used, maximum) in busy.items():
         assert usage[region] == used and limit[region] == maximum, region
     saturation = prometheus.query(
-        f'ovh_cloud_quota_usage{{cloud_account_id="{pid}"}} / ovh_cloud_quota_limit{{cloud_account_id="{pid}"}}')
+        f'ovh_cloud_quota_usage{{cloud_account_id="{pid}"}}'
+        f' / ovh_cloud_quota_limit{{cloud_account_id="{pid}"}}'
+    )
     assert saturation and all(0 <= float(r["value"][1]) <= 1.5 for r in saturation)
 
 
 def test_volume_sizes_in_bytes(prometheus: PrometheusServer, frozen_world: World) -> None:
     for pid in frozen_world.project_ids[:2]:
         sizes = expected.volume_sizes(frozen_world, pid)
-        result = prometheus.wait_for(f'ovh_cloud_volume_size_bytes{{cloud_account_id="{pid}"}}',
-                                     lambda r, n=len(sizes): len(r) == n)
+        count = len(sizes)
+        result = prometheus.wait_for(
+            f'ovh_cloud_volume_size_bytes{{cloud_account_id="{pid}"}}', lambda r, n=count: len(r) == n
+        )
         assert _by(result, "cloud_resource_id") == sizes
 
 
 def test_storage_bytes_for_swift_and_s3(prometheus: PrometheusServer, frozen_world: World) -> None:
     pid = frozen_world.project_ids[0]
     stored = expected.storage_bytes(frozen_world, pid)
-    result = prometheus.wait_for(f'ovh_cloud_storage_size_bytes{{cloud_account_id="{pid}"}}',
-                                 lambda r: len(r) == len(stored))
+    result = prometheus.wait_for(
+        f'ovh_cloud_storage_size_bytes{{cloud_account_id="{pid}"}}', lambda r: len(r) == len(stored)
+    )
     assert _by(result, "cloud_resource_id") == stored
     kinds = {r["metric"]["ovh_storage_kind"] for r in result}
     assert kinds == {"swift", "s3"}
@@ -68,8 +80,9 @@ def test_storage_bytes_for_swift_and_s3(prometheus: PrometheusServer, frozen_wor
 def test_instance_vcpus(prometheus: PrometheusServer, frozen_world: World) -> None:
     pid = frozen_world.project_ids[1]
     vcpus = expected.instance_vcpus(frozen_world, pid)
-    result = prometheus.wait_for(f'ovh_cloud_instance_vcpus{{cloud_account_id="{pid}"}}',
-                                 lambda r: len(r) == len(vcpus))
+    result = prometheus.wait_for(
+        f'ovh_cloud_instance_vcpus{{cloud_account_id="{pid}"}}', lambda r: len(r) == len(vcpus)
+    )
     assert _by(result, "cloud_resource_id") == vcpus
     total = prometheus.query_value(f'sum(ovh_cloud_instance_vcpus{{cloud_account_id="{pid}"}})')
     assert total == sum(vcpus.values())
@@ -79,8 +92,10 @@ def test_idle_regions_add_no_quota_series(prometheus: PrometheusServer, frozen_w
     pid = frozen_world.project_ids[0]
     idle = expected.idle_regions(frozen_world, pid)
     assert idle, "the simulated world should have a region where the project uses nothing"
-    regions = _by(prometheus.wait_for(f'count by (cloud_region) (ovh_cloud_quota_limit{{cloud_account_id="{pid}"}})'),
-                  "cloud_region")
+    regions = _by(
+        prometheus.wait_for(f'count by (cloud_region) (ovh_cloud_quota_limit{{cloud_account_id="{pid}"}})'),
+        "cloud_region",
+    )
     assert not idle & set(regions), idle & set(regions)
     assert regions  # the busy regions are there
 
@@ -89,12 +104,17 @@ def test_every_contract_metric_and_self_metrics_are_scraped(prometheus: Promethe
     from otel_ovh.catalog import CATALOG
 
     names = {m.prometheus_name for m in CATALOG}
-    result = prometheus.wait_for('count by (__name__) ({job="otel-ovh"})',
-                                 lambda r: names <= {x["metric"]["__name__"] for x in r})
+    result = prometheus.wait_for(
+        'count by (__name__) ({job="otel-ovh"})', lambda r: names <= {x["metric"]["__name__"] for x in r}
+    )
     scraped = {r["metric"]["__name__"] for r in result}
     assert names <= scraped, names - scraped
-    assert {"process_cpu_time_seconds_total", "process_memory_usage_bytes", "process_open_file_descriptors",
-            "cpython_gc_collections_total"} <= scraped
+    assert {
+        "process_cpu_time_seconds_total",
+        "process_memory_usage_bytes",
+        "process_open_file_descriptors",
+        "cpython_gc_collections_total",
+    } <= scraped
     assert "otel_metric_overflow" not in str(result)
     assert prometheus.query_value("min(otel_ovh_collection_success)") == 1
     ok_calls = prometheus.query_value('sum(otel_ovh_api_requests_total{http_response_status_code="200"})')

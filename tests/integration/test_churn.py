@@ -37,13 +37,27 @@ def sdk_attribute_sets(telemetry: Telemetry) -> int:
 
 
 def _volumes(generation: int, count: int) -> tuple[Volume, ...]:
-    return tuple(Volume(id=f"vol-{generation}-{i}", name=f"v{i}", region="GRA11", type="classic",
-                        status="in-use", size_bytes=float(i)) for i in range(count))
+    return tuple(
+        Volume(
+            id=f"vol-{generation}-{i}",
+            name=f"v{i}",
+            region="GRA11",
+            type="classic",
+            status="in-use",
+            size_bytes=float(i),
+        )
+        for i in range(count)
+    )
 
 
 def test_two_hundred_thousand_ids_never_overflow_nor_grow_memory() -> None:
-    settings = parse_settings({"ovh": {"application_key": "a", "application_secret": "b", "consumer_key": "c"},
-                               "collect": {"families": ["volumes"]}, "telemetry": {"cardinality_limit": 5000}})
+    settings = parse_settings(
+        {
+            "ovh": {"application_key": "a", "application_secret": "b", "consumer_key": "c"},
+            "collect": {"families": ["volumes"]},
+            "telemetry": {"cardinality_limit": 5000},
+        }
+    )
     store = SnapshotStore()
     telemetry = Telemetry(settings, store, CallStats())
     live = 1000
@@ -51,8 +65,9 @@ def test_two_hundred_thousand_ids_never_overflow_nor_grow_memory() -> None:
     process = psutil.Process()
     try:
         for generation in range(200):  # 200 refreshes, each replacing every volume: 200,000 distinct ids
-            state = ProjectState(PID, "p", {}, ProjectData(volumes=_volumes(generation, live)), {"volumes": 0.0},
-                                 True, 0.1)
+            state = ProjectState(
+                PID, "p", {}, ProjectData(volumes=_volumes(generation, live)), {"volumes": 0.0}, True, 0.1
+            )
             store.update(lambda projects, s=state: projects.__setitem__(PID, s))  # type: ignore[misc]
             lines = series(telemetry.render())
             assert not [line for line in lines if "overflow" in line]
@@ -70,8 +85,10 @@ def test_two_hundred_thousand_ids_never_overflow_nor_grow_memory() -> None:
     assert telemetry.rebuilds >= 50
     assert max(held) <= 3 * live  # bounded by the live series, not by every id ever seen
     growth = final - baseline
-    print(f"SDK attribute sets held: max {max(held)}; RSS {baseline / 1e6:.1f} MB at refresh 20, "
-          f"{final / 1e6:.1f} MB at 200; rebuilds {telemetry.rebuilds}")
+    print(
+        f"SDK attribute sets held: max {max(held)}; RSS {baseline / 1e6:.1f} MB at refresh 20, "
+        f"{final / 1e6:.1f} MB at 200; rebuilds {telemetry.rebuilds}"
+    )
     # 180,000 more ids were seen after the baseline; kept by the SDK they would cost well over 100 MB.
     assert growth < 30_000_000, growth
 
@@ -86,11 +103,16 @@ class MonthClock:
 
 def test_a_simulated_month_and_a_half_of_instance_and_volume_churn() -> None:
     clock = MonthClock()
-    world = World(seed=3, shape=WorldShape(projects=2, instances_per_project=20, volumes_per_project=20),
-                  clock=clock)
+    world = World(
+        seed=3, shape=WorldShape(projects=2, instances_per_project=20, volumes_per_project=20), clock=clock
+    )
     sim = SimulatedOvh(world, host="127.0.0.1", port=0).start()
-    settings = parse_settings({"ovh": {"endpoint": sim.url, **sim.credentials},
-                               "collect": {"max_calls_per_second": 0, "max_staleness": 10 * 86400}})
+    settings = parse_settings(
+        {
+            "ovh": {"endpoint": sim.url, **sim.credentials},
+            "collect": {"max_calls_per_second": 0, "max_staleness": 10 * 86400},
+        }
+    )
     exporter = Exporter.build(settings, serve=False, clock=clock)
     seen: set[str] = set()
     live = 0

@@ -14,8 +14,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def otel_ovh(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "otel_ovh", *args], capture_output=True, text=True, timeout=120,
-                          env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "otel_ovh", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def test_collect_once_json(tmp_path: Path) -> None:
@@ -25,11 +32,19 @@ def test_collect_once_json(tmp_path: Path) -> None:
     projects = {row["attributes"]["cloud.account.id"] for row in rows}
     assert len(projects) == 3
     metrics = {row["metric"] for row in rows}
-    assert {"ovh.cloud.cost", "ovh.cloud.quota.limit", "ovh.cloud.volume.size", "ovh.cloud.storage.size",
-            "ovh.cloud.instance.vcpus", "ovh.cloud.cost.forecast"} <= metrics
+    assert {
+        "ovh.cloud.cost",
+        "ovh.cloud.quota.limit",
+        "ovh.cloud.volume.size",
+        "ovh.cloud.storage.size",
+        "ovh.cloud.instance.vcpus",
+        "ovh.cloud.cost.forecast",
+    } <= metrics
     cost = [row for row in rows if row["metric"] == "ovh.cloud.cost"]
-    assert all(row["prometheus_name"] == "ovh_cloud_cost_total" and "ovh.currency" in row["attributes"]
-               for row in cost)
+    assert all(
+        row["prometheus_name"] == "ovh_cloud_cost_total" and "ovh.currency" in row["attributes"]
+        for row in cost
+    )
 
 
 def test_collect_once_prometheus_passes_promtool(tmp_path: Path) -> None:
@@ -60,8 +75,10 @@ def test_check_config_lists_readable_projects(tmp_path: Path) -> None:
 
 def test_wrong_credentials_fail_in_one_line(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text("ovh:\n  endpoint: http://127.0.0.1:9/1.0\n  application_key: a\n"
-                      "  application_secret: b\n  consumer_key: c\ncollect:\n  retries: 0\n  timeout: 2\n")
+    config.write_text(
+        "ovh:\n  endpoint: http://127.0.0.1:9/1.0\n  application_key: a\n"
+        "  application_secret: b\n  consumer_key: c\ncollect:\n  retries: 0\n  timeout: 2\n"
+    )
     result = otel_ovh("check-config", "--config", str(config), home=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

@@ -65,7 +65,9 @@ def test_region_filters(world: World, make_exporter: ExporterFactory) -> None:
     assert not [line for line in own if f'cloud_region="{idle}"' in line]  # idle, not named: no zeros
 
 
-def test_configured_projects_with_labels(world: World, make_exporter: ExporterFactory, sim: SimulatedOvh) -> None:
+def test_configured_projects_with_labels(
+    world: World, make_exporter: ExporterFactory, sim: SimulatedOvh
+) -> None:
     pid = world.project_ids[1]
     exporter = make_exporter(projects=[{"id": pid, "labels": {"team": "data", "env": "prod"}}])
     exporter.refresher.refresh_once()
@@ -98,13 +100,17 @@ def test_oauth2_service_account(sim: SimulatedOvh, world: World, make_exporter: 
     assert sim.call_count(route="/auth/oauth2/token") >= 1
 
 
-def test_self_metrics_count_calls_by_route_and_status(sim: SimulatedOvh, make_exporter: ExporterFactory) -> None:
+def test_self_metrics_count_calls_by_route_and_status(
+    sim: SimulatedOvh, make_exporter: ExporterFactory
+) -> None:
     exporter = make_exporter(collect={"families": ["quota"]})
     exporter.refresher.refresh_once()
     body = exporter.telemetry.render().decode()
     pattern = r'otel_ovh_api_requests_total\{http_response_status_code="200",http_route="([^"]+)"\} (\S+)'
     counted = {route: float(value) for route, value in re.findall(pattern, body)}
-    assert counted["/cloud/project/{serviceName}/quota"] == sim.call_count(route="/cloud/project/{serviceName}/quota")
+    assert counted["/cloud/project/{serviceName}/quota"] == sim.call_count(
+        route="/cloud/project/{serviceName}/quota"
+    )
     assert counted["/cloud/project"] == 1
 
 

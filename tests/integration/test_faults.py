@@ -24,8 +24,9 @@ class Clock:
 
 
 def _exporter(sim: SimulatedOvh, clock: Clock, **collect: object) -> Exporter:
-    raw = settings_for(sim, collect={"max_staleness": 900, "interval": 300, "timeout": 1, "retries": 1,
-                                     **collect})
+    raw = settings_for(
+        sim, collect={"max_staleness": 900, "interval": 300, "timeout": 1, "retries": 1, **collect}
+    )
     return Exporter.build(parse_settings(raw), serve=False, clock=clock)
 
 
@@ -73,8 +74,11 @@ def test_one_failing_project_keeps_its_last_data_until_max_staleness(
         exporter.refresher.refresh_once()
         body = exporter.telemetry.render().decode()
         assert _value(body, "ovh_cloud_cost_forecast", broken) is None  # gone instead of lying
-        assert not [line for line in series(body.encode())
-                    if f'cloud_account_id="{broken}"' in line and line.startswith("ovh_cloud_")]
+        assert not [
+            line
+            for line in series(body.encode())
+            if f'cloud_account_id="{broken}"' in line and line.startswith("ovh_cloud_")
+        ]
         assert _value(body, "otel_ovh_collection_success", broken) == 0  # still said, though
         assert _value(body, "ovh_cloud_cost_forecast", healthy) is not None
     finally:
@@ -120,7 +124,9 @@ def test_broken_credentials_are_logged_once_and_the_process_keeps_serving(
     exporter = _exporter(sim, clock)
     try:
         exporter.refresher.refresh_once()
-        sim.faults.add(Fault(project="*", path="*", kind="status", status=403, error_code="INVALID_CREDENTIAL"))
+        sim.faults.add(
+            Fault(project="*", path="*", kind="status", status=403, error_code="INVALID_CREDENTIAL")
+        )
         with caplog.at_level(logging.DEBUG, logger="otel_ovh"):
             for _ in range(3):
                 clock.now += 60

@@ -16,15 +16,22 @@ SCRAPERS, SCRAPES_EACH = 8, 25
 
 def test_concurrent_scrapes_under_slow_ovh() -> None:
     now = time.time()
-    shape = WorldShape(projects=50, instances_per_project=30, volumes_per_project=20, containers_per_project=4,
-                       buckets_per_project=10)
+    shape = WorldShape(
+        projects=50,
+        instances_per_project=30,
+        volumes_per_project=20,
+        containers_per_project=4,
+        buckets_per_project=10,
+    )
     world = World(seed=9, shape=shape, clock=lambda: now)
     sim = SimulatedOvh(world, host="127.0.0.1", port=0, latency=0.05).start()
-    settings = parse_settings({
-        "ovh": {"endpoint": sim.url, **sim.credentials},
-        "collect": {"interval": 2, "max_calls_per_second": 0, "concurrency": 8},
-        "prometheus": {"port": 0},
-    })
+    settings = parse_settings(
+        {
+            "ovh": {"endpoint": sim.url, **sim.credentials},
+            "collect": {"interval": 2, "max_calls_per_second": 0, "concurrency": 8},
+            "prometheus": {"port": 0},
+        }
+    )
     exporter = Exporter.build(settings)
     assert exporter.server is not None
     exporter.start()
@@ -70,9 +77,11 @@ def test_concurrent_scrapes_under_slow_ovh() -> None:
         sim.stop()
     latencies.sort()
     p50, p99 = statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
-    print(f"{len(latencies)} scrapes of {expected_series} series in {elapsed:.1f}s: p50 {p50 * 1000:.0f} ms, "
-          f"p99 {p99 * 1000:.0f} ms; refresh {unloaded:.1f}s before, {exporter.refresher.last_refresh_duration:.1f}s "
-          f"during load")
+    print(
+        f"{len(latencies)} scrapes of {expected_series} series in {elapsed:.1f}s: p50 {p50 * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms; refresh {unloaded:.1f}s before, "
+        f"{exporter.refresher.last_refresh_duration:.1f}s during load"
+    )
     assert errors == []
     assert len(latencies) == SCRAPERS * SCRAPES_EACH
     assert exporter.refresher.refreshes >= refreshes_before + 2  # the refresher kept going

@@ -1,7 +1,8 @@
-"""Retries, backoff and the fair-use ceiling, against the simulator's faults through the real ``ovh`` client."""
+"""Retries, backoff and the fair-use ceiling, against simulator faults through the real ``ovh`` client."""
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
@@ -19,7 +20,9 @@ def _api(sim: SimulatedOvh, sleeps: list[float], **kwargs: float) -> OvhApi:
     return OvhApi(settings.ovh, sleep=sleeps.append, calls_per_second=0, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("status", "kind"), [(429, "status"), (500, "status"), (503, "status"), (502, "html")])
+@pytest.mark.parametrize(
+    ("status", "kind"), [(429, "status"), (500, "status"), (503, "status"), (502, "html")]
+)
 def test_throttling_and_server_errors_are_retried(
     status: int, kind: str, sim: SimulatedOvh, world: World
 ) -> None:
@@ -34,7 +37,9 @@ def test_throttling_and_server_errors_are_retried(
 
 
 @pytest.mark.parametrize(("status", "code"), [(403, "NOT_GRANTED_CALL"), (404, None), (400, None)])
-def test_client_errors_are_not_retried(status: int, code: str | None, sim: SimulatedOvh, world: World) -> None:
+def test_client_errors_are_not_retried(
+    status: int, code: str | None, sim: SimulatedOvh, world: World
+) -> None:
     pid = world.project_ids[0]
     sim.faults.add(Fault(project=pid, path="quota", kind="status", status=status, error_code=code))
     sleeps: list[float] = []
@@ -96,7 +101,7 @@ def test_pacer_spaces_calls_and_a_429_pause_applies_to_everyone() -> None:
     for _ in range(8):
         pacer.wait_turn()
         starts.append(clock.now)
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= 0.25 - 1e-9 for gap in gaps)
     pacer.pause(5.0)
     before = clock.now

@@ -17,13 +17,22 @@ SDK_DEFAULT_LIMIT = 2000
 
 def test_fifty_projects_and_twenty_thousand_series_are_exported_whole() -> None:
     now = time.time()
-    shape = WorldShape(projects=50, instances_per_project=30, volumes_per_project=20, containers_per_project=4,
-                       buckets_per_project=10)
+    shape = WorldShape(
+        projects=50,
+        instances_per_project=30,
+        volumes_per_project=20,
+        containers_per_project=4,
+        buckets_per_project=10,
+    )
     world = World(seed=5, shape=shape, clock=lambda: now)
     sim = SimulatedOvh(world, host="127.0.0.1", port=0).start()
     try:
-        settings = parse_settings({"ovh": {"endpoint": sim.url, **sim.credentials},
-                                   "collect": {"max_calls_per_second": 0, "concurrency": 16}})
+        settings = parse_settings(
+            {
+                "ovh": {"endpoint": sim.url, **sim.credentials},
+                "collect": {"max_calls_per_second": 0, "concurrency": 16},
+            }
+        )
         exporter = Exporter.build(settings, serve=False)
         exporter.refresher.refresh_once()
         lines = series(exporter.telemetry.render())
@@ -41,7 +50,10 @@ def test_fifty_projects_and_twenty_thousand_series_are_exported_whole() -> None:
     projects = set(re.findall(r'cloud_account_id="([0-9a-f]{32})"', "\n".join(ovh_lines)))
     assert projects == set(world.project_ids)
 
-    expected = sum(len(observations(m, snapshot, now)) for m in enabled_metrics(settings) if m.per_project
-                   and m.name.startswith("ovh."))
+    expected = sum(
+        len(observations(m, snapshot, now))
+        for m in enabled_metrics(settings)
+        if m.per_project and m.name.startswith("ovh.")
+    )
     assert len(ovh_lines) == expected
     exporter.telemetry.shutdown()

@@ -15,24 +15,38 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The public contract (DESIGN.md): Prometheus name -> (kind, labels beyond the common ones).
 CONTRACT: dict[str, tuple[Kind, set[str]]] = {
-    "ovh_cloud_cost_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id",
-                                            "ovh_billing", "ovh_currency"}),
-    "ovh_cloud_usage_seconds_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id",
-                                                   "ovh_billing"}),
-    "ovh_cloud_usage_byte_seconds_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "ovh_sku",
-                                                            "cloud_resource_id", "ovh_billing"}),
-    "ovh_cloud_transfer_bytes_total": (Kind.COUNTER, {"cloud_region", "ovh_service", "cloud_resource_id",
-                                                      "network_io_direction", "ovh_network_scope"}),
+    "ovh_cloud_cost_total": (
+        Kind.COUNTER,
+        {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id", "ovh_billing", "ovh_currency"},
+    ),
+    "ovh_cloud_usage_seconds_total": (
+        Kind.COUNTER,
+        {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id", "ovh_billing"},
+    ),
+    "ovh_cloud_usage_byte_seconds_total": (
+        Kind.COUNTER,
+        {"cloud_region", "ovh_service", "ovh_sku", "cloud_resource_id", "ovh_billing"},
+    ),
+    "ovh_cloud_transfer_bytes_total": (
+        Kind.COUNTER,
+        {"cloud_region", "ovh_service", "cloud_resource_id", "network_io_direction", "ovh_network_scope"},
+    ),
     "ovh_cloud_cost_forecast": (Kind.GAUGE, {"ovh_currency"}),
     "ovh_cloud_billing_period_start_timestamp_seconds": (Kind.GAUGE, set()),
     "ovh_cloud_quota_limit": (Kind.GAUGE, {"cloud_region", "ovh_quota"}),
     "ovh_cloud_quota_usage": (Kind.GAUGE, {"cloud_region", "ovh_quota"}),
-    "ovh_cloud_instance_vcpus": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_resource_name", "ovh_sku",
-                                              "ovh_status"}),
-    "ovh_cloud_instance_memory_bytes": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_resource_name",
-                                                     "ovh_sku", "ovh_status"}),
-    "ovh_cloud_volume_size_bytes": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_resource_name",
-                                                 "ovh_volume_type", "ovh_status"}),
+    "ovh_cloud_instance_vcpus": (
+        Kind.GAUGE,
+        {"cloud_region", "cloud_resource_id", "ovh_resource_name", "ovh_sku", "ovh_status"},
+    ),
+    "ovh_cloud_instance_memory_bytes": (
+        Kind.GAUGE,
+        {"cloud_region", "cloud_resource_id", "ovh_resource_name", "ovh_sku", "ovh_status"},
+    ),
+    "ovh_cloud_volume_size_bytes": (
+        Kind.GAUGE,
+        {"cloud_region", "cloud_resource_id", "ovh_resource_name", "ovh_volume_type", "ovh_status"},
+    ),
     "ovh_cloud_storage_size_bytes": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_storage_kind"}),
     "ovh_cloud_storage_objects": (Kind.GAUGE, {"cloud_region", "cloud_resource_id", "ovh_storage_kind"}),
     "ovh_cloud_project_info": (Kind.GAUGE, {"ovh_status", "ovh_plan"}),
@@ -74,12 +88,14 @@ def test_metrics_are_found_by_either_name(name: str) -> None:
 def test_metrics_doc_is_generated_from_the_catalog() -> None:
     committed = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
     assert committed == metrics_doc.render(), (
-        "docs/metrics.md is out of date: run `python -m otel_ovh.metrics_doc > docs/metrics.md`")
+        "docs/metrics.md is out of date: run `python -m otel_ovh.metrics_doc > docs/metrics.md`"
+    )
     for metric in CATALOG:
         assert f"`{metric.prometheus_name}`" in committed
 
 
 def test_metrics_doc_module_runs_as_a_script() -> None:
-    result = subprocess.run([sys.executable, "-m", "otel_ovh.metrics_doc"], capture_output=True, text=True,
-                            check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "otel_ovh.metrics_doc"], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert result.stdout == metrics_doc.render()

@@ -34,12 +34,23 @@ def _with(**sections: Any) -> dict[str, Any]:
         ({"ovh": {**KEYS, "endpoint": "ftp://example.com/1.0"}}, "ovh.endpoint", "not an http(s) URL"),
         ({"ovh": {**KEYS, "endpoint": "http://:99/1.0"}}, "ovh.endpoint", "not an http(s) URL"),
         ({"ovh": {**KEYS, "endpoint": "http://host:99999/1.0"}}, "ovh.endpoint", "invalid port"),
-        ({"ovh": {"client_id": "i", "client_secret": "s", "endpoint": "http://api.example.com/1.0"}},
-         "ovh.oauth2_token_url", "needs https"),
+        (
+            {"ovh": {"client_id": "i", "client_secret": "s", "endpoint": "http://api.example.com/1.0"}},
+            "ovh.oauth2_token_url",
+            "needs https",
+        ),
         (_with(projects=[{"id": "1234"}]), "projects[0].id", "32 hexadecimal"),
         (_with(projects=[{"id": PROJECT}, {"id": PROJECT}]), "projects[1].id", "listed twice"),
-        (_with(projects=[{"id": PROJECT, "labels": {"team-name": "x"}}]), "projects[0].labels", "not a valid label"),
-        (_with(projects=[{"id": PROJECT, "labels": {"cloud_region": "x"}}]), "projects[0].labels", "reserved"),
+        (
+            _with(projects=[{"id": PROJECT, "labels": {"team-name": "x"}}]),
+            "projects[0].labels",
+            "not a valid label",
+        ),
+        (
+            _with(projects=[{"id": PROJECT, "labels": {"cloud_region": "x"}}]),
+            "projects[0].labels",
+            "reserved",
+        ),
         (_with(projects=[{"id": PROJECT, "labels": ["team"]}]), "projects[0].labels", "mapping"),
         (_with(projects={"id": PROJECT}), "projects", "must be a list"),
         (_with(prometheus={"port": 70000}), "prometheus.port", "between 0 and 65535"),
@@ -57,8 +68,11 @@ def _with(**sections: Any) -> dict[str, Any]:
         (_with(collect={"intervall": 60}), "collect.intervall", "unknown setting"),
         (_with(otlp={"protocol": "thrift"}), "otlp.protocol", "grpc or http/protobuf"),
         (_with(otlp={"endpoint": "localhost:4317"}), "otlp.endpoint", "not an http(s) URL"),
-        (_with(prometheus={"web_config_file": "/nonexistent/web.yml"}), "prometheus.web_config_file",
-         "does not exist"),
+        (
+            _with(prometheus={"web_config_file": "/nonexistent/web.yml"}),
+            "prometheus.web_config_file",
+            "does not exist",
+        ),
         (_with(log_level="LOUD"), "log_level", "DEBUG, INFO"),
     ],
 )
@@ -70,10 +84,15 @@ def test_bad_settings_name_the_key(raw: dict[str, Any], key: str, fragment: str)
 
 
 def test_defaults_and_types() -> None:
-    settings = parse_settings(_with(projects=[{"id": PROJECT.upper(), "labels": {"team": "data", "tier": 1}}]))
+    settings = parse_settings(
+        _with(projects=[{"id": PROJECT.upper(), "labels": {"team": "data", "tier": 1}}])
+    )
     assert settings.ovh.endpoint == "ovh-eu"
     assert isinstance(settings.ovh.consumer_key, Secret)
-    assert settings.projects[0].id == PROJECT and dict(settings.projects[0].labels) == {"team": "data", "tier": "1"}
+    assert settings.projects[0].id == PROJECT and dict(settings.projects[0].labels) == {
+        "team": "data",
+        "tier": "1",
+    }
     assert settings.collect.interval == 300 and settings.collect.concurrency == 8
     assert settings.prometheus.host == "127.0.0.1"  # never exposed beyond the machine unless asked
     assert settings.collect.region_wanted("GRA11")
@@ -122,8 +141,14 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "otel_ovh", *args], capture_output=True, text=True, timeout=60,
-                          env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "otel_ovh", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,9 +161,14 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 )
 def test_cli_reports_bad_settings_in_one_line_with_exit_2(tmp_path: Path, content: str, key: str) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text(content + "".join(f"  {k}: {v}\n" for k, v in KEYS.items()) if content.startswith("ovh:\n")
-                      else content)
-    result = _run("check-config", "--config", str(config), env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    config.write_text(
+        content + "".join(f"  {k}: {v}\n" for k, v in KEYS.items())
+        if content.startswith("ovh:\n")
+        else content
+    )
+    result = _run(
+        "check-config", "--config", str(config), env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("otel-ovh: settings error: " + key), result.stderr

@@ -32,7 +32,8 @@ from otel_ovh.ovh_api.parsing import (
 )
 
 MODELS: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[1] / "data" / "ovh-cloud-models.json").read_text())["models"]
+    (Path(__file__).resolve().parents[1] / "data" / "ovh-cloud-models.json").read_text()
+)["models"]
 
 ANY_JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
@@ -40,8 +41,16 @@ ANY_JSON = st.recursive(
     max_leaves=10,
 )
 
-_DATES = st.sampled_from(["2025-10-01T00:00:00+02:00", "2025-09-24T17:21:31Z", "2025-09-22T14:16:18.558113+02:00",
-                          "not a date", "2025-13-45T99:99:99Z", "2025-10-01"])
+_DATES = st.sampled_from(
+    [
+        "2025-10-01T00:00:00+02:00",
+        "2025-09-24T17:21:31Z",
+        "2025-09-22T14:16:18.558113+02:00",
+        "not a date",
+        "2025-13-45T99:99:99Z",
+        "2025-10-01",
+    ]
+)
 _SCALARS: dict[str, st.SearchStrategy[Any]] = {
     "long": st.integers(min_value=-(2**40), max_value=2**40),
     "double": st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9),
@@ -106,8 +115,11 @@ PARSERS: dict[str, tuple[str, Callable[[Any, Problems], Any]]] = {
 def _check(result: Any) -> None:
     """Whatever comes out is made of finite numbers: no NaN reaches a metric."""
     if isinstance(result, Usage):
-        numbers = [c.price for c in result.charges] + [c.value for c in result.consumption] + [
-            t.bytes for t in result.transfers]
+        numbers = (
+            [c.price for c in result.charges]
+            + [c.value for c in result.consumption]
+            + [t.bytes for t in result.transfers]
+        )
         assert all(math.isfinite(n) for n in numbers)
 
 
@@ -135,8 +147,12 @@ def test_arbitrary_json_never_raises(body: Any) -> None:
 
 
 def test_amounts_that_overflow_are_dropped() -> None:
-    line = {"reference": "b3-8", "region": "GRA11", "totalPrice": 1e308,
-            "details": [{"instanceId": "a", "totalPrice": 1e308}, {"instanceId": "a", "totalPrice": 1e308}]}
+    line = {
+        "reference": "b3-8",
+        "region": "GRA11",
+        "totalPrice": 1e308,
+        "details": [{"instanceId": "a", "totalPrice": 1e308}, {"instanceId": "a", "totalPrice": 1e308}],
+    }
     problems = Problems()
     usage = parse_usage({"hourlyUsage": {"instance": [line]}}, problems)
     assert all(math.isfinite(c.price) for c in usage.charges)
