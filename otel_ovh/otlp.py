@@ -289,11 +289,12 @@ _RETRYING = re.compile(r",? retrying in [0-9.]+s\.?")
 def outage_reason(messages: list[str]) -> str:
     """The most telling of the messages gathered during one failed export.
 
-    What the collector answered (``HTTP 401 Unauthorized: <its body>``, noted by our HTTP session) says
+    What the collector answered (``HTTP 401 Unauthorized: <its body>``) or why it could not answer
+    (``no answer from the collector: [Errno 111] Connection refused``), noted by our HTTP session, says
     most; otherwise the SDK's last specific message (the HTTP exporter ends with a generic "gave up"
     line after the retries that named the cause), without its "retrying in 1.02s".
     """
-    answers = [m for m in messages if m.startswith("HTTP ")]
+    answers = [m for m in messages if m.startswith(("HTTP ", _NO_ANSWER))]
     specific = [m for m in messages if m and _GIVING_UP not in m]
     if answers:
         reason = answers[-1]
@@ -431,6 +432,19 @@ def split_metrics(data: MetricsData, max_points: int) -> Iterator[MetricsData]:
         yield MetricsData(resource_metrics=batch)
 
 
+_NO_ANSWER = "no answer from the collector: "
+_CAUSES = re.compile(
+    r"\[SSL: [^\]]+\][^'\"()]*(?:\([^)]*\))?|\[Errno -?\d+\][^'\"()]*|Read timed out[^'\"()]*"
+)
+
+
+def _root_cause(exc: Exception) -> str:
+    """The telling part of a requests/urllib3 error ("[Errno 111] Connection refused", "[SSL: ...]")."""
+    text = str(exc)
+    found = _CAUSES.findall(text)
+    return found[-1].strip() if found else f"{type(exc).__name__}: {text}"
+
+
 class _PinnedCaSession(requests.Session):
     """A session whose configured CA (``verify`` set to a path) is not overridden by the environment.
 
@@ -442,6 +456,14 @@ class _PinnedCaSession(requests.Session):
     def __init__(self) -> None:
         super().__init__()
         self.hooks["response"].append(self._note_refusal)
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        """Note why a request got no answer: with a short timeout the SDK gives up without saying."""
+        try:
+            return super().request(*args, **kwargs)
+        except requests.RequestException as exc:
+            _capture.note(f"{_NO_ANSWER}{_root_cause(exc)}")
+            raise
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         merged = super().merge_environment_settings(url, proxies, stream, verify, cert)

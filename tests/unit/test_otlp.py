@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Iterable, Iterator
@@ -284,7 +285,7 @@ def test_deltas_cover_outages_resets_and_pipeline_rebuilds(
     points = [p for data in collector.accepted for p in _points(data)]
     assert [value for value, *_ in points] == [10.0, 8.5, 3.0, 2.0]
     assert {temporality for *_, temporality in points} == {AggregationTemporality.DELTA}
-    for (_, _, end, _), (_, start, _, _) in zip(points, points[1:], strict=False):
+    for (_, _, end, _), (_, start, _, _) in itertools.pairwise(points):
         assert start == end, "each delta starts where the last accepted one ended"
 
 
@@ -399,10 +400,10 @@ def test_sdk_messages_outside_an_export_pass_through(caplog: pytest.LogCaptureFi
         ),
         (
             [
-                "Transient error Service Unavailable encountered while exporting metrics batch, retrying in 1.08s.",
+                "Transient error Service Unavailable encountered while exporting metrics, retrying in 1.08s.",
                 "Failed to export metrics batch due to timeout, max retries or shutdown.",
             ],
-            "Transient error Service Unavailable encountered while exporting metrics batch (gave up after retries)",
+            "Transient error Service Unavailable encountered while exporting metrics (gave up after retries)",
         ),
         ([], "no reason given by the exporter"),
     ],
