@@ -114,8 +114,18 @@ def cmd_collect(args: argparse.Namespace) -> int:
         finally:
             exporter.telemetry.shutdown()
     sys.stdout.write(output)
-    failed = [s for s in exporter.store.current.projects.values() if not s.success]
-    return EXIT_FAILURE if failed and len(failed) == len(exporter.store.current.projects) else EXIT_OK
+    projects = exporter.store.current.projects
+    if not projects:
+        error = exporter.refresher.discovery_error
+        raise CommandError(f"no project collected: {error}" if error else "no project to collect")
+    if all(not state.success for state in projects.values()):
+        raise CommandError(
+            "every project failed: "
+            + "; ".join(
+                f"{state.project_id}: {state.errors[0]}" for state in projects.values() if state.errors
+            )
+        )
+    return EXIT_OK
 
 
 def _points(exporter: Any) -> list[dict[str, Any]]:
@@ -278,23 +288,6 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 # The consumer key's rights: read-only, and on the whole /cloud/project tree so that a project created
 # later is readable without a new key. Nothing else of the account (billing, DNS, users...) is reachable.
 LOGIN_RULES = ({"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"})
-_CONSUMER_KEY_PENDING = "pending-otel-ovh-login"
-
-
-def _login_settings(args: argparse.Namespace, overrides: dict[str, Any] | None) -> Settings:
-    """Settings without a consumer key: getting one is the point of login.
-
-    Validation insists on the consumer key whenever an application key is set, so a missing one is
-    filled with a placeholder that is never sent anywhere.
-    """
-    try:
-        return _settings(args, overrides, require_credentials=False)
-    except SettingsError as error:
-        if error.key != "ovh.consumer_key":
-            raise
-    placeholder = {"ovh": {"consumer_key": _CONSUMER_KEY_PENDING}}
-    merged = {**(overrides or {}), "ovh": {**(overrides or {}).get("ovh", {}), **placeholder["ovh"]}}
-    return _settings(args, merged, require_credentials=False)
 
 
 def _login_destination(args: argparse.Namespace) -> Path:
@@ -313,7 +306,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     with _maybe_demo(args.demo) as overrides:
         if overrides:
             overrides["ovh"].pop("consumer_key", None)
-        settings = _login_settings(args, overrides)
+        settings = _settings(args, overrides, require_credentials=False)  # getting a key is the point
         _setup_logging(settings, args, default="WARNING")
         s = settings.ovh
         if s.uses_oauth2:
@@ -483,15 +476,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"otel-ovh: settings error: {error}", file=sys.stderr)
         return EXIT_SETTINGS
     except CommandError as error:
-        print(f"otel-ovh: {error}", file=sys.stderr)
+        from otel_ovh.logs import redact_configured
+
+        print(f"otel-ovh: {redact_configured(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_OK
     except Exception as error:  # a bug: one line for the user, the traceback with --debug
         if getattr(args, "debug", False):
             raise
-        print(
-            f"otel-ovh: unexpected error: {type(error).__name__}: {error} (run with --debug for details)",
-            file=sys.stderr,
-        )
+        from otel_ovh.logs import redact_configured
+
+        message = redact_configured(f"{type(error).__name__}: {error}")
+        print(f"otel-ovh: unexpected error: {message} (run with --debug for details)", file=sys.stderr)
         return EXIT_FAILURE

@@ -164,7 +164,8 @@ class Settings:
     source_files: tuple[Path, ...] = ()
 
     def secrets(self) -> list[str]:
-        return self.ovh.secrets()
+        """Every value to keep out of logs: credentials, and OTLP header values (tokens, tenant keys)."""
+        return [*self.ovh.secrets(), *self.otlp.headers.values()]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -408,7 +409,7 @@ def _parse_ovh(values: Mapping[str, Any], *, require_credentials: bool) -> OvhSe
             if not text[key]:
                 raise SettingsError(f"ovh.{key}", "missing (OAuth2 needs client_id and client_secret)")
         _check_oauth2_endpoint(endpoint, text["oauth2_token_url"])
-    elif has_keys or require_credentials:
+    elif require_credentials:
         for key in ("application_key", "application_secret", "consumer_key"):
             if not text[key]:
                 hint = " (run `otel-ovh login` to get a consumer key)" if key == "consumer_key" and ak else ""

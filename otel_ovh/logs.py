@@ -62,7 +62,16 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+_configured_secrets: list[str] = []
+
+
+def redact_configured(text: str) -> str:
+    """``text`` with the secrets of the running configuration masked (for messages printed, not logged)."""
+    return redact(text, _configured_secrets)
+
+
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    _configured_secrets[:] = list(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
@@ -81,9 +90,7 @@ def _route_uncaught_exceptions() -> None:
     """Uncaught exceptions go through the (redacting) handler instead of Python's raw stderr dump."""
     crash = logging.getLogger("otel_ovh.crash")
 
-    def on_uncaught(
-        kind: type[BaseException], error: BaseException, trace: TracebackType | None
-    ) -> None:
+    def on_uncaught(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, error, trace)
             return

@@ -216,6 +216,7 @@ class Refresher:
         self._thread: threading.Thread | None = None
         self._outages = _OutageLog()
         self._known_projects: list[str] = []
+        self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
         self.refreshes = 0
         self.last_refresh_duration: float | None = None
         self.first_refresh_done = threading.Event()
@@ -263,8 +264,10 @@ class Refresher:
                 problems = Problems()
                 ids = parse_project_ids(self._api.get(PROJECTS), problems)
                 self._known_projects = ids
+                self.discovery_error = None
                 self._outages.recovered("discovery", "project discovery works again")
             except ApiError as error:
+                self.discovery_error = error
                 self._log_failure(
                     "discovery", f"cannot list projects ({error}); keeping the last known list", error
                 )

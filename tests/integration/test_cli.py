@@ -90,3 +90,33 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("serve", "collect", "check-config", "login", "simulate"):
         assert command in result.stdout
+
+
+def test_collect_exits_1_when_the_credentials_are_refused(tmp_path: Path) -> None:
+    from otel_ovh.simulator import Fault, SimulatedOvh, World, WorldShape
+
+    sim = SimulatedOvh(World(seed=1, shape=WorldShape(projects=2)), port=0).start()
+    try:
+        sim.faults.add(
+            Fault(project="*", path="*", kind="status", status=403, error_code="INVALID_CREDENTIAL")
+        )
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "OTEL_OVH_OVH__ENDPOINT": sim.url,
+            **{f"OTEL_OVH_OVH__{k.upper()}": v for k, v in sim.credentials.items()},
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "otel_ovh", "collect", "--once"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=ROOT,
+        )
+    finally:
+        sim.stop()
+    assert result.returncode == 1, result.stderr
+    assert "otel-ovh: no project collected" in result.stderr and "INVALID_CREDENTIAL" in result.stderr
+    assert "Traceback" not in result.stderr
