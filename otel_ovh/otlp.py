@@ -7,11 +7,14 @@ variables' headers with the given ones where the HTTP exporter merges them; both
 seconds where the specification says milliseconds; an invalid compression crashes one and is ignored
 by the other), so we resolve everything and hand the exporter explicit values.
 
-Three more things the SDK exporters get wrong for a long-running bridge, handled here:
+What else the SDK exporters get wrong for a long-running bridge, handled here:
 
 * **Outages.** The exporters log every failed attempt and every retry, each interval, for as long as the
-  collector is away. ``OutageLoggingExporter`` captures those messages during its own export call and
-  logs one line when an outage starts (with the reason) and one when it ends.
+  collector is away (and gRPC's C core prints each failed TLS handshake to stderr).
+  ``OutageLoggingExporter`` captures those messages during its own export call and logs one line when
+  an outage starts, with the collector's answer or the connection error, and one when it ends.
+* **Size.** A large organisation's inventory is tens of thousands of points in one collection; the
+  Collector's gRPC receiver refuses messages over 4 MiB by default, so exports go in batches.
 * **Delta temporality and observable counters.** Our counters are month-to-date totals observed from a
   snapshot. The SDK's own cumulative-to-delta conversion is computed at collection time, so a failed
   export loses its delta, a new billing period yields a negative delta on a monotonic sum, and a rebuilt
@@ -230,11 +233,6 @@ def resolve_otlp(settings: OtlpSettings, environ: Mapping[str, str] | None = Non
         client_key=files["client_key"],
         temporality=temporality,
     )
-
-
-def otlp_protocol(settings: OtlpSettings) -> str:
-    """The protocol in use (kept for callers that only need that)."""
-    return resolve_otlp(settings).protocol
 
 
 # -- capturing the SDK's complaints ----------------------------------------------------------------

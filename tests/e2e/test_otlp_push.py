@@ -6,13 +6,17 @@ names, units, kinds, temporality, attribute keys, resource, and values equal to 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from otel_ovh import __version__
+from otel_ovh.app import Exporter
 from otel_ovh.catalog import CATALOG, Kind
-from otel_ovh.simulator import SimulatedOvh, World
+from otel_ovh.config import parse_settings
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from otel_ovh.telemetry import enabled_metrics, observations
 from tests.e2e import expected
 from tests.e2e.test_otlp_common import (
     COST,
@@ -97,21 +101,24 @@ def test_every_metric_of_the_contract_arrives_with_ovh_figures(
             assert {a.headers.get("content-type") for a in receiver.attempts()} == {"application/x-protobuf"}
 
 
-def test_resource_variables_win_over_defaults(
+def test_standard_variables_alone_configure_the_push(
     simulator: SimulatedOvh, frozen_world: World, tmp_path: Path
 ) -> None:
+    """Protocol, endpoint (a base URL), compression and resource from OTEL_* variables only; the
+    resource variables win over our defaults."""
     env = otlp_env(
         None,
         OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
         OTEL_RESOURCE_ATTRIBUTES="service.name=from-attributes,deployment.environment.name=prod,"
         "service.instance.id=pod-7,k8s.namespace.name=billing%20team",
         OTEL_SERVICE_NAME="ovh-costs",
+        OTEL_EXPORTER_OTLP_METRICS_COMPRESSION="gzip",
     )
     with OtlpHttpReceiver() as receiver:
-        # Endpoint from the standard variable only (a base URL; /v1/metrics is added).
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.base_endpoint
         with serving(simulator, tmp_path, **env):
             resource = receiver.wait_for_metric(COST, timeout=20)[-1].resource_attributes
+    assert {a.compression for a in receiver.attempts()} == {"gzip"}
     assert resource["service.name"] == "ovh-costs"  # OTEL_SERVICE_NAME wins over OTEL_RESOURCE_ATTRIBUTES
     assert resource["service.instance.id"] == "pod-7"
     assert resource["deployment.environment.name"] == "prod"
@@ -177,3 +184,46 @@ def test_rotel_accepts_and_relays_our_metrics(
     assert "-> ovh.currency: Str(" in block
     assert "service.name: Str(otel-ovh)" in log
     assert_cost_matches_ovh(cost_by_project(records), frozen_world)
+
+
+def test_a_large_organisation_arrives_whole_under_the_grpc_message_limit() -> None:
+    """Tens of thousands of points in one collection: every one arrives, in requests the Collector's
+    gRPC receiver accepts (4 MiB by default, as is our receiver's grpc server)."""
+    now = time.time()
+    shape = WorldShape(projects=50, instances_per_project=30, volumes_per_project=20, buckets_per_project=10)
+    world = World(seed=5, shape=shape, clock=lambda: now)
+    with SimulatedOvh(world, host="127.0.0.1", port=0) as sim, OtlpGrpcReceiver() as receiver:
+        settings = parse_settings(
+            {
+                "ovh": {"endpoint": sim.url, **sim.credentials},
+                "collect": {"max_calls_per_second": 0, "concurrency": 16},
+                "prometheus": {"enabled": False},
+                "otlp": {"enabled": True, "endpoint": receiver.endpoint, "interval": 1, "timeout": 5},
+            }
+        )
+        exporter = Exporter.build(settings, serve=False)
+        try:
+            exporter.refresher.refresh_once()
+            snapshot = exporter.store.current
+            wanted = {
+                m.name: len(observations(m, snapshot, now))
+                for m in enabled_metrics(settings)
+                if m.per_project and m.name.startswith("ovh.")
+            }
+            assert sum(wanted.values()) >= 20_000
+
+            def complete(records: list[MetricRecord]) -> bool:
+                got: dict[str, int] = {}
+                for record in records:
+                    if record.received_at >= started:
+                        got[record.metric_name] = got.get(record.metric_name, 0) + len(record.points)
+                return all(got.get(name, 0) >= count for name, count in wanted.items())
+
+            started = time.time()
+            receiver.wait_for(complete, timeout=30)
+        finally:
+            exporter.stop()
+    sizes = [request.ByteSize() for request in receiver.requests()]
+    assert max(sizes) < 4 * 1024 * 1024, max(sizes)
+    assert sum(sizes) > 4 * 1024 * 1024, "the test means something only if one request would be too large"
+    assert not [a for a in receiver.attempts() if not a.accepted]
