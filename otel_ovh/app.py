@@ -53,7 +53,9 @@ class Exporter:
         refresher = Refresher(settings, api, store, clock=clock)
         telemetry = Telemetry(settings, store, stats, clock=clock)
         server = None
-        if serve and settings.prometheus.enabled:
+        # Push-only deployments keep the server for /healthz and /readyz (a sidecar needs its probes);
+        # /metrics then answers 404.
+        if serve and (settings.prometheus.enabled or settings.otlp.enabled):
             web_config = (
                 load_web_config(settings.prometheus.web_config_file)
                 if settings.prometheus.web_config_file
@@ -63,7 +65,7 @@ class Exporter:
                 server = MetricsServer(
                     settings.prometheus.host,
                     settings.prometheus.port,
-                    telemetry.render,
+                    telemetry.render if settings.prometheus.enabled else None,
                     healthy=lambda: refresher.alive,
                     ready=refresher.first_refresh_done.is_set,
                     web_config=web_config,
@@ -79,7 +81,10 @@ class Exporter:
     def start(self) -> None:
         if self.server is not None:
             self.server.start()
-            log.info("serving metrics on %s/metrics", self.server.url)
+            what = (
+                "metrics on %s/metrics" if self.settings.prometheus.enabled else "health probes on %s/healthz"
+            )
+            log.info("serving " + what, self.server.url)
         self.refresher.start()
 
     def wait(self, stop: threading.Event) -> None:

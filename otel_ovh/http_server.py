@@ -130,7 +130,7 @@ class MetricsServer:
         self,
         host: str,
         port: int,
-        render: Callable[[], bytes],
+        render: Callable[[], bytes] | None,
         *,
         healthy: Callable[[], bool],
         ready: Callable[[], bool],
@@ -174,7 +174,7 @@ class MetricsServer:
 
 
 def _make_handler(
-    render: Callable[[], bytes], healthy: Callable[[], bool], ready: Callable[[], bool], web: WebConfig
+    render: Callable[[], bytes] | None, healthy: Callable[[], bool], ready: Callable[[], bool], web: WebConfig
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "otel-ovh"
@@ -204,14 +204,8 @@ def _make_handler(
             if not self._authorised():
                 self._send(401, b"unauthorized\n", TEXT, {"WWW-Authenticate": 'Basic realm="otel-ovh"'})
                 return
-            if url.path == "/metrics":
-                self._send(200, render(), CONTENT_TYPE)
-            elif url.path == "/probe":
-                target = parse_qs(url.query).get("target", [""])[0].strip().lower()
-                if not _PROJECT_ID.match(target):
-                    self._send(400, b"target must be a project id (32 hexadecimal characters)\n", TEXT)
-                    return
-                self._send(200, filter_exposition(render(), target), CONTENT_TYPE)
+            if url.path in ("/metrics", "/probe"):
+                self._metrics(url.path, url.query)
             elif url.path == "/":
                 self._send(
                     200,
@@ -220,6 +214,20 @@ def _make_handler(
                 )
             else:
                 self._send(404, b"not found\n", TEXT)
+
+        def _metrics(self, path: str, query: str) -> None:
+            if render is None:
+                message = b"no Prometheus endpoint: prometheus.enabled is false (metrics go over OTLP)\n"
+                self._send(404, message, TEXT)
+                return
+            if path == "/metrics":
+                self._send(200, render(), CONTENT_TYPE)
+                return
+            target = parse_qs(query).get("target", [""])[0].strip().lower()
+            if not _PROJECT_ID.match(target):
+                self._send(400, b"target must be a project id (32 hexadecimal characters)\n", TEXT)
+                return
+            self._send(200, filter_exposition(render(), target), CONTENT_TYPE)
 
         def _authorised(self) -> bool:
             """Basic credentials checked with bcrypt; anything malformed is simply not authorised."""

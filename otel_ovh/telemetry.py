@@ -203,8 +203,14 @@ class Telemetry:
         self._inventory = self._build_inventory()
         renames = [View(instrument_name=old, name=new) for old, new in PROCESS_RENAMES.items()]
         self._self = _Pipeline(
-            settings, self.resource, self._self_metrics, self._self_callback, target_info=False, name="self",
-            views=renames, otlp_delta=self._otlp_delta["self"],
+            settings,
+            self.resource,
+            self._self_metrics,
+            self._self_callback,
+            target_info=False,
+            name="self",
+            views=renames,
+            otlp_delta=self._otlp_delta["self"],
         )
         self._instrument_process(self._self.provider)
         self._cache: tuple[int, int, bytes] | None = None  # (snapshot version, generation, exposition)
@@ -332,6 +338,17 @@ class Telemetry:
         for pipeline in (self._inventory, self._self):
             pipeline.provider.force_flush(timeout_millis)
 
-    def shutdown(self) -> None:
-        self._self.shutdown()
-        self._inventory.shutdown()
+    def shutdown(self, timeout: float = 8.0) -> None:
+        """Both pipelines at once: each makes a last OTLP export, which waits out a dead collector's timeout.
+
+        Bounded, so that a stop (SIGTERM from Kubernetes) ends in time whatever the collector does.
+        """
+        threads = [
+            threading.Thread(target=p.shutdown, name="otel-ovh-shutdown", daemon=True)
+            for p in (self._self, self._inventory)
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))

@@ -120,3 +120,46 @@ def test_collect_exits_1_when_the_credentials_are_refused(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stderr
     assert "otel-ovh: no project collected" in result.stderr and "INVALID_CREDENTIAL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_push_only_mode_keeps_the_health_probes(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "OTEL_OVH_PROMETHEUS__ENABLED": "false",
+        "OTEL_OVH_OTLP__ENABLED": "true",
+        "OTEL_OVH_OTLP__ENDPOINT": "http://127.0.0.1:9",
+        "OTEL_OVH_PROMETHEUS__PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "otel_ovh", "serve", "--demo"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline, ready = time.monotonic() + 30, b""
+        while time.monotonic() < deadline and ready != b"ok\n":
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    ready = response.read()
+            except OSError:
+                time.sleep(0.2)
+        assert ready == b"ok\n"
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2)
+            raise AssertionError("/metrics should not be served when prometheus.enabled is false")
+        except urllib.error.HTTPError as error:
+            assert error.code == 404
+    finally:
+        process.terminate()
+        process.wait(10)
