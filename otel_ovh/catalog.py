@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from otel_ovh.ovh_api.client import CallStats
+from otel_ovh.ovh_api.models import Charge, Consumption
 from otel_ovh.snapshot import ProjectState
 
 Attributes = dict[str, str | int]
@@ -85,23 +86,23 @@ COMMON_PROMETHEUS_LABELS = tuple(prometheus_label(key) for key in COMMON_ATTRIBU
 # Reading points from a project's data
 
 
+def _usage_attributes(item: Charge | Consumption) -> Attributes:
+    return {
+        "cloud.region": item.region,
+        "ovh.service": item.service,
+        "ovh.sku": item.sku,
+        "cloud.resource_id": item.resource_id,
+        "ovh.billing": item.billing,
+    }
+
+
 def _cost(project: ProjectState, _: float) -> Iterable[Point]:
     usage = project.data.usage
     if usage is None:
         return
     currency = usage.currency or "unknown"
     for c in usage.charges:
-        yield (
-            {
-                "cloud.region": c.region,
-                "ovh.service": c.service,
-                "ovh.sku": c.sku,
-                "cloud.resource_id": c.resource_id,
-                "ovh.billing": c.billing,
-                "ovh.currency": currency,
-            },
-            c.price,
-        )
+        yield {**_usage_attributes(c), "ovh.currency": currency}, c.price
 
 
 def _consumption(unit: str) -> ProjectPoints:
@@ -109,16 +110,7 @@ def _consumption(unit: str) -> ProjectPoints:
         usage = project.data.usage
         for c in usage.consumption if usage else ():
             if c.unit == unit:
-                yield (
-                    {
-                        "cloud.region": c.region,
-                        "ovh.service": c.service,
-                        "ovh.sku": c.sku,
-                        "cloud.resource_id": c.resource_id,
-                        "ovh.billing": c.billing,
-                    },
-                    c.value,
-                )
+                yield _usage_attributes(c), c.value
 
     return points
 

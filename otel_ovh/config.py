@@ -249,17 +249,20 @@ def _lower_keys(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+_OVH_KEYS = (
+    "endpoint",
+    "application_key",
+    "application_secret",
+    "consumer_key",
+    "client_id",
+    "client_secret",
+    "oauth2_token_url",
+)
+
 # Dynaconf casts environment values as TOML ("0123" stays text, "12345678" becomes an int); credentials and
 # names must be taken verbatim.
 _VERBATIM_KEYS = {
-    "ovh": (
-        "endpoint",
-        "application_key",
-        "application_secret",
-        "consumer_key",
-        "client_id",
-        "client_secret",
-    ),
+    "ovh": _OVH_KEYS,
     "prometheus": ("host",),
 }
 
@@ -381,15 +384,7 @@ def _text_list(section: str, values: Mapping[str, Any], key: str) -> list[str]:
 
 
 def _parse_ovh(values: Mapping[str, Any], *, require_credentials: bool) -> OvhSettings:
-    known = (
-        "endpoint",
-        "application_key",
-        "application_secret",
-        "consumer_key",
-        "client_id",
-        "client_secret",
-        "oauth2_token_url",
-    )
+    known = _OVH_KEYS
     _reject_unknown("ovh", values, known)
     text = {key: _optional_text("ovh", values, key) for key in known}
     endpoint = text["endpoint"] or "ovh-eu"

@@ -170,16 +170,43 @@ class _Bill:
             return
         self.transfers[(region, service, resource, direction, scope)] += value * GIB
 
-    def charge_line(
-        self, key: _Key, line_total: float | None, attributed: float, any_attributed: bool
-    ) -> None:
-        """Book what a line costs beyond its itemised parts, so that the bill adds up to OVH's total."""
-        if line_total is None:
+    def total_or_parts(self, line: Fields, parts: Iterable[Fields | None]) -> float | None:
+        """A line's total, or the sum of its priced parts when OVH leaves the total out."""
+        total = self.price(line)
+        if total is None:
+            prices = [p for p in (self.price(part) for part in parts if part is not None) if p is not None]
+            total = sum(prices) if prices else None
+        return total
+
+
+class _Itemised:
+    """The priced parts of one bill line, booked one by one, then checked against the line's own total."""
+
+    def __init__(self, bill: _Bill) -> None:
+        self.bill = bill
+        self.amount = 0.0
+        self.priced = False
+        self.measured = False
+
+    def part(self, key: _Key, fields: Fields) -> None:
+        amount = self.bill.price(fields)
+        if amount is not None:
+            self.bill.charge(key, amount)
+            self.amount += amount
+            self.priced = True
+        self.measured |= self.bill.consume(key, fields.obj("quantity"))
+
+    def close(self, key: _Key, line: Fields) -> None:
+        """Book what the line costs beyond its parts, so that the bill adds up to OVH's total."""
+        total = self.bill.price(line)
+        if total is None:
             return
-        if not any_attributed:
-            self.charge(key, line_total)
-        elif abs(line_total - attributed) > _PRICE_EPSILON:
-            self.charge(key, line_total - attributed)
+        if not self.priced:
+            self.bill.charge(key, total)
+        elif abs(total - self.amount) > _PRICE_EPSILON:
+            self.bill.charge(key, total - self.amount)
+        if not self.measured:
+            self.bill.consume(key, line.obj("quantity"))
 
 
 def _walk(body: Fields, path: tuple[str, ...]) -> Iterator[Fields]:
@@ -202,47 +229,30 @@ def _parse_detailed(bill: _Bill, body: Fields, section: _DetailedSection) -> Non
     for line in _walk(body, section.path):
         region = line.text("region") or ""
         sku = line.text(section.sku_key) or ""
-        line_key: _Key = (region, section.service, sku, "", section.billing)
-        attributed, any_attributed, any_quantity = 0.0, False, False
+        itemised = _Itemised(bill)
         for detail in line.items("details"):
-            key: _Key = (region, section.service, sku, _first_text(detail, section.id_keys), section.billing)
-            amount = bill.price(detail)
-            if amount is not None:
-                bill.charge(key, amount)
-                attributed += amount
-                any_attributed = True
-            any_quantity |= bill.consume(key, detail.obj("quantity"))
-        bill.charge_line(line_key, bill.price(line), attributed, any_attributed)
-        if not any_quantity:
-            bill.consume(line_key, line.obj("quantity"))
+            itemised.part(
+                (region, section.service, sku, _first_text(detail, section.id_keys), section.billing), detail
+            )
+        itemised.close((region, section.service, sku, "", section.billing), line)
 
 
 def _parse_snapshots(bill: _Bill, hourly: Fields) -> None:
     for line in hourly.items("snapshot"):
         region = line.text("region") or ""
-        attributed, any_attributed = 0.0, False
+        itemised = _Itemised(bill)
         for part in ("instance", "volume"):
             sub = line.obj(part)
-            if sub is None:
-                continue
-            key: _Key = (region, "snapshot", part, "", "hourly")
-            amount = bill.price(sub)
-            if amount is not None:
-                bill.charge(key, amount)
-                attributed += amount
-                any_attributed = True
-            bill.consume(key, sub.obj("quantity"))
-        bill.charge_line((region, "snapshot", "", "", "hourly"), bill.price(line), attributed, any_attributed)
+            if sub is not None:
+                itemised.part((region, "snapshot", part, "", "hourly"), sub)
+        itemised.close((region, "snapshot", "", "", "hourly"), line)
 
 
 def _parse_instance_bandwidth(bill: _Bill, hourly: Fields) -> None:
     for line in hourly.items("instanceBandwidth"):
         region = line.text("region") or ""
         parts = [(line.obj("incomingBandwidth"), "receive"), (line.obj("outgoingBandwidth"), "transmit")]
-        total = bill.price(line)
-        if total is None:
-            part_prices = [bill.price(part) for part, _ in parts if part is not None]
-            total = sum(p for p in part_prices if p is not None) if part_prices else None
+        total = bill.total_or_parts(line, (part for part, _ in parts))
         bill.charge((region, "instance_bandwidth", "bandwidth", "", "hourly"), total)
         for part, direction in parts:
             if part is not None:
@@ -255,11 +265,7 @@ def _parse_storage(bill: _Bill, hourly: Fields) -> None:
         sku = line.text("type") or ""
         # Swift (pcs) lines name no bucket; they stay one series per storage type and region.
         bucket = line.text("bucketName") or ""
-        total = bill.price(line)
-        if total is None:
-            parts = [line.obj(name) for name in _STORAGE_PRICED_PARTS]
-            prices = [bill.price(part) for part in parts if part is not None]
-            total = sum(p for p in prices if p is not None) if prices else None
+        total = bill.total_or_parts(line, (line.obj(name) for name in _STORAGE_PRICED_PARTS))
         key: _Key = (region, "storage", sku, bucket, "hourly")
         bill.charge(key, total)
         stored = line.obj("stored")
@@ -274,24 +280,13 @@ def _parse_storage(bill: _Bill, hourly: Fields) -> None:
 def _parse_typed_resources(bill: _Bill, body: Fields) -> None:
     for typed in body.items("resourcesUsage"):
         service = typed.text("type") or "other"
-        attributed, any_attributed = 0.0, False
+        itemised = _Itemised(bill)
         for resource in typed.items("resources"):
             region = resource.text("region") or ""
             for component in resource.items("components"):
-                key: _Key = (
-                    region,
-                    service,
-                    component.text("name") or "",
-                    _first_text(component, ("resourceId", "id")),
-                    "hourly",
-                )
-                amount = bill.price(component)
-                if amount is not None:
-                    bill.charge(key, amount)
-                    attributed += amount
-                    any_attributed = True
-                bill.consume(key, component.obj("quantity"))
-        bill.charge_line(("", service, "", "", "hourly"), bill.price(typed), attributed, any_attributed)
+                name, resource_id = component.text("name") or "", _first_text(component, ("resourceId", "id"))
+                itemised.part((region, service, name, resource_id, "hourly"), component)
+        itemised.close(("", service, "", "", "hourly"), typed)
 
 
 def parse_usage(body: object, problems: Problems, where: str = "usage") -> Usage:
@@ -316,9 +311,7 @@ def parse_usage(body: object, problems: Problems, where: str = "usage") -> Usage
         total=total,
         # Sums of float amounts carry binary noise (0.1 + 0.2); OVH's figures have at most 8 decimals.
         charges=tuple(Charge(*key, price=round(price, 8)) for key, price in bill.charges.items()),
-        consumption=tuple(
-            Consumption(*key, value=value) for key, value in bill.consumption.items()
-        ),
+        consumption=tuple(Consumption(*key, value=value) for key, value in bill.consumption.items()),
         transfers=tuple(Transfer(*key, bytes=value) for key, value in bill.transfers.items()),
     )
 
