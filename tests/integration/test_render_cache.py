@@ -13,6 +13,7 @@ import threading
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World
+from otel_ovh.snapshot import ProjectState
 from tests.integration.conftest import ExporterFactory, series, settings_for
 
 
@@ -59,9 +60,12 @@ def test_a_scrape_during_a_render_answers_with_the_previous_exposition(
 
     # Hold the render lock as a long render would, and publish a snapshot without that project: the
     # refresher's render now waits for the lock.
+    def drop(projects: dict[str, ProjectState]) -> None:
+        del projects[gone]
+
     lock = telemetry._render_lock
     lock.acquire()
-    publisher = threading.Thread(target=lambda: store.update(lambda projects: projects.pop(gone)))
+    publisher = threading.Thread(target=lambda: store.update(drop))
     publisher.start()
     scraped: list[bytes] = []
     scraper = threading.Thread(target=lambda: scraped.append(telemetry.render()))
