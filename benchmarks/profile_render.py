@@ -1,0 +1,119 @@
+"""Where rendering the exposition goes: our callbacks, the SDK's collect, translation, text formatting.
+
+    python -m benchmarks.profile_render            # 50 projects, ~22,000 series, in one process
+
+Builds the benchmark's world, refreshes once (OVH answering at once), then times the render paths
+without a profiler (wall time) and splits one uncached render with cProfile (shares of its cumulative
+time; the profiler slows Python code down, so the shares are what to read, not its absolute figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+from otel_ovh.app import Exporter
+from otel_ovh.config import parse_settings
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from otel_ovh.telemetry import observations
+
+
+def wall(action: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def cumulative(stats: pstats.Stats, file_part: str, function: str) -> float:
+    """Cumulative seconds of the functions named ``function`` in files whose path contains ``file_part``."""
+    raw = stats.stats  # type: ignore[attr-defined]  # pstats keeps its table untyped
+    return float(
+        sum(entry[3] for (path, _, name), entry in raw.items() if name == function and file_part in path)
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    now = time.time()
+    shape = WorldShape(
+        projects=args.projects,
+        instances_per_project=30,
+        volumes_per_project=20,
+        containers_per_project=4,
+        buckets_per_project=10,
+    )
+    with SimulatedOvh(World(seed=5, shape=shape, clock=lambda: now)) as sim:
+        settings = parse_settings(
+            {
+                "ovh": {"endpoint": sim.url, **sim.credentials},
+                "collect": {"max_calls_per_second": 0, "concurrency": 8},
+            }
+        )
+        exporter = Exporter.build(settings, serve=False)
+        exporter.refresher.refresh_once()
+    telemetry, store = exporter.telemetry, exporter.store
+    metrics = list(telemetry._inventory_metrics)
+    series = sum(len(observations(m, store.current, now)) for m in metrics)
+
+    def uncached() -> None:
+        telemetry._cache = None
+        store.current.memo.clear()  # as after a new snapshot: our callbacks compute their points again
+        telemetry.render_inventory()
+
+    def uncached_memo_warm() -> None:
+        telemetry._cache = None
+        telemetry.render_inventory()
+
+    figures = {
+        "our callbacks' points (observations(), all inventory metrics)": wall(
+            lambda: [observations(m, store.current, now) for m in metrics], args.repeat
+        ),
+        "uncached render, points computed afresh": wall(uncached, args.repeat),
+        "uncached render, points memoised (what the refresher pays)": wall(uncached_memo_warm, args.repeat),
+        "cached inventory (a scrape of unchanged data)": wall(telemetry.render_inventory, 50),
+        "self metrics, rendered every scrape": wall(telemetry.render_self, 50),
+        "whole /metrics body, cached inventory + fresh self": wall(telemetry.render, 50),
+    }
+    print(f"{series:,} inventory series, {len(metrics)} instruments; medians of wall time")
+    for name, seconds in figures.items():
+        print(f"  {seconds * 1000:8.1f} ms  {name}")
+
+    telemetry._cache = None
+    store.current.memo.clear()
+    profile = cProfile.Profile()
+    profile.enable()
+    telemetry.render_inventory()
+    profile.disable()
+    stats = pstats.Stats(profile)
+    total = cumulative(stats, "otel_ovh/telemetry.py", "render_inventory")
+    sdk = cumulative(stats, "measurement_consumer.py", "collect")
+    ours = cumulative(stats, "otel_ovh/telemetry.py", "observations")
+    sdk_callbacks = cumulative(stats, "sdk/metrics/_internal/instrument.py", "callback")
+    translate = cumulative(stats, "exporter/prometheus/__init__.py", "_translate_to_prometheus")
+    registry = cumulative(stats, "prometheus_client/registry.py", "collect")
+    text = cumulative(stats, "prometheus_client/exposition.py", "generate_latest") - registry
+    print("\none uncached render under cProfile, share of its time:")
+    for name, seconds in (
+        ("SDK collect (callbacks, measurements, aggregation)", sdk),
+        ("  of which our callbacks computing points", ours),
+        ("  of which the SDK turning points into measurements", sdk_callbacks - ours),
+        ("OTel -> prometheus_client families (exporter-prometheus)", translate),
+        ("prometheus_client text formatting (generate_latest)", text),
+    ):
+        print(f"  {seconds / total:6.1%}  {name}")
+    exporter.telemetry.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
