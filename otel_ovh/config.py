@@ -149,7 +149,7 @@ class TelemetrySettings:
     # one overflow series, so the limit is a setting, sized far above what one exporter should carry.
     cardinality_limit: int = 200_000
     disabled_metrics: frozenset[str] = frozenset()
-    service_name: str = "otel-ovh"
+    service_name: str | None = None  # None: OTEL_SERVICE_NAME, else "otel-ovh"
 
 
 @dataclass(frozen=True)
@@ -665,7 +665,7 @@ def _parse_telemetry(values: Mapping[str, Any]) -> TelemetrySettings:
             "telemetry", values, "cardinality_limit", defaults.cardinality_limit, minimum=100
         ),
         disabled_metrics=frozenset(_text_list("telemetry", values, "disabled_metrics")),
-        service_name=_optional_text("telemetry", values, "service_name") or defaults.service_name,
+        service_name=_optional_text("telemetry", values, "service_name"),
     )
 
 

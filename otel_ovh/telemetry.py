@@ -43,6 +43,7 @@ from otel_ovh.snapshot import ProjectState, Snapshot, SnapshotStore
 log = logging.getLogger(__name__)
 
 SCOPE = "otel_ovh"
+DEFAULT_SERVICE_NAME = "otel-ovh"
 
 # Process metrics from the OpenTelemetry system-metrics instrumentation (semantic-convention names).
 PROCESS_METRICS = {
@@ -62,15 +63,16 @@ PROCESS_RENAMES = {
 
 
 def build_resource(settings: Settings) -> Resource:
-    """What produced the data; ``OTEL_RESOURCE_ATTRIBUTES`` and ``OTEL_SERVICE_NAME`` win over defaults."""
+    """What produced the data. ``OTEL_RESOURCE_ATTRIBUTES`` and ``OTEL_SERVICE_NAME`` win over our defaults;
+    an explicit ``telemetry.service_name`` wins over both, like every other setting over its variable."""
     attributes: dict[str, str] = {
-        "service.name": settings.telemetry.service_name,
+        "service.name": DEFAULT_SERVICE_NAME,
         "service.version": __version__,
         "service.instance.id": os.environ.get("HOSTNAME") or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}",
     }
     for key, value in OTELResourceDetector().detect().attributes.items():
         attributes[key] = str(value)
-    service_name = os.environ.get("OTEL_SERVICE_NAME")
+    service_name = settings.telemetry.service_name or os.environ.get("OTEL_SERVICE_NAME")
     if service_name:
         attributes["service.name"] = service_name
     return Resource(attributes)
