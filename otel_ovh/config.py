@@ -249,6 +249,20 @@ def _lower_keys(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+_COLLECT_KEYS = (
+    "interval",
+    "timeout",
+    "concurrency",
+    "families",
+    "regions",
+    "max_staleness",
+    "max_calls_per_second",
+    "retries",
+    "shard",
+)
+_REGIONS_KEYS = ("include", "exclude")
+_PROMETHEUS_KEYS = ("enabled", "host", "port", "web_config_file")
+_TELEMETRY_KEYS = ("cardinality_limit", "disabled_metrics", "service_name")
 _OVH_KEYS = (
     "endpoint",
     "application_key",
@@ -528,18 +542,7 @@ def _check_label_name(key: str, name: str) -> None:
 
 
 def _parse_collect(values: Mapping[str, Any]) -> CollectSettings:
-    known = (
-        "interval",
-        "timeout",
-        "concurrency",
-        "families",
-        "regions",
-        "max_staleness",
-        "max_calls_per_second",
-        "retries",
-        "shard",
-    )
-    _reject_unknown("collect", values, known)
+    _reject_unknown("collect", values, _COLLECT_KEYS)
     defaults = CollectSettings()
     families_given = values.get("families")
     families = _text_list("collect", values, "families") if families_given is not None else list(FAMILIES)
@@ -552,7 +555,7 @@ def _parse_collect(values: Mapping[str, Any]) -> CollectSettings:
     if not isinstance(regions, Mapping):
         raise SettingsError("collect.regions", "must be a mapping with include and exclude lists")
     regions = {str(k).lower(): v for k, v in regions.items()}
-    _reject_unknown("collect.regions", regions, ("include", "exclude"))
+    _reject_unknown("collect.regions", regions, _REGIONS_KEYS)
     interval = _number("collect", values, "interval", defaults.interval, minimum=1)
     max_staleness = _number(
         "collect", values, "max_staleness", max(defaults.max_staleness, 3 * interval), minimum=1
@@ -588,7 +591,7 @@ def _parse_shard(value: Any) -> tuple[int, int] | None:
 
 
 def _parse_prometheus(values: Mapping[str, Any]) -> PrometheusSettings:
-    _reject_unknown("prometheus", values, ("enabled", "host", "port", "web_config_file"))
+    _reject_unknown("prometheus", values, _PROMETHEUS_KEYS)
     port = _integer("prometheus", values, "port", 9464, minimum=0)
     if port > 65535:
         raise SettingsError("prometheus.port", f"must be between 0 and 65535, got {port}")
@@ -658,7 +661,7 @@ _OTLP_KEYS = (
 
 
 def _parse_telemetry(values: Mapping[str, Any]) -> TelemetrySettings:
-    _reject_unknown("telemetry", values, ("cardinality_limit", "disabled_metrics", "service_name"))
+    _reject_unknown("telemetry", values, _TELEMETRY_KEYS)
     defaults = TelemetrySettings()
     return TelemetrySettings(
         cardinality_limit=_integer(
@@ -674,3 +677,17 @@ def _parse_log_level(value: Any) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError("log_level", f"must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
     return level
+
+
+def known_settings() -> list[str]:
+    """Every settings key, dotted (``collect.regions.include``): what the settings reference must document."""
+    sections = {
+        "ovh": _OVH_KEYS,
+        "collect": _COLLECT_KEYS,
+        "prometheus": _PROMETHEUS_KEYS,
+        "otlp": _OTLP_KEYS,
+        "telemetry": _TELEMETRY_KEYS,
+    }
+    keys = [f"{section}.{key}" for section, names in sections.items() for key in names if key != "regions"]
+    keys += [f"collect.regions.{key}" for key in _REGIONS_KEYS]
+    return [*keys, "projects", "log_level"]
