@@ -1,0 +1,54 @@
+"""OTLP push: one exporter per pipeline, configured like any OpenTelemetry component, quiet in an outage.
+
+Modules: ``settings`` (precedence of settings and variables), ``exporter`` (the wrapped SDK exporter),
+``batching``, ``delta``, ``diagnosis`` (one reason per outage), ``transport`` (the HTTP session).
+
+Settings are resolved here, once, with one precedence for every option: a value given in ``otlp.*``,
+then ``OTEL_EXPORTER_OTLP_METRICS_*``, then ``OTEL_EXPORTER_OTLP_*``, then the OTLP default. The SDK
+exporters resolve the variables themselves, but not consistently (the gRPC exporter replaces the
+variables' headers with the given ones where the HTTP exporter merges them; both read the timeout in
+seconds where the specification says milliseconds; an invalid compression crashes one and is ignored
+by the other), so we resolve everything and hand the exporter explicit values.
+
+What else the SDK exporters get wrong for a long-running bridge, handled here:
+
+* **Outages.** The exporters log every failed attempt and every retry, each interval, for as long as the
+  collector is away (and gRPC's C core prints each failed TLS handshake to stderr).
+  ``OutageLoggingExporter`` captures those messages during its own export call and logs one line when
+  an outage starts, with the collector's answer or the connection error, and one when it ends.
+* **Size.** A large organisation's inventory is tens of thousands of points in one collection; the
+  Collector's gRPC receiver refuses messages over 4 MiB by default, so exports go in batches.
+* **Delta temporality and observable counters.** Our counters are month-to-date totals observed from a
+  snapshot. The SDK's own cumulative-to-delta conversion is computed at collection time, so a failed
+  export loses its delta, a new billing period yields a negative delta on a monotonic sum, and a rebuilt
+  pipeline starts again from zero and re-sends the whole month. ``DeltaState`` does the conversion
+  against what the collector last *accepted*, outlives pipeline rebuilds, and treats a drop as a reset.
+* **TLS over HTTP.** ``requests`` lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override
+  ``Session.verify`` (psf/requests#3829), so a configured collector CA is silently ignored wherever
+  those variables are set (most container images). ``_PinnedCaSession`` makes the configured CA win.
+"""
+
+import os
+
+# gRPC's C core prints every TLS handshake failure to stderr (below Python logging, once per attempt,
+# so several times per interval). The reason is already in our one-line outage log. This must be set
+# before grpc is first imported; ``setdefault`` leaves an operator's own GRPC_VERBOSITY alone.
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+from otel_ovh.otlp.batching import MAX_BATCH_POINTS, split_metrics
+from otel_ovh.otlp.delta import DeltaState
+from otel_ovh.otlp.diagnosis import SDK_LOGGERS, outage_reason
+from otel_ovh.otlp.exporter import OutageLoggingExporter, build_otlp_exporter
+from otel_ovh.otlp.settings import ResolvedOtlp, resolve_otlp
+
+__all__ = [
+    "MAX_BATCH_POINTS",
+    "SDK_LOGGERS",
+    "DeltaState",
+    "OutageLoggingExporter",
+    "ResolvedOtlp",
+    "build_otlp_exporter",
+    "outage_reason",
+    "resolve_otlp",
+    "split_metrics",
+]
