@@ -25,7 +25,7 @@ What else the SDK exporters get wrong for a long-running bridge, handled here:
   against what the collector last *accepted*, outlives pipeline rebuilds, and treats a drop as a reset.
 * **TLS over HTTP.** ``requests`` lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override
   ``Session.verify`` (psf/requests#3829), so a configured collector CA is silently ignored wherever
-  those variables are set (most container images). ``_PinnedCaSession`` makes the configured CA win.
+  those variables are set (most container images). ``transport.PinnedCaSession`` makes the configured CA win.
 """
 
 import os
