@@ -99,3 +99,44 @@ def test_expiry_publishes_a_snapshot_whose_render_drops_the_project(sim: Simulat
     finally:
         exporter.refresher.stop()
         exporter.telemetry.shutdown()
+
+
+def test_points_are_not_kept_once_rendered_unless_otlp_collects_them(make_exporter: ExporterFactory) -> None:
+    """Memory: a snapshot's observation memo (~9 MB at 20,000 series) lives only as long as it is needed."""
+    exporter = make_exporter(prometheus={"enabled": True, "port": 0})
+    exporter.refresher.refresh_once()
+    old = exporter.store.current
+    assert old.memo == {}  # rendered and counted, then dropped: no OTLP reader will ask again
+    body = exporter.telemetry.render()
+    exporter.refresher.refresh_once()
+    assert exporter.store.current.memo == {} and old.memo == {}
+    assert exporter.telemetry.render().count(b"\n") == body.count(b"\n")  # same data, same series
+
+    pushing = make_exporter(otlp={"enabled": True, "endpoint": "http://127.0.0.1:9", "interval": 3600})
+    pushing.refresher.refresh_once()
+    assert pushing.store.current.memo  # the periodic OTLP export reads the same points later
+
+
+def test_inventory_points_carry_no_exemplar_reservoir() -> None:
+    """Observable callbacks have no trace context: the shared no-op reservoir exports the same points."""
+    from opentelemetry.metrics import CallbackOptions, Observation
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from otel_ovh.telemetry import NO_EXEMPLARS_VIEW
+
+    def points(_: CallbackOptions) -> list[Observation]:
+        return [Observation(i, {"i": i}) for i in range(100)]
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader], views=[NO_EXEMPLARS_VIEW])
+    provider.get_meter("t").create_observable_counter("c", callbacks=[points])
+    provider.get_meter("t").create_observable_gauge("g", callbacks=[points])
+    data = reader.get_metrics_data()
+    assert data is not None
+    metrics = data.resource_metrics[0].scope_metrics[0].metrics
+    assert {m.name for m in metrics} == {"c", "g"}
+    for metric in metrics:
+        assert sorted(getattr(p, "value", None) for p in metric.data.data_points) == list(range(100))
+        assert all(not p.exemplars for p in metric.data.data_points)
+    provider.shutdown()
