@@ -137,6 +137,6 @@ def test_inventory_points_carry_no_exemplar_reservoir() -> None:
     metrics = data.resource_metrics[0].scope_metrics[0].metrics
     assert {m.name for m in metrics} == {"c", "g"}
     for metric in metrics:
-        assert sorted(getattr(p, "value", None) for p in metric.data.data_points) == list(range(100))
+        assert sorted(float(getattr(p, "value", -1)) for p in metric.data.data_points) == list(range(100))
         assert all(not p.exemplars for p in metric.data.data_points)
     provider.shutdown()
