@@ -12,7 +12,7 @@ import threading
 
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
-from otel_ovh.simulator import SimulatedOvh, World
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from otel_ovh.snapshot import ProjectState
 from tests.integration.conftest import ExporterFactory, series, settings_for
 
@@ -140,3 +140,25 @@ def test_inventory_points_carry_no_exemplar_reservoir() -> None:
         assert sorted(float(getattr(p, "value", -1)) for p in metric.data.data_points) == list(range(100))
         assert all(not p.exemplars for p in metric.data.data_points)
     provider.shutdown()
+
+
+def test_projects_outlasting_the_timeout_are_published_together_not_one_render_each() -> None:
+    """A refresh longer than ``collect.timeout`` publishes what is ready at the timeout, then the stragglers
+    in batches: each publish is a render, and with OVH slow one per project multiplied a refresh's CPU.
+
+    Sequential calls (concurrency 1) at 0.3 s each, 5 per project: the first project is ready before the
+    2 s timeout, the other two land 1.5 s apart after it, well within one batch.
+    """
+    world = World(seed=23, shape=WorldShape(projects=3))
+    with SimulatedOvh(world, latency=0.3) as sim:
+        families = ["project", "cost", "forecast", "quota", "volumes"]
+        collect = {"concurrency": 1, "timeout": 2, "families": families}
+        exporter = Exporter.build(parse_settings(settings_for(sim, collect=collect)), serve=False)
+        try:
+            before = exporter.store.current.version
+            exporter.refresher.refresh_once()
+            assert exporter.store.current.version - before == 2  # at the timeout, then the two stragglers
+            assert set(exporter.store.current.projects) == set(world.project_ids)
+        finally:
+            exporter.refresher.stop()
+            exporter.telemetry.shutdown()
