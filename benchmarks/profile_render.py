@@ -78,8 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "our callbacks' points (observations(), all inventory metrics)": wall(
             lambda: [observations(m, store.current, now) for m in metrics], args.repeat
         ),
-        "uncached render, points computed afresh": wall(uncached, args.repeat),
-        "uncached render, points memoised (what the refresher pays)": wall(uncached_memo_warm, args.repeat),
+        "uncached render, points computed afresh (a new snapshot)": wall(uncached, args.repeat),
+        "uncached render, points already computed": wall(uncached_memo_warm, args.repeat),
         "cached inventory (a scrape of unchanged data)": wall(telemetry.render_inventory, 50),
         "self metrics, rendered every scrape": wall(telemetry.render_self, 50),
         "whole /metrics body, cached inventory + fresh self": wall(telemetry.render, 50),
