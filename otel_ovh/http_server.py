@@ -42,6 +42,19 @@ _PLAIN_HTTP_ON_TLS = (
 _PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
+def _accepts_gzip(header: str) -> bool:
+    """``Accept-Encoding`` names gzip with a non-zero quality (Prometheus sends ``gzip``)."""
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() == "gzip":
+            quality = params.strip().removeprefix("q=").strip()
+            try:
+                return not quality or float(quality) > 0
+            except ValueError:
+                return False
+    return False
+
+
 def filter_exposition(body: bytes, project_id: str) -> bytes:
     """The series of one project (multi-target pattern), keeping each family's HELP and TYPE lines."""
     needle = f'cloud_account_id="{project_id}"'.encode()
@@ -130,7 +143,7 @@ class MetricsServer:
         self,
         host: str,
         port: int,
-        render: Callable[[], bytes] | None,
+        render: Callable[[bool], bytes] | None,
         *,
         healthy: Callable[[], bool],
         ready: Callable[[], bool],
@@ -174,7 +187,10 @@ class MetricsServer:
 
 
 def _make_handler(
-    render: Callable[[], bytes] | None, healthy: Callable[[], bool], ready: Callable[[], bool], web: WebConfig
+    render: Callable[[bool], bytes] | None,
+    healthy: Callable[[], bool],
+    ready: Callable[[], bool],
+    web: WebConfig,
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "otel-ovh"
@@ -221,13 +237,21 @@ def _make_handler(
                 self._send(404, message, TEXT)
                 return
             if path == "/metrics":
-                self._send(200, render(), CONTENT_TYPE)
+                if _accepts_gzip(self.headers.get("Accept-Encoding", "")):
+                    self._send(
+                        200,
+                        render(True),
+                        CONTENT_TYPE,
+                        {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+                    )
+                else:
+                    self._send(200, render(False), CONTENT_TYPE, {"Vary": "Accept-Encoding"})
                 return
             target = parse_qs(query).get("target", [""])[0].strip().lower()
             if not _PROJECT_ID.match(target):
                 self._send(400, b"target must be a project id (32 hexadecimal characters)\n", TEXT)
                 return
-            self._send(200, filter_exposition(render(), target), CONTENT_TYPE)
+            self._send(200, filter_exposition(render(False), target), CONTENT_TYPE)
 
         def _authorised(self) -> bool:
             """Basic credentials checked with bcrypt; anything malformed is simply not authorised."""

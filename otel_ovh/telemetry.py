@@ -16,6 +16,7 @@ has reported, so without it a month of instance churn would grow memory and end 
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import socket
@@ -130,6 +131,14 @@ _NO_EXEMPLARS = _NoExemplars()
 NO_EXEMPLARS_VIEW = View(instrument_name="*", exemplar_reservoir_factory=lambda _: lambda **__: _NO_EXEMPLARS)
 
 
+@dataclass(frozen=True)
+class _Exposition:
+    version: int  # of the snapshot it shows
+    generation: int  # of the inventory pipeline that rendered it
+    text: bytes
+    gzipped: bytes
+
+
 @dataclass
 class _Readers:
     prometheus: PrometheusMetricReader | None
@@ -239,7 +248,7 @@ class Telemetry:
             otlp_delta=self._otlp_delta["self"],
         )
         self._instrument_process(self._self.provider)
-        self._cache: tuple[int, int, bytes] | None = None  # (snapshot version, generation, exposition)
+        self._cache: _Exposition | None = None
         # Per metric, the hashes of its live attribute sets: only counted, so a hash will do (the frozensets
         # themselves held ~20 MB at 20,000 series; a rare collision only miscounts a rebuild heuristic).
         self._live_keys: dict[str, set[int]] = {}
@@ -336,7 +345,7 @@ class Telemetry:
 
     # -- Prometheus --------------------------------------------------------------------------------
 
-    def render_inventory(self, wait: bool = True) -> bytes:
+    def render_inventory(self, wait: bool = True) -> _Exposition:
         """OVH series in Prometheus text format, rendered once per snapshot and pipeline generation.
 
         ``wait=False`` (scrapes): while another thread renders newer data (20,000 series take ~0.6 s on a
@@ -346,18 +355,22 @@ class Telemetry:
         """
         cached = self._cache
         if not wait and cached is not None and not self._render_lock.acquire(blocking=False):
-            return cached[2]
+            return cached
         if wait or cached is None:
             self._render_lock.acquire()
         try:
             version, generation = self._store.current.version, self.generation
             cached = self._cache
-            if cached is not None and cached[0] == version and cached[1] == generation:
-                return cached[2]
+            if cached is not None and cached.version == version and cached.generation == generation:
+                return cached
             registry = self._inventory.readers.registry
             body = generate_latest(registry) if registry is not None else b""
-            self._cache = (version, generation, body)
-            return body
+            # Compressed once here rather than per scrape: Prometheus asks for gzip, and 5 MB of text
+            # become ~0.3 MB, which a scrape then writes in a few system calls.
+            self._cache = _Exposition(
+                version, generation, body, gzip.compress(body, compresslevel=5, mtime=0)
+            )
+            return self._cache
         finally:
             self._render_lock.release()
 
@@ -365,9 +378,16 @@ class Telemetry:
         registry = self._self.readers.registry
         return generate_latest(registry) if registry is not None else b""
 
-    def render(self) -> bytes:
-        """What a scrape of ``/metrics`` answers: never waits for a render another thread is doing."""
-        return self.render_inventory(wait=False) + self.render_self()
+    def render(self, compress: bool = False) -> bytes:
+        """What a scrape of ``/metrics`` answers: never waits for a render another thread is doing.
+
+        Compressed, it is two gzip members (the cached inventory, then the fresh self metrics): one
+        valid gzip stream, as RFC 1952 and every decoder Prometheus uses allow.
+        """
+        inventory = self.render_inventory(wait=False)
+        if compress:
+            return inventory.gzipped + gzip.compress(self.render_self(), compresslevel=1, mtime=0)
+        return inventory.text + self.render_self()
 
     # -- lifecycle ---------------------------------------------------------------------------------
 

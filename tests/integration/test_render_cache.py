@@ -55,7 +55,7 @@ def test_a_scrape_during_a_render_answers_with_the_previous_exposition(
     exporter.refresher.refresh_once()
     telemetry, store = exporter.telemetry, exporter.store
     gone = world.project_ids[0]
-    before = telemetry.render_inventory()
+    before = telemetry.render_inventory().text
     assert f'cloud_account_id="{gone}"'.encode() in before
 
     # Hold the render lock as a long render would, and publish a snapshot without that project: the

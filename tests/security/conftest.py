@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -24,9 +25,9 @@ def metrics_server() -> Iterator[ServerFactory]:
     def start(web_config: WebConfig | None = None, *, ready: bool = True) -> MetricsServer:
         renders: list[int] = []
 
-        def render() -> bytes:
+        def render(compress: bool) -> bytes:
             renders.append(1)
-            return METRIC_TEXT
+            return gzip.compress(METRIC_TEXT) if compress else METRIC_TEXT
 
         server = MetricsServer(
             "127.0.0.1", 0, render, healthy=lambda: True, ready=lambda: ready, web_config=web_config
