@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 # Statuses worth another try: throttling, server errors, and load-balancer timeouts.
 _RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
+TIME_ROUTE = "/auth/time"
 NO_ANSWER = 0  # the status recorded when no HTTP answer came back (timeout, refused connection)
 
 
@@ -98,7 +99,9 @@ class CallPacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._interval = 1.0 / calls_per_second if calls_per_second > 0 else 0.0
+        # 2% wider than 1/rate: calls leave exactly spaced, but reach OVH with a few ms of jitter, and
+        # exact spacing would then show rate+1 calls in some second at OVH's end.
+        self._interval = 1.02 / calls_per_second if calls_per_second > 0 else 0.0
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -164,6 +167,8 @@ class OvhApi:
         self.stats = stats or CallStats()
         self.pacer = CallPacer(calls_per_second, sleep=sleep)
         self._local = threading.local()
+        self._clock_lock = threading.Lock()
+        self._time_delta: int | None = None
 
     def _client(self) -> ovh.Client:
         client: ovh.Client | None = getattr(self._local, "client", None)
@@ -184,8 +189,27 @@ class OvhApi:
             client = ovh.Client(
                 endpoint=self._endpoint, timeout=(min(self._timeout, 10.0), self._timeout), **credentials
             )
+            if not s.uses_oauth2:
+                self._sync_clock(client)
             self._local.client = client
         return client
+
+    def _sync_clock(self, client: ovh.Client) -> None:
+        """One ``/auth/time`` call for the process, paced and counted, instead of one per thread's client.
+
+        python-ovh signs with ``server time - local time``, which it fetches lazily per client, outside any
+        pacing; the offset is the same for every client of the process.
+        """
+        with self._clock_lock:
+            if self._time_delta is None:
+                self.pacer.wait_turn()
+                try:
+                    self._time_delta = int(client.time_delta)
+                    self.stats.record(TIME_ROUTE, 200)
+                except (ovh.exceptions.APIError, requests.RequestException, TypeError, ValueError):
+                    self.stats.record(TIME_ROUTE, NO_ANSWER)
+                    return  # python-ovh will try again lazily, on the first signed call
+            client._time_delta = self._time_delta
 
     def get(
         self, route: str, path_params: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None

@@ -10,7 +10,7 @@ import pytest
 from otel_ovh.config import parse_settings
 from otel_ovh.ovh_api.client import ApiError, CallPacer, OvhApi
 from otel_ovh.simulator import Fault, SimulatedOvh, World
-from tests.integration.conftest import settings_for
+from tests.integration.conftest import ExporterFactory, settings_for
 
 QUOTA = "/cloud/project/{serviceName}/quota"
 
@@ -78,7 +78,7 @@ def test_timeouts_are_reported_as_no_answer(sim: SimulatedOvh, world: World) -> 
     with pytest.raises(ApiError) as caught:
         api.get(QUOTA, {"serviceName": pid})
     assert caught.value.status == 0 and "Timeout" in caught.value.message
-    assert api.stats.snapshot() == {(QUOTA, 0): 2}  # counted as "no answer", retried once
+    assert api.stats.snapshot() == {(QUOTA, 0): 2, ("/auth/time", 200): 1}  # "no answer", retried once
     sim.faults.clear()
 
 
@@ -117,3 +117,25 @@ def test_the_ceiling_holds_against_a_real_server(sim: SimulatedOvh, world: World
     for _ in range(11):
         api.get(QUOTA, {"serviceName": pid})
     assert time.monotonic() - started >= 1.0  # 11 calls at 10/s take at least 1 s
+
+
+def test_one_clock_sync_for_the_whole_process(sim: SimulatedOvh, make_exporter: ExporterFactory) -> None:
+    exporter = make_exporter(collect={"concurrency": 8})
+    exporter.refresher.refresh_once()
+    exporter.refresher.refresh_once()
+    assert sim.call_count(route="/auth/time") == 1  # not one per fetch thread
+    assert exporter.api.stats.snapshot()[("/auth/time", 200)] == 1
+    assert all(state.success for state in exporter.store.current.projects.values())
+
+
+def test_no_second_ever_holds_more_calls_than_the_ceiling() -> None:
+    clock = FakeClock()
+    pacer = CallPacer(20.0, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(200):
+        pacer.wait_turn()
+        starts.append(clock.now)
+    # Each call may reach OVH up to 10 ms late: count per second at arrival, in the worst arrangement.
+    late = [t + (0.01 if i % 2 else 0.0) for i, t in enumerate(starts)]
+    busiest = max(sum(1 for t in late if start <= t < start + 1.0) for start in late)
+    assert busiest <= 20
