@@ -23,6 +23,7 @@ Phases (each names what it proves):
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import os
 import platform
@@ -56,17 +57,24 @@ def free_port() -> int:
 
 
 class Scraper:
-    """GETs over one kept-alive connection, as Prometheus does; times the full answer."""
+    """GETs over one kept-alive connection, asking for gzip, as Prometheus does; times the full answer.
 
-    def __init__(self, port: int, timeout: float = 600.0) -> None:
+    The body returned is decompressed (outside the timing) so that callers can read the series.
+    """
+
+    def __init__(self, port: int, timeout: float = 600.0, compress: bool = True) -> None:
         self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self._headers = {"Accept-Encoding": "gzip"} if compress else {}
 
     def get(self, path: str) -> tuple[float, int, bytes]:
         started = time.perf_counter()
-        self._connection.request("GET", path)
+        self._connection.request("GET", path, headers=self._headers)
         response = self._connection.getresponse()
         body = response.read()
-        return time.perf_counter() - started, response.status, body
+        elapsed = time.perf_counter() - started
+        if response.getheader("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        return elapsed, response.status, body
 
     def close(self) -> None:
         self._connection.close()
@@ -300,7 +308,7 @@ class Bench:
                 f"≤ {a.ceiling:g}",
             )
             self.row(
-                "  same, with python-ovh's /auth/time clock syncs (1 per thread, unpaced)",
+                "  same, with the /auth/time clock sync (1 per process, paced)",
                 f"{all_peak} calls/s",
             )
         self.row("peak RSS of otel-ovh (VmHWM)", f"{hwm / mb:.0f} MB", "< 150 MB")
@@ -392,8 +400,8 @@ class Bench:
         """OVH fast (5 ms) so that only the ceiling holds the rate; the simulator's own timestamps judge.
 
         Calls are placed at their start (answer time minus handling time): that is when the pacer let them
-        go. python-ovh syncs its clock with one ``/auth/time`` call per client, i.e. once per fetch thread
-        and process lifetime, inside a paced call: shown apart, since the pacer cannot see it.
+        go. The clock sync (``/auth/time``) is one paced call per process (``OvhApi._sync_clock``); the
+        second figure counts it too.
         """
         self.sim.latency = 0.005
         self.sim.reset_calls()

@@ -218,11 +218,12 @@ class OvhApi:
         path = route.format(**path_params) if path_params else route
         if query:
             path = f"{path}?{urlencode(query)}"
+        client = self._client()  # before the pacing below: a new client's clock sync takes its own turn
         attempt = 0
         while True:
             self.pacer.wait_turn()
             try:
-                return self._call_once(route, path)
+                return self._call_once(client, route, path)
             except ApiError as error:
                 if not error.retryable or attempt >= self._retries:
                     raise
@@ -242,9 +243,9 @@ class OvhApi:
             delay = max(delay, min(retry_after, self._backoff_cap * 4))
         return delay
 
-    def _call_once(self, route: str, path: str) -> Any:
+    def _call_once(self, client: ovh.Client, route: str, path: str) -> Any:
         try:
-            response = self._client().raw_call("GET", path)
+            response = client.raw_call("GET", path)
         except requests.RequestException as exc:
             self.stats.record(route, NO_ANSWER)
             raise ApiError(route, NO_ANSWER, f"{type(exc).__name__}: {_first_line(exc)}") from None
