@@ -8,8 +8,10 @@ that fails keeps its last good data (flagged and ageing) until ``collect.max_sta
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -88,6 +90,17 @@ class SnapshotStore:
             except Exception:  # a listener's bug must not stop the refresher
                 log.exception("snapshot listener failed")
         return new
+
+
+def background_priority() -> None:
+    """Lower this thread's CPU priority (Linux applies ``nice`` per thread).
+
+    Refreshing is CPU work (decoding OVH's answers, rendering tens of thousands of series) that nobody
+    waits for, while a scrape has a deadline. On a small machine both compete for the same cores; a
+    niced refresher lets the scheduler run a scrape thread first. Best effort: elsewhere it does nothing.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def in_shard(project_id: str, shard: tuple[int, int] | None) -> bool:
@@ -212,7 +225,9 @@ class Refresher:
         self._clock = clock
         self._configured = {p.id: p for p in settings.projects}
         self._pool = ThreadPoolExecutor(
-            max_workers=settings.collect.concurrency, thread_name_prefix="otel-ovh-fetch"
+            initializer=background_priority,
+            max_workers=settings.collect.concurrency,
+            thread_name_prefix="otel-ovh-fetch",
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -240,6 +255,7 @@ class Refresher:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        background_priority()
         while not self._stop.is_set():
             started = self._clock()
             try:
