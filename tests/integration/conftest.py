@@ -28,6 +28,22 @@ def sim(world: World) -> Iterator[SimulatedOvh]:
     simulator.stop()
 
 
+# The scale of the issue's targets: 50 projects and ~20,000 series.
+LARGE = WorldShape(
+    projects=50,
+    instances_per_project=30,
+    volumes_per_project=20,
+    containers_per_project=4,
+    buckets_per_project=10,
+)
+
+
+def frozen_world(seed: int, shape: WorldShape = LARGE) -> World:
+    """A world whose clock stands still, so that figures do not move between fetch and assertion."""
+    now = time.time()
+    return World(seed=seed, shape=shape, clock=lambda: now)
+
+
 def settings_for(sim: SimulatedOvh, **sections: Any) -> dict[str, Any]:
     """Settings for the simulator; the fair-use ceiling is lifted unless a test sets one."""
     raw: dict[str, Any] = {"ovh": {"endpoint": sim.url, **sim.credentials}}

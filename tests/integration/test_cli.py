@@ -14,8 +14,9 @@ from tests.support.prometheus import promtool_check_metrics
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def otel_ovh(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
+def otel_ovh(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it: a clean environment with only PATH, HOME and what the test sets."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), **env}
     return subprocess.run(
         [sys.executable, "-m", "otel_ovh", *args],
         check=False,
@@ -102,21 +103,8 @@ def test_collect_exits_1_when_the_credentials_are_refused(tmp_path: Path) -> Non
         sim.faults.add(
             Fault(project="*", path="*", kind="status", status=403, error_code="INVALID_CREDENTIAL")
         )
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "OTEL_OVH_OVH__ENDPOINT": sim.url,
-            **{f"OTEL_OVH_OVH__{k.upper()}": v for k, v in sim.credentials.items()},
-        }
-        result = subprocess.run(
-            [sys.executable, "-m", "otel_ovh", "collect", "--once"],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            cwd=ROOT,
-        )
+        env = {f"OTEL_OVH_OVH__{k.upper()}": v for k, v in sim.credentials.items()}
+        result = otel_ovh("collect", "--once", home=tmp_path, OTEL_OVH_OVH__ENDPOINT=sim.url, **env)
     finally:
         sim.stop()
     assert result.returncode == 1, result.stderr

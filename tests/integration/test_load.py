@@ -9,21 +9,14 @@ import urllib.request
 
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
-from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from otel_ovh.simulator import SimulatedOvh
+from tests.integration.conftest import frozen_world
 
 SCRAPERS, SCRAPES_EACH = 8, 25
 
 
 def test_concurrent_scrapes_under_slow_ovh() -> None:
-    now = time.time()
-    shape = WorldShape(
-        projects=50,
-        instances_per_project=30,
-        volumes_per_project=20,
-        containers_per_project=4,
-        buckets_per_project=10,
-    )
-    world = World(seed=9, shape=shape, clock=lambda: now)
+    world = frozen_world(seed=9)
     sim = SimulatedOvh(world, host="127.0.0.1", port=0, latency=0.05).start()
     settings = parse_settings(
         {

@@ -8,23 +8,15 @@ from collections import Counter
 
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
-from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from otel_ovh.simulator import SimulatedOvh
 from otel_ovh.telemetry import enabled_metrics, observations
-from tests.integration.conftest import series
+from tests.integration.conftest import frozen_world, series
 
 SDK_DEFAULT_LIMIT = 2000
 
 
 def test_fifty_projects_and_twenty_thousand_series_are_exported_whole() -> None:
-    now = time.time()
-    shape = WorldShape(
-        projects=50,
-        instances_per_project=30,
-        volumes_per_project=20,
-        containers_per_project=4,
-        buckets_per_project=10,
-    )
-    world = World(seed=5, shape=shape, clock=lambda: now)
+    world = frozen_world(seed=5)
     sim = SimulatedOvh(world, host="127.0.0.1", port=0).start()
     try:
         settings = parse_settings(
@@ -51,7 +43,7 @@ def test_fifty_projects_and_twenty_thousand_series_are_exported_whole() -> None:
     assert projects == set(world.project_ids)
 
     expected = sum(
-        len(observations(m, snapshot, now))
+        len(observations(m, snapshot, time.time()))
         for m in enabled_metrics(settings)
         if m.per_project and m.name.startswith("ovh.")
     )
