@@ -85,6 +85,8 @@ class Exporter:
                 "metrics on %s/metrics" if self.settings.prometheus.enabled else "health probes on %s/healthz"
             )
             log.info("serving " + what, self.server.url)
+            if self.settings.prometheus.enabled:
+                self.telemetry.keep_self_rendered()
         self.refresher.start()
 
     def wait(self, stop: threading.Event) -> None:
