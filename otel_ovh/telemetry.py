@@ -133,10 +133,17 @@ NO_EXEMPLARS_VIEW = View(instrument_name="*", exemplar_reservoir_factory=lambda 
 
 @dataclass(frozen=True)
 class _Exposition:
+    """The OVH series as served. Kept compressed only: Prometheus asks for gzip, and 5 MB of text held
+    beside a render's transient peak is what pushed the process over its memory budget."""
+
     version: int  # of the snapshot it shows
     generation: int  # of the inventory pipeline that rendered it
-    text: bytes
     gzipped: bytes
+
+    @property
+    def text(self) -> bytes:
+        """For clients that do not take gzip, ``/probe`` and ``collect --format prometheus``."""
+        return gzip.decompress(self.gzipped)
 
 
 @dataclass
@@ -368,9 +375,7 @@ class Telemetry:
             body = generate_latest(registry) if registry is not None else b""
             # Compressed once here rather than per scrape: Prometheus asks for gzip, and 5 MB of text
             # become ~0.3 MB, which a scrape then writes in a few system calls.
-            self._cache = _Exposition(
-                version, generation, body, gzip.compress(body, compresslevel=5, mtime=0)
-            )
+            self._cache = _Exposition(version, generation, gzip.compress(body, compresslevel=5, mtime=0))
             return self._cache
         finally:
             self._render_lock.release()
