@@ -280,23 +280,6 @@ class OvhApi:
             retry_after=_retry_after(response.headers.get("Retry-After")),
         )
 
-    def post_unsigned(self, path: str, data: Mapping[str, Any]) -> Any:
-        """For ``POST /auth/credential``, which needs only the application key."""
-        response = self._client().raw_call("POST", path, data=dict(data), need_auth=False)
-        try:
-            body = response.json()
-        except ValueError:
-            raise ApiError(path, response.status_code, "answer is not JSON") from None
-        if response.status_code >= 300:
-            details = body if isinstance(body, dict) else {}
-            raise ApiError(
-                path,
-                response.status_code,
-                str(details.get("message", "error")),
-                error_code=details.get("errorCode"),
-            )
-        return body
-
 
 def _retry_after(value: str | None) -> float | None:
     if not value:
