@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from otel_ovh.config import Settings, SettingsError
-from otel_ovh.http_server import MetricsServer
+from otel_ovh.http.server import MetricsServer
 from otel_ovh.ovh_api.client import CallStats, OvhApi
 from otel_ovh.snapshot import Refresher, SnapshotStore
 from otel_ovh.telemetry import Telemetry

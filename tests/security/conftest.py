@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from otel_ovh.http_server import MetricsServer
+from otel_ovh.http.server import MetricsServer
 from otel_ovh.web_config import WebConfig
 from tests.security.support import METRIC_TEXT
 
