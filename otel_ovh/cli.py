@@ -17,14 +17,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from otel_ovh import __version__
-from otel_ovh.config import DEFAULT_SECRETS_FILE, Secret, Settings, SettingsError, load_settings
+from otel_ovh.config import DEFAULT_SECRETS_FILE, Settings, SettingsError, describe, load_settings
 
 log = logging.getLogger("otel_ovh")
 
@@ -204,31 +203,6 @@ _FORMATS: dict[str, Callable[[Any], str]] = {
 # check-config
 
 
-def _redacted(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return "***"
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _redacted(getattr(value, k)) for k in asdict(value)}
-    if isinstance(value, dict):
-        return {str(k): _redacted(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(v) for v in value]
-    if isinstance(value, frozenset | set):
-        return sorted(_redacted(v) for v in value)
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _printable_settings(settings: Settings) -> dict[str, Any]:
-    """The settings as check-config shows them: secrets masked, OTLP header values too (they carry tokens)."""
-    shown: dict[str, Any] = _redacted(settings)
-    otlp = shown.get("otlp")
-    if isinstance(otlp, dict) and isinstance(otlp.get("headers"), dict):
-        otlp["headers"] = dict.fromkeys(otlp["headers"], "***")
-    return shown
-
-
 def _describe_web_config(web: Any) -> str:
     """One line saying what protects /metrics, without any hash or path of a key."""
     import ssl
@@ -260,7 +234,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         secrets = settings.secrets()
         web_config_file = settings.prometheus.web_config_file
         web = load_web_config(web_config_file) if web_config_file else None
-        shown = yaml.safe_dump(_printable_settings(settings), sort_keys=False, default_flow_style=False)
+        shown = yaml.safe_dump(describe(settings), sort_keys=False, default_flow_style=False)
         print("settings are valid:")
         print(shown.rstrip())
         if settings.prometheus.enabled:

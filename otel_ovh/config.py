@@ -1,28 +1,52 @@
 """Settings: one YAML file, ``OTEL_OVH_<SECTION>__<KEY>`` variables and a secrets file, merged by dynaconf.
 
-The result is a frozen :class:`Settings`; every later stage reads it and none of them re-reads the
-environment. Validation happens here, once, so that a bad value is reported with the key that holds it
-(exit code 2) instead of surfacing later as an exception deep inside a refresh.
+Each setting is declared once, as a field of the frozen dataclasses below (``settings_schema.setting``);
+dynaconf's validators, the README's table and ``check-config`` follow from that declaration. The
+environment is read here, once, at start, for the OTLP variables and the resource attributes as well,
+so that ``serve`` and ``check-config`` refuse the same mistakes (exit code 2, with the key that holds
+them) and no later pipeline rebuild sees a different environment.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import math
 import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import yaml
+from otel_ovh import settings_schema
+from otel_ovh.families import FAMILY_NAMES
+from otel_ovh.otlp.settings import OtlpSettings, ResolvedOtlp, resolve_otlp
+from otel_ovh.ovh_settings import OvhSettings, check_credentials
+from otel_ovh.resource import DEFAULT_SERVICE_NAME, resource_attributes
+from otel_ovh.settings_loader import load, readable_yaml
+from otel_ovh.settings_schema import (
+    SettingsError,
+    boolean,
+    choice,
+    existing_file,
+    integer,
+    items,
+    names,
+    number,
+    setting,
+    shown,
+    text,
+)
+
+__all__ = [  # what other modules import from here, OvhSettings and SettingsError included
+    "DEFAULT_SECRETS_FILE", "ENV_PREFIX", "CollectSettings", "OvhSettings", "ProjectSettings",
+    "PrometheusSettings", "RegionsSettings", "Settings", "SettingsError", "TelemetrySettings",
+    "describe", "load_settings", "parse_settings",
+]  # fmt: skip
 
 ENV_PREFIX = "OTEL_OVH"
+SECRETS_VARIABLE = f"{ENV_PREFIX}_SECRETS_FILE"
 DEFAULT_SECRETS_FILE = Path("~/.config/otel-ovh/secrets.yaml")
-
-FAMILIES = ("cost", "forecast", "quota", "instances", "volumes", "storage", "project")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MIN_STALENESS = 3600.0
 
 # Prometheus label names; the ones the exporter sets itself cannot be reused by per-project labels.
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -30,61 +54,7 @@ _PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
 _RESERVED_LABEL_PREFIXES = ("__", "cloud_", "ovh_", "otel_", "http_", "network_")
 _RESERVED_LABELS = frozenset({"job", "instance", "le", "quantile"})
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
-
-
-class SettingsError(ValueError):
-    """A setting is missing or wrong; ``key`` is its dotted path, shown to the user."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"{key}: {message}")
-        self.key = key
-        self.message = message
-
-
-class Secret:
-    """A credential that prints as ``***`` so it cannot leak through logs, reprs or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-@dataclass(frozen=True)
-class OvhSettings:
-    endpoint: str = "ovh-eu"
-    application_key: str | None = None
-    application_secret: Secret | None = None
-    consumer_key: Secret | None = None
-    client_id: str | None = None
-    client_secret: Secret | None = None
-    oauth2_token_url: str | None = None
-
-    @property
-    def uses_oauth2(self) -> bool:
-        return self.client_id is not None
-
-    @property
-    def endpoint_is_url(self) -> bool:
-        return "://" in self.endpoint
-
-    def secrets(self) -> list[str]:
-        """Every secret value, for redaction."""
-        return [s.reveal() for s in (self.application_secret, self.consumer_key, self.client_secret) if s]
+_PROJECT_KEYS = ("id", "labels", "name")
 
 
 @dataclass(frozen=True)
@@ -94,78 +64,188 @@ class ProjectSettings:
     name: str | None = None
 
 
+def _projects(key: str, value: Any) -> tuple[ProjectSettings, ...]:
+    projects: list[ProjectSettings] = []
+    for index, entry in enumerate(items(key, value)):
+        project = _project(f"{key}[{index}]", entry)
+        if any(p.id == project.id for p in projects):
+            raise SettingsError(f"{key}[{index}].id", f"project {project.id} is listed twice")
+        projects.append(project)
+    return tuple(projects)
+
+
+def _project(key: str, entry: Any) -> ProjectSettings:
+    if isinstance(entry, str):
+        entry = {"id": entry}
+    if not isinstance(entry, Mapping):
+        raise SettingsError(key, f"must be a mapping with an id, got {shown(entry)}")
+    entry = {str(k).lower() if str(k).lower() in _PROJECT_KEYS else str(k): v for k, v in entry.items()}
+    for unknown in sorted(set(entry) - set(_PROJECT_KEYS)):
+        raise SettingsError(f"{key}.{unknown}", f"unknown setting (known: {', '.join(_PROJECT_KEYS)})")
+    project_id = str(entry.get("id", "")).strip().lower()
+    if not _PROJECT_ID.match(project_id):
+        raise SettingsError(f"{key}.id", f"must be 32 hexadecimal characters, got {entry.get('id')!r}")
+    labels = entry.get("labels") or {}
+    if not isinstance(labels, Mapping):
+        raise SettingsError(f"{key}.labels", f"must be a mapping of label: value, got {shown(labels)}")
+    for name, label_value in labels.items():
+        if not _LABEL_NAME.match(str(name)):
+            raise SettingsError(
+                f"{key}.labels", f"{name!r} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)"
+            )
+        if name in _RESERVED_LABELS or str(name).startswith(_RESERVED_LABEL_PREFIXES):
+            raise SettingsError(f"{key}.labels", f"{name!r} is reserved for the exporter's own labels")
+        if not isinstance(label_value, str | int | float) or isinstance(label_value, bool):
+            raise SettingsError(f"{key}.labels.{name}", f"must be text, got {shown(label_value)}")
+    name = entry.get("name")
+    labels = {str(k): str(v) for k, v in labels.items()}
+    return ProjectSettings(id=project_id, labels=labels, name=str(name) if name is not None else None)
+
+
+def _families(key: str, value: Any) -> frozenset[str]:
+    families = names(key, value)
+    unknown = sorted(families - set(FAMILY_NAMES))
+    if unknown:
+        raise SettingsError(key, f"unknown family {unknown[0]!r} (known: {', '.join(FAMILY_NAMES)})")
+    return families
+
+
+def _shard(key: str, value: Any) -> tuple[int, int] | None:
+    given = text(key, value)
+    match = _SHARD.match(given or "")
+    if given is None or not match:
+        raise SettingsError(key, f'must look like "i/n" (for example "0/3"), got {value!r}')
+    index, count = int(match.group(1)), int(match.group(2))
+    if count < 1 or index >= count:
+        raise SettingsError(key, f"needs 0 <= i < n, got {value!r}")
+    return index, count
+
+
+@dataclass(frozen=True)
+class RegionsSettings:
+    include: frozenset[str] = setting(
+        frozenset(),
+        "only these regions; a region named here is reported even when nothing is used there",
+        convert=names,
+        doc_default="`[]` (all)",
+    )
+    exclude: frozenset[str] = setting(frozenset(), "never these regions", convert=names)
+
+
 @dataclass(frozen=True)
 class CollectSettings:
-    interval: float = 300.0
-    timeout: float = 30.0
-    concurrency: int = 8
-    families: frozenset[str] = frozenset(FAMILIES)
-    regions_include: frozenset[str] = frozenset()
-    regions_exclude: frozenset[str] = frozenset()
-    max_staleness: float = 3600.0
-    max_calls_per_second: float = 20.0
-    retries: int = 3
-    shard: tuple[int, int] | None = None
+    interval: float = setting(300.0, "seconds between refreshes", convert=number(minimum=1))
+    timeout: float = setting(30.0, "seconds per OVH call", convert=number(minimum=0.1))
+    concurrency: int = setting(8, "OVH calls in flight", convert=integer(minimum=1))
+    max_calls_per_second: float = setting(
+        20.0,
+        "ceiling on OVH calls per second for the whole process (`0`: none)",
+        convert=number(minimum=0),
+    )
+    retries: int = setting(3, "retries of a 429, 5xx or unanswered call", convert=integer(minimum=0))
+    max_staleness: float = setting(
+        MIN_STALENESS,
+        "seconds a failing project's last data is still served",
+        convert=number(minimum=1),
+        derive=lambda get: max(MIN_STALENESS, 3 * get("collect.interval")),
+        doc_default=f"`max({MIN_STALENESS:g}, 3 × interval)`",
+    )
+    families: frozenset[str] = setting(
+        frozenset(FAMILY_NAMES),
+        ", ".join(f"`{name}`" for name in FAMILY_NAMES) + "; a family left out makes no OVH call",
+        convert=_families,
+        doc_default="all",
+    )
+    regions: RegionsSettings = field(default_factory=RegionsSettings)
+    shard: tuple[int, int] | None = setting(
+        None, '`"i/n"`: this process owns the projects whose id hashes to shard `i` of `n`', convert=_shard
+    )
+
+    def __post_init__(self) -> None:
+        if self.max_staleness < self.interval:
+            raise SettingsError(
+                "collect.max_staleness", f"must be at least collect.interval ({self.interval:g} s)"
+            )
 
     def region_wanted(self, region: str) -> bool:
-        if region in self.regions_exclude:
+        if region in self.regions.exclude:
             return False
-        return not self.regions_include or region in self.regions_include
+        return not self.regions.include or region in self.regions.include
 
 
 @dataclass(frozen=True)
 class PrometheusSettings:
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = 9464
-    web_config_file: Path | None = None
-
-
-@dataclass(frozen=True)
-class OtlpSettings:
-    """OTLP push. ``None`` means "not given": the standard variable is used, then the default.
-
-    Precedence, resolved in ``otel_ovh.otlp.resolve_otlp``: a value given here, then
-    ``OTEL_EXPORTER_OTLP_METRICS_*``, then ``OTEL_EXPORTER_OTLP_*``, then the OTLP default, so that a
-    deployment can configure the exporter the way every other OpenTelemetry component is configured.
-    """
-
-    enabled: bool = False
-    protocol: str | None = None  # grpc or http/protobuf
-    endpoint: str | None = None  # http/protobuf: a base URL gets /v1/metrics
-    interval: float | None = None  # seconds; OTEL_METRIC_EXPORT_INTERVAL (ms), else 60
-    timeout: float | None = None  # seconds per export, retries included
-    headers: Mapping[str, str] = field(default_factory=dict)  # merged over the variables' headers
-    insecure: bool | None = None  # gRPC only: plain text even without an http:// endpoint
-    compression: str | None = None  # none or gzip
-    certificate: str | None = None  # CA bundle (PEM) that verifies the collector
-    client_certificate: str | None = None  # PEM, for mutual TLS
-    client_key: str | None = None  # PEM, for mutual TLS
+    enabled: bool = setting(
+        True,
+        "serve `/metrics` and `/probe` (`/healthz` and `/readyz` are served in OTLP-only mode too)",
+        convert=boolean,
+    )
+    host: str = setting(
+        "127.0.0.1", "listen address (the container image sets `0.0.0.0`)", convert=text, verbatim=True
+    )
+    port: int = setting(9464, "listen port", convert=integer(minimum=0, maximum=65535))
+    web_config_file: Path | None = setting(
+        None,
+        "TLS and basic auth, in the Prometheus web-config format ([docs/security.md](docs/security.md))",
+        convert=existing_file,
+    )
 
 
 @dataclass(frozen=True)
 class TelemetrySettings:
-    # Attribute sets kept per instrument. The SDK default (2000) silently folds a large organisation into
-    # one overflow series, so the limit is a setting, sized far above what one exporter should carry.
-    cardinality_limit: int = 200_000
-    disabled_metrics: frozenset[str] = frozenset()
-    service_name: str | None = None  # None: OTEL_SERVICE_NAME, else "otel-ovh"
+    # The SDK's default cardinality limit silently folds a large organisation into one overflow series,
+    # so the limit is a setting, sized far above what one exporter should carry.
+    cardinality_limit: int = setting(
+        200_000,
+        "attribute sets kept per instrument (the SDK's default of 2000 would silently fold a large "
+        "organisation into one overflow series)",
+        convert=integer(minimum=100),
+    )
+    disabled_metrics: frozenset[str] = setting(
+        frozenset(), "metric names (OpenTelemetry or Prometheus) not to report", convert=names
+    )
+    service_name: str | None = setting(
+        None,
+        "`service.name` of the resource",
+        convert=text,
+        doc_default=f"`OTEL_SERVICE_NAME`, else `{DEFAULT_SERVICE_NAME}`",
+    )
 
 
 @dataclass(frozen=True)
 class Settings:
     ovh: OvhSettings = field(default_factory=OvhSettings)
-    projects: tuple[ProjectSettings, ...] = ()
+    projects: tuple[ProjectSettings, ...] = setting(
+        (),
+        "list of `{id, labels, name}`; `id` is 32 hex characters; `labels` are added to every series of "
+        "the project; `name` overrides OVH's",
+        convert=_projects,
+        doc_default="all readable",
+    )
     collect: CollectSettings = field(default_factory=CollectSettings)
     prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
     otlp: OtlpSettings = field(default_factory=OtlpSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
-    log_level: str = "INFO"
+    log_level: str = setting(
+        "INFO",
+        ", ".join(f"`{level}`" for level in LOG_LEVELS),
+        convert=choice(*LOG_LEVELS, normalise=str.upper),
+    )
+    # Found while loading, not settings: where they came from and what the environment added.
     source_files: tuple[Path, ...] = ()
+    otlp_resolved: ResolvedOtlp | None = None  # only when otlp.enabled
+    resource_attributes: Mapping[str, str] = field(default_factory=dict)
 
     def secrets(self) -> list[str]:
-        """Every value to keep out of logs: credentials, and OTLP header values (tokens, tenant keys)."""
-        return [*self.ovh.secrets(), *self.otlp.headers.values()]
+        """Every value to keep out of logs: credentials, and OTLP header values (tokens, tenant keys),
+        those of ``OTEL_EXPORTER_OTLP_HEADERS`` included."""
+        headers = self.otlp_resolved.headers.values() if self.otlp_resolved else ()
+        return [*settings_schema.secret_values(self), *headers]
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    """The settings as ``check-config`` shows them: as a user writes the file, nothing secret in clear."""
+    return settings_schema.describe(settings)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -178,516 +258,46 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
     *,
     require_credentials: bool = True,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge file, secrets file and environment, then validate.
 
     ``overrides`` (nested like the YAML) win over everything; the CLI uses them for ``--demo``.
     """
+    env = os.environ if environ is None else environ
     files: list[Path] = []
     if config_file is not None:
-        files.append(_readable_yaml(Path(config_file), "--config"))
-    secrets_path = secrets_file or os.environ.get(f"{ENV_PREFIX}_SECRETS_FILE")
+        files.append(readable_yaml(Path(config_file), "--config"))
+    secrets_path = secrets_file or env.get(SECRETS_VARIABLE)
     if secrets_path:
-        files.append(_readable_yaml(Path(secrets_path), "secrets file"))
+        files.append(readable_yaml(Path(secrets_path), "secrets file"))
     elif DEFAULT_SECRETS_FILE.expanduser().is_file():
-        files.append(_readable_yaml(DEFAULT_SECRETS_FILE.expanduser(), "secrets file"))
-
-    raw = _merge_sources(files)
-    if overrides:
-        raw = _deep_merge(raw, _lower_keys(dict(overrides)))
-    settings = parse_settings(raw, require_credentials=require_credentials)
-    return _replace(settings, source_files=tuple(files))
-
-
-def _readable_yaml(path: Path, what: str) -> Path:
-    """Dynaconf skips a missing file silently; a typo in --config must not start an exporter on defaults."""
-    expanded = path.expanduser()
-    if not expanded.is_file():
-        raise SettingsError(what, f"file {str(path)!r} does not exist or is not a file")
-    try:
-        with expanded.open(encoding="utf-8") as handle:
-            yaml.safe_load(handle)
-    except OSError as exc:
-        raise SettingsError(what, f"cannot read {str(path)!r}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise SettingsError(what, f"{str(path)!r} is not valid YAML{where}: {problem}") from None
-    return expanded
-
-
-def _merge_sources(files: Sequence[Path]) -> dict[str, Any]:
-    from dynaconf import Dynaconf
-
-    loaded = Dynaconf(
-        envvar_prefix=ENV_PREFIX,
-        settings_files=[str(f) for f in files],
-        environments=False,
-        load_dotenv=False,
-        merge_enabled=True,
+        files.append(readable_yaml(DEFAULT_SECRETS_FILE.expanduser(), "secrets file"))
+    settings = load(
+        Settings,
+        files,
+        environ=env,
+        env_prefix=ENV_PREFIX,
+        ignored_variables={SECRETS_VARIABLE},
+        given=overrides,
     )
-    data = loaded.as_dict()
-    for internal in ("LOAD_DOTENV", "SECRETS_FILE"):
-        data.pop(internal, None)
-    raw = _lower_keys(data)
-    _restore_raw_env_strings(raw)
-    return raw
+    return replace(_completed(settings, env, require_credentials), source_files=tuple(files))
 
 
-def _lower_keys(data: dict[str, Any]) -> dict[str, Any]:
-    """Dynaconf upper-cases keys that came from the environment; the YAML ones keep their case.
-
-    Sections and their keys are case-insensitive; ``projects`` entries (with user label names) are kept.
-    """
-    result: dict[str, Any] = {}
-    for key, value in data.items():
-        lower = str(key).lower()
-        if isinstance(value, dict) and lower != "projects":
-            value = {str(k).lower(): v for k, v in value.items()}
-        result[lower] = value
-    return result
+def parse_settings(
+    raw: Mapping[str, Any], *, require_credentials: bool = True, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings given as one nested mapping (tests, benchmarks), validated exactly as a file's would be;
+    ``environ`` gives only the OTLP and resource variables."""
+    settings = load(Settings, environ={}, env_prefix=ENV_PREFIX, given=raw)
+    return _completed(settings, os.environ if environ is None else environ, require_credentials)
 
 
-_COLLECT_KEYS = (
-    "interval",
-    "timeout",
-    "concurrency",
-    "families",
-    "regions",
-    "max_staleness",
-    "max_calls_per_second",
-    "retries",
-    "shard",
-)
-_REGIONS_KEYS = ("include", "exclude")
-_PROMETHEUS_KEYS = ("enabled", "host", "port", "web_config_file")
-_TELEMETRY_KEYS = ("cardinality_limit", "disabled_metrics", "service_name")
-_OVH_KEYS = (
-    "endpoint",
-    "application_key",
-    "application_secret",
-    "consumer_key",
-    "client_id",
-    "client_secret",
-    "oauth2_token_url",
-)
-
-# Dynaconf casts environment values as TOML ("0123" stays text, "12345678" becomes an int); credentials and
-# names must be taken verbatim.
-_VERBATIM_KEYS = {
-    "ovh": _OVH_KEYS,
-    "prometheus": ("host",),
-}
-
-
-def _restore_raw_env_strings(raw: dict[str, Any]) -> None:
-    for section, keys in _VERBATIM_KEYS.items():
-        for key in keys:
-            env_value = os.environ.get(f"{ENV_PREFIX}_{section.upper()}__{key.upper()}")
-            if env_value is not None and isinstance(raw.get(section), dict):
-                raw[section][key] = env_value
-
-
-def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _replace(settings: Settings, **changes: Any) -> Settings:
-    from dataclasses import replace
-
-    return replace(settings, **changes)
-
-
-# --------------------------------------------------------------------------------------------------
-# Validation: from a plain nested mapping to typed, checked settings
-
-
-_SECTIONS = ("ovh", "projects", "collect", "prometheus", "otlp", "telemetry", "log_level")
-
-
-def parse_settings(raw: Mapping[str, Any], *, require_credentials: bool = True) -> Settings:
-    unknown = sorted(set(raw) - set(_SECTIONS))
-    if unknown:
-        raise SettingsError(unknown[0], f"unknown setting (known sections: {', '.join(_SECTIONS)})")
-    collect = _parse_collect(_section(raw, "collect"))
-    return Settings(
-        ovh=_parse_ovh(_section(raw, "ovh"), require_credentials=require_credentials),
-        projects=_parse_projects(raw.get("projects")),
-        collect=collect,
-        prometheus=_parse_prometheus(_section(raw, "prometheus")),
-        otlp=_parse_otlp(_section(raw, "otlp")),
-        telemetry=_parse_telemetry(_section(raw, "telemetry")),
-        log_level=_parse_log_level(raw.get("log_level", "INFO")),
+def _completed(settings: Settings, env: Mapping[str, str], require_credentials: bool) -> Settings:
+    """Cross-checks, and what else the environment says (resolved here so that it is read only once)."""
+    check_credentials(settings.ovh, require_credentials, ENV_PREFIX)
+    return replace(
+        settings,
+        otlp_resolved=resolve_otlp(settings.otlp, env) if settings.otlp.enabled else None,
+        resource_attributes=resource_attributes(settings.telemetry.service_name, env),
     )
-
-
-def _section(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    value = raw.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise SettingsError(name, f"must be a mapping of keys, got {_describe(value)}")
-    return value
-
-
-def _reject_unknown(section: str, values: Mapping[str, Any], known: Sequence[str]) -> None:
-    for key in values:
-        if key not in known:
-            raise SettingsError(f"{section}.{key}", f"unknown setting (known: {', '.join(known)})")
-
-
-def _describe(value: object) -> str:
-    return f"{type(value).__name__} {value!r}" if not isinstance(value, Secret) else "a secret"
-
-
-def _optional_text(section: str, values: Mapping[str, Any], key: str) -> str | None:
-    value = values.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise SettingsError(f"{section}.{key}", f"must be text, got {type(value).__name__}")
-    return str(value).strip()
-
-
-def _number(section: str, values: Mapping[str, Any], key: str, default: float, *, minimum: float) -> float:
-    value = values.get(key, default)
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise SettingsError(f"{section}.{key}", f"must be a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SettingsError(f"{section}.{key}", f"must be a number, got {value!r}")
-    if value < minimum:
-        raise SettingsError(f"{section}.{key}", f"must be at least {minimum:g}, got {value!r}")
-    return float(value)
-
-
-def _integer(section: str, values: Mapping[str, Any], key: str, default: int, *, minimum: int) -> int:
-    number = _number(section, values, key, default, minimum=minimum)
-    if number != int(number):
-        raise SettingsError(f"{section}.{key}", f"must be a whole number, got {values.get(key)!r}")
-    return int(number)
-
-
-def _boolean(section: str, values: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = values.get(key, default)
-    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0", "on", "off"):
-        return value.lower() in ("true", "yes", "1", "on")
-    if not isinstance(value, bool):
-        raise SettingsError(f"{section}.{key}", f"must be true or false, got {value!r}")
-    return value
-
-
-def _text_list(section: str, values: Mapping[str, Any], key: str) -> list[str]:
-    value = values.get(key)
-    if value is None:
-        return []
-    if isinstance(value, str):  # from the environment: "a,b"
-        return [item.strip() for item in value.split(",") if item.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SettingsError(f"{section}.{key}", f"must be a list of names, got {value!r}")
-    return [v.strip() for v in value]
-
-
-def _parse_ovh(values: Mapping[str, Any], *, require_credentials: bool) -> OvhSettings:
-    known = _OVH_KEYS
-    _reject_unknown("ovh", values, known)
-    text = {key: _optional_text("ovh", values, key) for key in known}
-    endpoint = text["endpoint"] or "ovh-eu"
-    _check_endpoint(endpoint)
-    ak, app_secret, ck = text["application_key"], text["application_secret"], text["consumer_key"]
-    client_id, client_secret = text["client_id"], text["client_secret"]
-    has_keys = any((ak, app_secret, ck))
-    has_oauth2 = any((client_id, client_secret))
-    if has_keys and has_oauth2:
-        raise SettingsError(
-            "ovh",
-            "give either application_key/application_secret/consumer_key or client_id/client_secret, "
-            "not both",
-        )
-    if has_oauth2:
-        for key in ("client_id", "client_secret"):
-            if not text[key]:
-                raise SettingsError(f"ovh.{key}", "missing (OAuth2 needs client_id and client_secret)")
-        _check_oauth2_endpoint(endpoint, text["oauth2_token_url"])
-    elif require_credentials:
-        for key in ("application_key", "application_secret", "consumer_key"):
-            if not text[key]:
-                hint = " (run `otel-ovh login` to get a consumer key)" if key == "consumer_key" and ak else ""
-                raise SettingsError(
-                    f"ovh.{key}",
-                    f"missing: set it in the settings file or OTEL_OVH_OVH__{key.upper()}, or use an OAuth2 "
-                    f"client_id/client_secret{hint}",
-                )
-    return OvhSettings(
-        endpoint=endpoint,
-        application_key=ak,
-        application_secret=Secret(app_secret) if app_secret else None,
-        consumer_key=Secret(ck) if ck else None,
-        client_id=client_id,
-        client_secret=Secret(client_secret) if client_secret else None,
-        oauth2_token_url=text["oauth2_token_url"],
-    )
-
-
-def _check_endpoint(endpoint: str) -> None:
-    if "://" not in endpoint:
-        import ovh.client
-
-        if endpoint not in ovh.client.ENDPOINTS:
-            known = ", ".join(sorted(ovh.client.ENDPOINTS))
-            raise SettingsError(
-                "ovh.endpoint", f"unknown endpoint name {endpoint!r} (known: {known}, or a URL)"
-            )
-        return
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(
-            "ovh.endpoint", f"{endpoint!r} is not an http(s) URL such as https://eu.api.ovh.com/1.0"
-        )
-    try:
-        _ = parts.port
-    except ValueError:
-        raise SettingsError("ovh.endpoint", f"{endpoint!r} has an invalid port") from None
-    if parts.query or parts.fragment:
-        raise SettingsError("ovh.endpoint", f"{endpoint!r} must not have a query or fragment")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_oauth2_endpoint(endpoint: str, token_url: str | None) -> None:
-    if "://" not in endpoint:
-        import ovh.client
-
-        if endpoint not in ovh.client.OAUTH2_TOKEN_URLS:
-            raise SettingsError("ovh.endpoint", f"OAuth2 is not available on {endpoint!r}")
-        return
-    url = token_url or oauth2_token_url_for(endpoint)
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname or "")):
-        raise SettingsError("ovh.oauth2_token_url", f"OAuth2 needs https, got {url!r}")
-
-
-def oauth2_token_url_for(endpoint_url: str) -> str:
-    parts = urlsplit(endpoint_url)
-    return f"{parts.scheme}://{parts.netloc}/auth/oauth2/token"
-
-
-def _parse_projects(value: Any) -> tuple[ProjectSettings, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise SettingsError(
-            "projects", f"must be a list of {{id: ..., labels: {{...}}}}, got {_describe(value)}"
-        )
-    projects: list[ProjectSettings] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(value):
-        key = f"projects[{index}]"
-        if isinstance(entry, str):
-            entry = {"id": entry}
-        if not isinstance(entry, Mapping):
-            raise SettingsError(key, f"must be a mapping with an id, got {_describe(entry)}")
-        entry = {
-            str(k).lower() if str(k).lower() in ("id", "labels", "name") else str(k): v
-            for k, v in entry.items()
-        }
-        _reject_unknown(key, entry, ("id", "labels", "name"))
-        project_id = str(entry.get("id", "")).strip().lower()
-        if not _PROJECT_ID.match(project_id):
-            raise SettingsError(f"{key}.id", f"must be 32 hexadecimal characters, got {entry.get('id')!r}")
-        if project_id in seen:
-            raise SettingsError(f"{key}.id", f"project {project_id} is listed twice")
-        seen.add(project_id)
-        labels = entry.get("labels") or {}
-        if not isinstance(labels, Mapping):
-            raise SettingsError(
-                f"{key}.labels", f"must be a mapping of label: value, got {_describe(labels)}"
-            )
-        for name, label_value in labels.items():
-            _check_label_name(f"{key}.labels", str(name))
-            if not isinstance(label_value, str | int | float) or isinstance(label_value, bool):
-                raise SettingsError(f"{key}.labels.{name}", f"must be text, got {_describe(label_value)}")
-        name = entry.get("name")
-        projects.append(
-            ProjectSettings(
-                id=project_id,
-                labels={str(k): str(v) for k, v in labels.items()},
-                name=str(name) if name is not None else None,
-            )
-        )
-    return tuple(projects)
-
-
-def _check_label_name(key: str, name: str) -> None:
-    if not _LABEL_NAME.match(name):
-        raise SettingsError(key, f"{name!r} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)")
-    if name in _RESERVED_LABELS or name.startswith(_RESERVED_LABEL_PREFIXES):
-        raise SettingsError(key, f"{name!r} is reserved for the exporter's own labels")
-
-
-def _parse_collect(values: Mapping[str, Any]) -> CollectSettings:
-    _reject_unknown("collect", values, _COLLECT_KEYS)
-    defaults = CollectSettings()
-    families_given = values.get("families")
-    families = _text_list("collect", values, "families") if families_given is not None else list(FAMILIES)
-    for family in families:
-        if family not in FAMILIES:
-            raise SettingsError(
-                "collect.families", f"unknown family {family!r} (known: {', '.join(FAMILIES)})"
-            )
-    regions = values.get("regions") or {}
-    if not isinstance(regions, Mapping):
-        raise SettingsError("collect.regions", "must be a mapping with include and exclude lists")
-    regions = {str(k).lower(): v for k, v in regions.items()}
-    _reject_unknown("collect.regions", regions, _REGIONS_KEYS)
-    interval = _number("collect", values, "interval", defaults.interval, minimum=1)
-    max_staleness = _number(
-        "collect", values, "max_staleness", max(defaults.max_staleness, 3 * interval), minimum=1
-    )
-    if max_staleness < interval:
-        raise SettingsError("collect.max_staleness", f"must be at least collect.interval ({interval:g} s)")
-    return CollectSettings(
-        interval=interval,
-        timeout=_number("collect", values, "timeout", defaults.timeout, minimum=0.1),
-        concurrency=_integer("collect", values, "concurrency", defaults.concurrency, minimum=1),
-        families=frozenset(families),
-        regions_include=frozenset(_text_list("collect.regions", regions, "include")),
-        regions_exclude=frozenset(_text_list("collect.regions", regions, "exclude")),
-        max_staleness=max_staleness,
-        max_calls_per_second=_number(
-            "collect", values, "max_calls_per_second", defaults.max_calls_per_second, minimum=0
-        ),
-        retries=_integer("collect", values, "retries", defaults.retries, minimum=0),
-        shard=_parse_shard(values.get("shard")),
-    )
-
-
-def _parse_shard(value: Any) -> tuple[int, int] | None:
-    if value is None or value == "":
-        return None
-    match = _SHARD.match(str(value).strip())
-    if not match:
-        raise SettingsError("collect.shard", f'must look like "i/n" (for example "0/3"), got {value!r}')
-    index, count = int(match.group(1)), int(match.group(2))
-    if count < 1 or index >= count:
-        raise SettingsError("collect.shard", f"needs 0 <= i < n, got {value!r}")
-    return index, count
-
-
-def _parse_prometheus(values: Mapping[str, Any]) -> PrometheusSettings:
-    _reject_unknown("prometheus", values, _PROMETHEUS_KEYS)
-    port = _integer("prometheus", values, "port", 9464, minimum=0)
-    if port > 65535:
-        raise SettingsError("prometheus.port", f"must be between 0 and 65535, got {port}")
-    host = _optional_text("prometheus", values, "host") or "127.0.0.1"
-    web_config = _optional_text("prometheus", values, "web_config_file")
-    web_config_path = Path(web_config).expanduser() if web_config else None
-    if web_config_path is not None and not web_config_path.is_file():
-        raise SettingsError("prometheus.web_config_file", f"file {web_config!r} does not exist")
-    return PrometheusSettings(
-        enabled=_boolean("prometheus", values, "enabled", True),
-        host=host,
-        port=port,
-        web_config_file=web_config_path,
-    )
-
-
-def _parse_otlp(values: Mapping[str, Any]) -> OtlpSettings:
-    _reject_unknown("otlp", values, _OTLP_KEYS)
-    protocol = _optional_text("otlp", values, "protocol")
-    if protocol is not None and protocol not in ("grpc", "http/protobuf"):
-        raise SettingsError("otlp.protocol", f"must be grpc or http/protobuf, got {protocol!r}")
-    endpoint = _optional_text("otlp", values, "endpoint")
-    if endpoint is not None:
-        parts = urlsplit(endpoint)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SettingsError(
-                "otlp.endpoint", f"{endpoint!r} is not an http(s) URL such as http://localhost:4317"
-            )
-    headers = values.get("headers") or {}
-    if isinstance(headers, str):
-        headers = dict(pair.split("=", 1) for pair in headers.split(",") if "=" in pair)
-    if not isinstance(headers, Mapping):
-        raise SettingsError("otlp.headers", "must be a mapping of header: value")
-    compression = _optional_text("otlp", values, "compression")
-    if compression is not None and compression.lower() not in ("none", "gzip"):
-        raise SettingsError("otlp.compression", f"must be none or gzip, got {compression!r}")
-    files: dict[str, str | None] = {}
-    for key in ("certificate", "client_certificate", "client_key"):
-        path = _optional_text("otlp", values, key)
-        if path is not None and not Path(path).expanduser().is_file():
-            raise SettingsError(f"otlp.{key}", f"file {path!r} does not exist")
-        files[key] = str(Path(path).expanduser()) if path is not None else None
-    if (files["client_certificate"] is None) != (files["client_key"] is None):
-        raise SettingsError("otlp.client_key", "client_certificate and client_key go together")
-    interval = values.get("interval")
-    timeout = values.get("timeout")
-    insecure = values.get("insecure")
-    return OtlpSettings(
-        enabled=_boolean("otlp", values, "enabled", False),
-        protocol=protocol,
-        endpoint=endpoint,
-        interval=_number("otlp", values, "interval", 60, minimum=1) if interval is not None else None,
-        timeout=_number("otlp", values, "timeout", 10, minimum=0.1) if timeout is not None else None,
-        headers={str(k).strip(): str(v).strip() for k, v in headers.items()},
-        insecure=_boolean("otlp", values, "insecure", False) if insecure is not None else None,
-        compression=compression.lower() if compression is not None else None,
-        certificate=files["certificate"],
-        client_certificate=files["client_certificate"],
-        client_key=files["client_key"],
-    )
-
-
-_OTLP_KEYS = (
-    "enabled", "protocol", "endpoint", "interval", "timeout", "headers", "insecure",
-    "compression", "certificate", "client_certificate", "client_key",
-)  # fmt: skip
-
-
-def _parse_telemetry(values: Mapping[str, Any]) -> TelemetrySettings:
-    _reject_unknown("telemetry", values, _TELEMETRY_KEYS)
-    defaults = TelemetrySettings()
-    return TelemetrySettings(
-        cardinality_limit=_integer(
-            "telemetry", values, "cardinality_limit", defaults.cardinality_limit, minimum=100
-        ),
-        disabled_metrics=frozenset(_text_list("telemetry", values, "disabled_metrics")),
-        service_name=_optional_text("telemetry", values, "service_name"),
-    )
-
-
-def _parse_log_level(value: Any) -> str:
-    level = str(value).upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise SettingsError("log_level", f"must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
-    return level
-
-
-def known_settings() -> list[str]:
-    """Every settings key, dotted (``collect.regions.include``): what the settings reference must document."""
-    sections = {
-        "ovh": _OVH_KEYS,
-        "collect": _COLLECT_KEYS,
-        "prometheus": _PROMETHEUS_KEYS,
-        "otlp": _OTLP_KEYS,
-        "telemetry": _TELEMETRY_KEYS,
-    }
-    keys = [f"{section}.{key}" for section, names in sections.items() for key in names if key != "regions"]
-    keys += [f"collect.regions.{key}" for key in _REGIONS_KEYS]
-    return [*keys, "projects", "log_level"]

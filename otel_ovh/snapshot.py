@@ -142,7 +142,7 @@ def apply_region_policy(data: ProjectData, collect: CollectSettings) -> ProjectD
     )
     if data.quotas is None:
         return data
-    used: set[str] = set(collect.regions_include)
+    used: set[str] = set(collect.regions.include)
     used.update(q.region for q in data.quotas if q.usage)
     for items in (data.instances, data.volumes, data.buckets):
         used.update(item.region for item in items or ())

@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,20 +36,20 @@ from opentelemetry.sdk.metrics import (
 )
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import View
-from opentelemetry.sdk.resources import OTELResourceDetector, Resource
+from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry, generate_latest
 
 from otel_ovh import __version__
 from otel_ovh.catalog import CATALOG, COMMON_ATTRIBUTES, SELF_FAMILY, Kind, MetricDefinition
 from otel_ovh.config import Settings
-from otel_ovh.otlp import DeltaState, build_otlp_exporter, resolve_otlp
+from otel_ovh.otlp.delta import DeltaState
+from otel_ovh.otlp.exporter import build_otlp_exporter
 from otel_ovh.ovh_api.client import CallStats
 from otel_ovh.snapshot import ProjectState, Snapshot, SnapshotStore
 
 log = logging.getLogger(__name__)
 
 SCOPE = "otel_ovh"
-DEFAULT_SERVICE_NAME = "otel-ovh"
 
 # Process metrics from the OpenTelemetry system-metrics instrumentation (semantic-convention names).
 PROCESS_METRICS = {
@@ -72,19 +69,8 @@ PROCESS_RENAMES = {
 
 
 def build_resource(settings: Settings) -> Resource:
-    """What produced the data. ``OTEL_RESOURCE_ATTRIBUTES`` and ``OTEL_SERVICE_NAME`` win over our defaults;
-    an explicit ``telemetry.service_name`` wins over both, like every other setting over its variable."""
-    attributes: dict[str, str] = {
-        "service.name": DEFAULT_SERVICE_NAME,
-        "service.version": __version__,
-        "service.instance.id": os.environ.get("HOSTNAME") or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}",
-    }
-    for key, value in OTELResourceDetector().detect().attributes.items():
-        attributes[key] = str(value)
-    service_name = settings.telemetry.service_name or os.environ.get("OTEL_SERVICE_NAME")
-    if service_name:
-        attributes["service.name"] = service_name
-    return Resource(attributes)
+    """What produced the data: the attributes ``load_settings`` resolved (see ``otel_ovh.resource``)."""
+    return Resource(dict(settings.resource_attributes))
 
 
 def enabled_metrics(settings: Settings) -> list[MetricDefinition]:
@@ -184,11 +170,11 @@ class _Pipeline:
                 cardinality_limits=limits,
             )
         others: list[MetricReader] = []
-        if settings.otlp.enabled:
-            otlp = resolve_otlp(settings.otlp)
+        otlp = settings.otlp_resolved  # resolved at load, when otlp.enabled
+        if otlp is not None:
             others.append(
                 PeriodicExportingMetricReader(
-                    build_otlp_exporter(settings.otlp, name=name, delta=otlp_delta, resolved=otlp),
+                    build_otlp_exporter(otlp, name=name, delta=otlp_delta),
                     export_interval_millis=otlp.interval * 1000,
                     # the exporter's own timeout covers its retries; the reader's must not cut them short
                     export_timeout_millis=otlp.timeout * 1000 + 1000,

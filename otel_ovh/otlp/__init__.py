@@ -1,11 +1,13 @@
 """OTLP push: one exporter per pipeline, configured like any OpenTelemetry component, quiet in an outage.
 
-Modules: ``settings`` (precedence of settings and variables), ``exporter`` (the wrapped SDK exporter),
-``batching``, ``delta``, ``diagnosis`` (one reason per outage), ``transport`` (the HTTP session).
+Modules: ``settings`` (the ``otlp`` section and the precedence of settings and variables), ``exporter``
+(the wrapped SDK exporter), ``batching``, ``delta``, ``diagnosis`` (one reason per outage), ``transport``
+(the HTTP session). Import them directly: this package itself loads nothing, so that reading the settings
+(``check-config``) does not load the SDK exporters or gRPC.
 
-Settings are resolved here, once, with one precedence for every option: a value given in ``otlp.*``,
-then ``OTEL_EXPORTER_OTLP_METRICS_*``, then ``OTEL_EXPORTER_OTLP_*``, then the OTLP default. The SDK
-exporters resolve the variables themselves, but not consistently (the gRPC exporter replaces the
+Settings are resolved in ``settings``, once, with one precedence for every option: a value given in
+``otlp.*``, then ``OTEL_EXPORTER_OTLP_METRICS_*``, then ``OTEL_EXPORTER_OTLP_*``, then the OTLP default.
+The SDK exporters resolve the variables themselves, but not consistently (the gRPC exporter replaces the
 variables' headers with the given ones where the HTTP exporter merges them; both read the timeout in
 seconds where the specification says milliseconds; an invalid compression crashes one and is ignored
 by the other), so we resolve everything and hand the exporter explicit values.
@@ -34,21 +36,3 @@ import os
 # so several times per interval). The reason is already in our one-line outage log. This must be set
 # before grpc is first imported; ``setdefault`` leaves an operator's own GRPC_VERBOSITY alone.
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-
-from otel_ovh.otlp.batching import MAX_BATCH_POINTS, split_metrics
-from otel_ovh.otlp.delta import DeltaState
-from otel_ovh.otlp.diagnosis import SDK_LOGGERS, outage_reason
-from otel_ovh.otlp.exporter import OutageLoggingExporter, build_otlp_exporter
-from otel_ovh.otlp.settings import ResolvedOtlp, resolve_otlp
-
-__all__ = [
-    "MAX_BATCH_POINTS",
-    "SDK_LOGGERS",
-    "DeltaState",
-    "OutageLoggingExporter",
-    "ResolvedOtlp",
-    "build_otlp_exporter",
-    "outage_reason",
-    "resolve_otlp",
-    "split_metrics",
-]

@@ -4,7 +4,6 @@ batches, logs an outage once, and converts counters to deltas when asked."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,11 +16,10 @@ from opentelemetry.sdk.metrics.export import (
     MetricsData,
 )
 
-from otel_ovh.config import OtlpSettings
 from otel_ovh.otlp.batching import MAX_BATCH_POINTS, split_metrics
 from otel_ovh.otlp.delta import DeltaState, SeriesKey
 from otel_ovh.otlp.diagnosis import capture, outage_reason, outages
-from otel_ovh.otlp.settings import ResolvedOtlp, resolve_otlp
+from otel_ovh.otlp.settings import ResolvedOtlp
 from otel_ovh.otlp.transport import PinnedCaSession
 
 log = logging.getLogger("otel_ovh.otlp")
@@ -110,17 +108,14 @@ def _read(path: str | None) -> bytes | None:
 
 
 def build_otlp_exporter(
-    settings: OtlpSettings,
-    name: str = "",
-    delta: DeltaState | None = None,
-    resolved: ResolvedOtlp | None = None,
+    config: ResolvedOtlp, name: str = "", delta: DeltaState | None = None
 ) -> OutageLoggingExporter:
-    """The SDK exporter for the resolved settings, wrapped in ``OutageLoggingExporter``.
+    """The SDK exporter for the resolved settings (``Settings.otlp_resolved``), wrapped in
+    ``OutageLoggingExporter``.
 
     ``delta`` is used only when the temporality preference is DELTA; pass the pipeline's long-lived
     state so that deltas survive pipeline rebuilds.
     """
-    config = resolved or resolve_otlp(settings)
     inner: MetricExporter
     if config.protocol == "grpc":
         import grpc
@@ -147,9 +142,6 @@ def build_otlp_exporter(
         from opentelemetry.exporter.otlp.proto.http import Compression
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HttpExporter
 
-        credential_provider = os.environ.get("OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER") or (
-            os.environ.get("OTEL_PYTHON_EXPORTER_OTLP_HTTP_METRICS_CREDENTIAL_PROVIDER")
-        )
         inner = HttpExporter(
             endpoint=config.endpoint,
             certificate_file=config.certificate,
@@ -159,7 +151,7 @@ def build_otlp_exporter(
             timeout=config.timeout,
             compression=Compression.Gzip if config.compression == "gzip" else Compression.NoCompression,
             # A credential provider brings its own session; otherwise ours keeps the configured CA.
-            session=None if credential_provider else PinnedCaSession(),
+            session=None if config.credential_provider else PinnedCaSession(),
         )
     target = f"{config.endpoint} ({config.protocol})"
     if not config.delta:

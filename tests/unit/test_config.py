@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from otel_ovh.config import Secret, SettingsError, load_settings, parse_settings
+from otel_ovh.config import (
+    CollectSettings,
+    PrometheusSettings,
+    SettingsError,
+    TelemetrySettings,
+    describe,
+    load_settings,
+    parse_settings,
+)
+from otel_ovh.settings_schema import Secret
 
 KEYS = {"application_key": "ak12345678901234", "application_secret": "as" * 16, "consumer_key": "ck" * 16}
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -118,7 +127,48 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert settings.ovh.application_secret == Secret("12345678901234567890123456789012")
     assert settings.collect.interval == 60
     assert settings.collect.families == frozenset({"cost", "quota"})
-    assert settings.collect.regions_exclude == frozenset({"WAW1", "SGP1"})
+    assert settings.collect.regions.exclude == frozenset({"WAW1", "SGP1"})
+
+
+def test_the_environment_given_is_the_only_one_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_OVH_COLLECT__INTERVAL", "not read")
+    environ = {
+        **{f"OTEL_OVH_OVH__{key.upper()}": value for key, value in KEYS.items()},
+        "OTEL_OVH_PROMETHEUS__HOST": "::1",
+        "OTEL_OVH_PROMETHEUS__ENABLED": "False",  # written the Python way
+        "OTEL_OVH_PROJECTS": f"{PROJECT},{PROJECT.replace('0', 'f')}",  # a list, as comma-separated text
+        "OTEL_OVH_TELEMETRY__DISABLED_METRICS": '["ovh_cloud_project_info"]',  # or as TOML
+    }
+    settings = load_settings(environ=environ)
+    assert settings.ovh.consumer_key == Secret(KEYS["consumer_key"]) and settings.collect.interval == 300
+    assert (settings.prometheus.host, settings.prometheus.enabled) == ("::1", False)
+    assert [p.id for p in settings.projects] == [PROJECT, PROJECT.replace("0", "f")]
+    assert settings.telemetry.disabled_metrics == frozenset({"ovh_cloud_project_info"})
+
+
+def test_defaults_are_the_declared_ones() -> None:
+    settings = parse_settings(_with(collect={"interval": 2000}))
+    assert settings.prometheus == PrometheusSettings() and settings.telemetry == TelemetrySettings()
+    assert settings.collect == CollectSettings(interval=2000, max_staleness=6000)  # 3 × interval
+
+
+def test_check_config_shows_the_file_as_written_without_secrets() -> None:
+    settings = parse_settings(
+        _with(
+            collect={"regions": {"include": ["SBG5", "GRA11"]}},
+            otlp={"headers": {"Authorization": "Bearer t0ken"}},
+            prometheus={"web_config_file": __file__},
+        )
+    )
+    shown = describe(settings)
+    assert shown["collect"]["regions"] == {"include": ["GRA11", "SBG5"], "exclude": []}
+    assert (
+        shown["ovh"]["application_key"] == KEYS["application_key"] and shown["ovh"]["consumer_key"] == "***"
+    )
+    assert shown["otlp"]["headers"] == {"Authorization": "***"}
+    assert shown["prometheus"]["web_config_file"] == __file__
+    assert set(shown) == {"ovh", "projects", "collect", "prometheus", "otlp", "telemetry", "log_level"}
+    assert "Bearer t0ken" in settings.secrets() and "t0ken" not in str(shown)
 
 
 @pytest.mark.parametrize(
@@ -185,3 +235,17 @@ def test_cli_port_in_use_is_a_settings_error(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert f"prometheus.port: 127.0.0.1:{port} is already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["check-config", "serve"])
+def test_bad_otlp_variables_stop_check_config_and_serve_alike(tmp_path: Path, command: str) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        **{f"OTEL_OVH_OVH__{key.upper()}": value for key, value in KEYS.items()},
+        "OTEL_OVH_OTLP__ENABLED": "true",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
+    }
+    result = _run(command, env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("otel-ovh: settings error: OTEL_EXPORTER_OTLP_PROTOCOL:"), result.stderr

@@ -22,16 +22,12 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.resources import Resource
 
-from otel_ovh.config import OtlpSettings, SettingsError, parse_settings
-from otel_ovh.otlp import (
-    SDK_LOGGERS,
-    DeltaState,
-    OutageLoggingExporter,
-    build_otlp_exporter,
-    outage_reason,
-    resolve_otlp,
-    split_metrics,
-)
+from otel_ovh.config import SettingsError, parse_settings
+from otel_ovh.otlp.batching import split_metrics
+from otel_ovh.otlp.delta import DeltaState
+from otel_ovh.otlp.diagnosis import SDK_LOGGERS, outage_reason
+from otel_ovh.otlp.exporter import OutageLoggingExporter, build_otlp_exporter
+from otel_ovh.otlp.settings import OtlpSettings, resolve_otlp
 from tests.support.ports import free_port
 
 # -- precedence: setting > OTEL_EXPORTER_OTLP_METRICS_* > OTEL_EXPORTER_OTLP_* > default ----------
@@ -146,7 +142,7 @@ def test_compression_tls_files_and_temporality(tmp_path: Path) -> None:
     resolved = resolve_otlp(OtlpSettings(), env)
     assert (resolved.compression, resolved.certificate, resolved.insecure) == ("gzip", str(ca), True)
     assert resolved.delta
-    given = resolve_otlp(OtlpSettings(compression="none", certificate=str(other), insecure=False), env)
+    given = resolve_otlp(OtlpSettings(compression="none", certificate=other, insecure=False), env)
     assert (given.compression, given.certificate, given.insecure) == ("none", str(other), False)
 
 
@@ -366,8 +362,9 @@ def test_an_outage_is_one_warning_with_the_cause(
         enabled=True, protocol=protocol, endpoint=f"http://127.0.0.1:{free_port()}", timeout=0.5
     )
     caplog.set_level(logging.DEBUG)
-    inventory = build_otlp_exporter(settings, name="inventory")
-    own = build_otlp_exporter(settings, name="self")
+    resolved = resolve_otlp(settings, {})
+    inventory = build_otlp_exporter(resolved, name="inventory")
+    own = build_otlp_exporter(resolved, name="self")
     try:
         pipelines.extend([_Pipeline(inventory), _Pipeline(own)])
         for pipeline in pipelines * 2:
