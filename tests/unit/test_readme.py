@@ -5,23 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from otel_ovh.config import known_settings
+from otel_ovh import settings_doc
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_every_setting_is_documented_with_its_variable() -> None:
-    for key in known_settings():
-        if key in ("projects",):
-            assert f"| `{key}` |" in README
-            continue
-        assert re.search(rf"\| `{re.escape(key)}`[^|]*\|", README), (
-            f"{key} is missing from the settings reference"
-        )
-        section, _, rest = key.partition(".")
-        variable = f"OTEL_OVH_{section.upper()}" + (f"__{rest.upper().replace('.', '__')}" if rest else "")
-        assert variable in README, f"{variable} is missing"
+def test_the_settings_reference_is_generated_from_the_declarations() -> None:
+    assert settings_doc.BEGIN in README and settings_doc.END in README
+    assert settings_doc.updated(README) == README, (
+        "the README's settings reference is out of date: run `python -m otel_ovh.settings_doc`"
+    )
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
