@@ -6,6 +6,7 @@ are theirs alone (psutil, ``VmHWM``). Every figure is measured in the same run, 
 
     python -m benchmarks.bench                 # 50 projects, ~20,000 series, 200 ms per OVH call (~12 min)
     python -m benchmarks.bench --quick         # small and fast: a smoke run (~30 s)
+    python -m benchmarks.bench --against HEAD~5  # that revision and the working tree, side by side
 
 Phases (each names what it proves):
 
@@ -18,6 +19,9 @@ Phases (each names what it proves):
 4. sequential: ``collect.concurrency`` 1, one (cold) refresh, against the cold refresh of phase 1. The
    baseline's scrapes run in parallel with it: both spend their time waiting for OVH, not computing.
 5. ceiling: ``collect.max_calls_per_second`` set, OVH fast; the calls/s the simulator saw must stay under.
+
+With ``--against REV``, phases 1-3 run for REV and for the working tree, interleaved, against this one
+simulated world, and one table compares them (``benchmarks/compare.py``).
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from __future__ import annotations
 import argparse
 import gzip
 import http.client
+import importlib
+import json
 import os
 import platform
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -36,14 +43,13 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]  # no stubs in the venv; used for a few numbers
 
-from otel_ovh.ovh_api.families import FAMILIES
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +95,7 @@ class Child:
     env: dict[str, str]
     port: int
     log_path: Path
+    cwd: Path = ROOT
     process: subprocess.Popen[bytes] | None = None
     peak_rss: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -96,7 +103,7 @@ class Child:
     def start(self) -> Child:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd
             )
         threading.Thread(target=self._sample, daemon=True).start()
         return self
@@ -213,13 +220,27 @@ class Bench:
         return env
 
     @contextmanager
-    def otel_ovh(self, name: str, **collect: object) -> Iterator[Child]:
+    def otel_ovh(self, name: str, tree: Path | None = None, **collect: object) -> Iterator[Child]:
+        """otel-ovh of this checkout, settings in ``OTEL_OVH_*``; or, given ``tree`` (a directory holding an
+        ``otel_ovh`` package), that tree's, run from it with the same settings in a file (``serve --config``,
+        which every version reads alike)."""
         port = free_port()
-        env = self.env(**collect)
-        env.update({"OTEL_OVH_PROMETHEUS__HOST": "127.0.0.1", "OTEL_OVH_PROMETHEUS__PORT": str(port)})
-        child = Child(
-            name, [sys.executable, "-m", "otel_ovh", "serve"], env, port, self.workdir / f"{name}.log"
-        ).start()
+        argv = [sys.executable, "-m", "otel_ovh", "serve"]
+        if tree is None:
+            env = self.env(**collect)
+            env.update({"OTEL_OVH_PROMETHEUS__HOST": "127.0.0.1", "OTEL_OVH_PROMETHEUS__PORT": str(port)})
+        else:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_OVH_", "OTEL_EXPORTER_"))}
+            env["PYTHONPATH"] = str(tree)
+            settings = {
+                "ovh": {"endpoint": self.sim.url, **self.sim.credentials},
+                "collect": collect,
+                "prometheus": {"host": "127.0.0.1", "port": port},
+            }
+            config = self.workdir / f"{name}.yaml"
+            config.write_text(json.dumps(settings, indent=2))  # JSON is YAML
+            argv += ["--config", str(config)]
+        child = Child(name, argv, env, port, self.workdir / f"{name}.log", cwd=tree or ROOT).start()
         try:
             yield child
         finally:
@@ -254,14 +275,17 @@ class Bench:
             "otel-ovh", concurrency=a.concurrency, interval=1, max_calls_per_second=0
         ) as child:
             refresh = self.refresh_phase(child)
-            scrapes = self.scrape_phase(child)
+            rows = self.scrape_phase(child)
             hwm = child.vm_hwm()
+        scrapes = {
+            latency: (*percentiles(times), len(times), during) for latency, (times, during) in rows.items()
+        }
         with self.otel_ovh(
             "otel-ovh-quiet", concurrency=a.concurrency, interval=3600, max_calls_per_second=0
         ) as q:
             self.sim.latency = a.scrape_latencies[0]
             q.wait_http("/readyz", 300)
-            quiet = self.quiet_phase(q)
+            quiet_times, cpu_scrape = self.quiet_phase(q)
             hwm = max(hwm, q.vm_hwm())
         self.sim.latency = a.latency
         sequential, baseline = self.sequential_and_baseline_phase()
@@ -276,7 +300,7 @@ class Bench:
                 f"p50 {p50 * ms:.1f} ms  p99 {p99 * ms:.1f} ms",
                 "p99 < 50 ms",
             )
-        q50, q99, cpu_scrape = quiet
+        q50, q99 = percentiles(quiet_times)
         self.row(
             "/metrics latency, idle process", f"p50 {q50 * ms:.1f} ms  p99 {q99 * ms:.1f} ms", "p99 < 50 ms"
         )
@@ -333,14 +357,15 @@ class Bench:
         series = sum(1 for line in body.split(b"\n") if line and not line.startswith(b"#"))
         return cold, warm, cpu_refresh, calls, series
 
-    def scrape_phase(self, child: Child) -> dict[float, tuple[float, float, int, int]]:
+    def scrape_phase(self, child: Child) -> dict[float, tuple[list[float], int]]:
         """Scrapes while the process refreshes back to back, at each OVH latency.
 
         A row lasts at least ``--scrapes`` scrapes and two completed refreshes (the second entirely at the
         row's latency), one scrape every ``--scrape-gap`` seconds, so that scrapes meet the refresher's
-        publishes and renders instead of slipping between them.
+        publishes and renders instead of slipping between them. Each row: its scrape times and the number
+        of refreshes they spanned.
         """
-        result: dict[float, tuple[float, float, int, int]] = {}
+        result: dict[float, tuple[list[float], int]] = {}
         scraper = Scraper(child.port)
         for latency in sorted({self.args.latency, *self.args.scrape_latencies}):
             self.sim.latency = latency
@@ -349,18 +374,19 @@ class Bench:
             while len(times) < self.args.scrapes or len(child.refreshes()) < before + 2:
                 times.extend(self.scrape(scraper, 1))
                 time.sleep(self.args.scrape_gap)
-            result[latency] = (*percentiles(times), len(times), len(child.refreshes()) - before)
+            result[latency] = (times, len(child.refreshes()) - before)
         scraper.close()
         return result
 
-    def quiet_phase(self, child: Child) -> tuple[float, float, float]:
+    def quiet_phase(self, child: Child) -> tuple[list[float], float]:
+        """Scrape times of an idle process, and its CPU per scrape."""
         scraper = Scraper(child.port)
         self.scrape(scraper, 5)  # warm the connection and the self metrics
         cpu = child.cpu()
         times = self.scrape(scraper, self.args.scrapes)
         cpu_per_scrape = (child.cpu() - cpu) / len(times)
         scraper.close()
-        return (*percentiles(times), cpu_per_scrape)
+        return times, cpu_per_scrape
 
     def scrape(self, scraper: Scraper, count: int) -> list[float]:
         times = []
@@ -441,13 +467,45 @@ class Bench:
         routes: Counter[str] = Counter()
         for counter in calls.values():
             routes.update(counter)
-        family_of = {route: name for name, fam in FAMILIES.items() for route in fam.routes}
+        family_of = route_families()
         n = max(len(calls), 1)
         for route, count in sorted(routes.items()):
             print(f"  {count / n:5.2f}  {route}  ({family_of.get(route, '?')})")
         print("  (once per refresh, not per project: /cloud/project, the project list)")
         for note in self.notes:
             print(note)
+
+
+def route_families() -> dict[str, str]:
+    """Route -> name of the family that calls it, from whichever registry this tree has.
+
+    The registry of ``otel_ovh.families`` first, then the older ``otel_ovh.ovh_api.families`` table; a
+    tree mid-refactor where neither imports or has routes gives {} (routes then print with "?").
+    """
+    for module_name in ("otel_ovh.families", "otel_ovh.ovh_api.families"):
+        try:
+            module = importlib.import_module(module_name)
+        except Exception:  # any breakage there only costs the family names
+            continue
+        for attribute in ("FAMILIES", "REGISTRY", "families"):
+            found = _routes_by_family(getattr(module, attribute, None))
+            if found:
+                return found
+    return {}
+
+
+def _routes_by_family(registry: object) -> dict[str, str]:
+    """{route: family} from a mapping or sequence of objects with ``name`` and ``routes``."""
+    families = registry.values() if isinstance(registry, Mapping) else registry
+    if isinstance(families, str | bytes) or not isinstance(families, Iterable):
+        return {}
+    mapping: dict[str, str] = {}
+    for family in families:
+        name, routes = getattr(family, "name", None), getattr(family, "routes", None)
+        if isinstance(name, str) and isinstance(routes, (list, tuple, frozenset)):
+            for route in routes:
+                mapping.setdefault(str(route), name)
+    return mapping
 
 
 def span(values: Sequence[int]) -> str:
@@ -516,6 +574,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--ceiling-seconds", type=float, default=15.0, help="how long the ceiling is observed"
     )
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="git revision to compare with the working tree (phases 1-3 of both, interleaved, one table)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="with --against: runs of each version (order alternates)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.projects, args.instances, args.volumes, args.containers, args.buckets = 4, 5, 4, 2, 3
@@ -533,11 +599,21 @@ def main(argv: Sequence[str] | None = None, run: Callable[[Bench], None] = Bench
     with tempfile.TemporaryDirectory(prefix="otel-ovh-bench-") as tmp:
         bench = Bench(args, Path(tmp))
         try:
-            run(bench)
+            if args.against:
+                from benchmarks.compare import compare
+
+                compare(bench, args.against)
+            else:
+                run(bench)
         finally:
             bench.sim.stop()
     return 0
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: processes stopped, temporary trees removed
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     sys.exit(main())
