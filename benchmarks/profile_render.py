@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
+from otel_ovh.pipeline import observations
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
-from otel_ovh.telemetry import observations
 
 
 def wall(action: Callable[[], object], repeat: int) -> float:
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def uncached() -> None:
         telemetry._cache = None
-        store.current.memo.clear()  # as after a new snapshot: our callbacks compute their points again
+        telemetry._observed.forget()  # as after a new snapshot: our callbacks compute their points again
         telemetry.render_inventory()
 
     def uncached_memo_warm() -> None:
@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {seconds * 1000:8.1f} ms  {name}")
 
     telemetry._cache = None
-    store.current.memo.clear()
+    telemetry._observed.forget()
     profile = cProfile.Profile()
     profile.enable()
     telemetry.render_inventory()

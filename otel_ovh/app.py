@@ -12,20 +12,34 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from otel_ovh.config import Settings, SettingsError
+from otel_ovh.config import OvhSettings, Settings, SettingsError
 from otel_ovh.http.server import MetricsServer
-from otel_ovh.ovh_api.client import CallStats, OvhApi
-from otel_ovh.snapshot import Refresher, SnapshotStore
+from otel_ovh.ovh_api.client import CallStats, Credentials, OvhApi
+from otel_ovh.refresher import Refresher
+from otel_ovh.snapshot import SnapshotStore
 from otel_ovh.telemetry import Telemetry
 from otel_ovh.web_config import load_web_config
 
 log = logging.getLogger(__name__)
 
 
+def credentials(ovh: OvhSettings) -> Credentials:
+    """The transport's plain values, from the settings (where secrets are masked ``Secret`` objects)."""
+    return Credentials(
+        endpoint=ovh.endpoint,
+        application_key=ovh.application_key,
+        application_secret=ovh.application_secret.reveal() if ovh.application_secret else None,
+        consumer_key=ovh.consumer_key.reveal() if ovh.consumer_key else None,
+        client_id=ovh.client_id,
+        client_secret=ovh.client_secret.reveal() if ovh.client_secret else None,
+        oauth2_token_url=ovh.oauth2_token_url,
+    )
+
+
 def build_api(settings: Settings, stats: CallStats | None = None) -> OvhApi:
     collect = settings.collect
     return OvhApi(
-        settings.ovh,
+        credentials(settings.ovh),
         timeout=collect.timeout,
         retries=collect.retries,
         calls_per_second=collect.max_calls_per_second,
@@ -97,3 +111,27 @@ class Exporter:
         if self.server is not None:
             self.server.stop()
         self.telemetry.shutdown()
+
+
+def serve(settings: Settings, stop: threading.Event) -> None:
+    """``otel-ovh serve``: run until ``stop`` is set (the CLI sets it on SIGINT or SIGTERM)."""
+    from otel_ovh import __version__
+    from otel_ovh.process import tune_for_serving
+
+    exporter = Exporter.build(settings)
+    tune_for_serving()
+    exporter.start()
+    readers = [
+        name
+        for name, on in (("Prometheus", settings.prometheus.enabled), ("OTLP", settings.otlp.enabled))
+        if on
+    ]
+    log.info(
+        "otel-ovh %s started (%s), refreshing every %.0fs",
+        __version__,
+        " and ".join(readers) or "no reader",
+        settings.collect.interval,
+    )
+    exporter.wait(stop)
+    log.info("stopping")
+    exporter.stop()

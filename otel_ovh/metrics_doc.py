@@ -6,9 +6,7 @@ A test regenerates it and fails when the committed file differs, so the referenc
 from __future__ import annotations
 
 from otel_ovh.catalog import CATALOG, COMMON_PROMETHEUS_LABELS, SELF_FAMILY, MetricDefinition
-from otel_ovh.config import FAMILIES
-from otel_ovh.ovh_api.families import FAMILIES as FAMILY_CALLS
-from otel_ovh.ovh_api.parsing import QUOTA_NAMES
+from otel_ovh.families import FAMILIES
 
 
 def _row(metric: MetricDefinition) -> str:
@@ -41,14 +39,15 @@ def render() -> str:
         "| Prometheus name | OpenTelemetry name | kind | unit | labels | description | source |",
         "|---|---|---|---|---|---|---|",
     ]
-    for family in (*FAMILIES, SELF_FAMILY):
-        metrics = [m for m in CATALOG if m.family == family]
+    routes = {family.name: family.routes for family in FAMILIES}
+    for name in (*routes, SELF_FAMILY):
+        metrics = [m for m in CATALOG if m.family == name]
         if not metrics:
             continue
-        title = "Exporter health (always on)" if family == SELF_FAMILY else f"Family `{family}`"
+        title = "Exporter health (always on)" if name == SELF_FAMILY else f"Family `{name}`"
         lines += [f"## {title}", ""]
-        if family in FAMILY_CALLS:
-            calls = ", ".join(f"`GET {route}`" for route in FAMILY_CALLS[family].routes)
+        if name in routes:
+            calls = ", ".join(f"`GET {route}`" for route in routes[name])
             lines += [f"OVH calls per project and refresh: {calls}.", ""]
         lines += [*header, *(_row(m) for m in metrics), ""]
     lines += [
@@ -56,9 +55,9 @@ def render() -> str:
         "`process_memory_virtual_bytes`, `process_open_file_descriptors`, `process_threads`,",
         "`cpython_gc_collections_total`) come from the OpenTelemetry system-metrics instrumentation.",
         "",
-        "Values of `ovh_quota`: " + ", ".join(f"`{name}`" for name in QUOTA_NAMES) + ".",
-        "",
     ]
+    for family in FAMILIES:
+        lines += [line for note in family.notes for line in (note, "")]
     return "\n".join(lines)
 
 

@@ -192,15 +192,8 @@ def load_web_config(path: Path) -> WebConfig:
     )
 
 
-def _parse_tls(path: Path, tls_raw: Mapping[str, Any]) -> TlsConfig | None:
-    if not tls_raw:
-        return None
-    for key in map(str, tls_raw):
-        if key in _TLS_UNSUPPORTED:
-            raise _error(path, f"tls_server_config.{key}", _TLS_UNSUPPORTED[key])
-        if key not in _TLS_KEYS:
-            raise _error(path, f"tls_server_config.{key}", f"unknown key (known: {', '.join(_TLS_KEYS)})")
-    client_auth = tls_raw.get("client_auth_type") or "NoClientCert"
+def _parse_client_auth(path: Path, tls_raw: Mapping[str, Any]) -> str:
+    client_auth = str(tls_raw.get("client_auth_type") or "NoClientCert")
     if client_auth in _CLIENT_AUTH_UNSUPPORTED:
         raise _error(
             path,
@@ -214,6 +207,10 @@ def _parse_tls(path: Path, tls_raw: Mapping[str, Any]) -> TlsConfig | None:
             "tls_server_config.client_auth_type",
             f"unknown value {client_auth!r} (known: {', '.join(_CLIENT_AUTH)})",
         )
+    return client_auth
+
+
+def _parse_versions(path: Path, tls_raw: Mapping[str, Any]) -> tuple[ssl.TLSVersion, ssl.TLSVersion | None]:
     versions: dict[str, ssl.TLSVersion | None] = {}
     for which, default in (("min_version", "TLS12"), ("max_version", None)):
         name = tls_raw.get(which, default)
@@ -228,6 +225,19 @@ def _parse_tls(path: Path, tls_raw: Mapping[str, Any]) -> TlsConfig | None:
     maximum = versions["max_version"]
     if maximum is not None and maximum < minimum:
         raise _error(path, "tls_server_config.max_version", "is lower than min_version")
+    return minimum, maximum
+
+
+def _parse_tls(path: Path, tls_raw: Mapping[str, Any]) -> TlsConfig | None:
+    if not tls_raw:
+        return None
+    for key in map(str, tls_raw):
+        if key in _TLS_UNSUPPORTED:
+            raise _error(path, f"tls_server_config.{key}", _TLS_UNSUPPORTED[key])
+        if key not in _TLS_KEYS:
+            raise _error(path, f"tls_server_config.{key}", f"unknown key (known: {', '.join(_TLS_KEYS)})")
+    client_auth = _parse_client_auth(path, tls_raw)
+    minimum, maximum = _parse_versions(path, tls_raw)
     ca = tls_raw.get("client_ca_file")
     if _CLIENT_AUTH[client_auth] != ssl.CERT_NONE and not ca:
         raise _error(

@@ -1,6 +1,54 @@
-"""The OVH families: one module each, listed once in the registry below.
+"""The registry of OVH families: each is one module of this package, listed once here.
 
-(Being rebuilt: until every family module exists, only the names are declared here.)
+Everything that handles OVH data (the refresher, the merge rules, the catalog, ``docs/metrics.md``, the
+settings reference, the CLI's table) iterates ``FAMILIES``; none of them names a family. The order here
+is the order of the docs and of the table's columns.
 """
 
-FAMILY_NAMES: tuple[str, ...] = ("cost", "forecast", "quota", "instances", "volumes", "storage", "project")
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from otel_ovh.families import cost, forecast, instances, project, quota, storage, volumes
+from otel_ovh.families.base import Family
+
+FAMILIES: tuple[Family[Any], ...] = (
+    cost.FAMILY,
+    forecast.FAMILY,
+    quota.FAMILY,
+    instances.FAMILY,
+    volumes.FAMILY,
+    storage.FAMILY,
+    project.FAMILY,
+)
+# check-config names each readable project, as the project family reads it.
+describe_project = project.describe
+
+FAMILY_NAMES: tuple[str, ...] = tuple(family.name for family in FAMILIES)
+BY_NAME: dict[str, Family[Any]] = {family.name: family for family in FAMILIES}
+
+
+def enabled(names: Iterable[str]) -> tuple[Family[Any], ...]:
+    """The families of ``names`` (``collect.families``), in registry order."""
+    wanted = set(names)
+    return tuple(family for family in FAMILIES if family.name in wanted)
+
+
+def calls_per_refresh(names: Iterable[str], storage_regions: int, regions: int = 0) -> int:
+    """Calls one project's refresh makes with these families (for docs and the benchmark).
+
+    A route ending in ``/region/{regionName}`` is a region's detail, asked once a day (``regions``: wanted
+    regions whose services are not known yet, 0 when warm); another ``{regionName}`` route is made once
+    per wanted region offering object storage (``storage_regions``).
+    """
+    total = 0
+    for family in enabled(names):
+        for route in family.routes:
+            if route.endswith("/region/{regionName}"):
+                total += regions
+            elif "{regionName}" in route:
+                total += storage_regions
+            else:
+                total += 1
+    return total

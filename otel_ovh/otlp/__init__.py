@@ -30,9 +30,7 @@ What else the SDK exporters get wrong for a long-running bridge, handled here:
   those variables are set (most container images). ``transport.PinnedCaSession`` makes the configured CA win.
 """
 
-import os
+from otel_ovh.process import quiet_grpc
 
-# gRPC's C core prints every TLS handshake failure to stderr (below Python logging, once per attempt,
-# so several times per interval). The reason is already in our one-line outage log. This must be set
-# before grpc is first imported; ``setdefault`` leaves an operator's own GRPC_VERBOSITY alone.
-os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+# Before any submodule imports grpc (see otel_ovh.process for why).
+quiet_grpc()

@@ -8,8 +8,8 @@ from typing import Any
 
 from opentelemetry.sdk.metrics.export import Metric, MetricsData, ResourceMetrics, ScopeMetrics
 
-# Points per request. A large organisation's inventory is tens of thousands of points (~400 bytes
-# each); the Collector's gRPC receiver refuses messages over 4 MiB by default, so exports are split.
+# Points per request. A large organisation's inventory is tens of thousands of points; the Collector's
+# gRPC receiver refuses messages over 4 MiB by default, so exports are split.
 MAX_BATCH_POINTS = 5000
 
 

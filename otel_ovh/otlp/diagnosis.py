@@ -2,7 +2,7 @@
 
 The exporters log every failed attempt and every retry, each interval, for as long as the collector is
 away. Their messages are captured here (per thread: two pipelines export at once) and reduced to one
-reason, and ``Outages`` turns a run of failures into one warning when it starts and one line when it ends.
+reason, and ``outages`` turns a run of failures into one warning when it starts and one line when it ends.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from otel_ovh.outages import OutageLog
 
 log = logging.getLogger("otel_ovh.otlp")
 
@@ -98,45 +100,7 @@ def outage_reason(messages: list[str]) -> str:
 NO_ANSWER = "no answer from the collector: "
 
 
-class Outages:
-    """Which exporters are failing, per collector: one warning when the first fails, one line when the
-    last recovers.
-
-    The inventory and self pipelines export to the same collector from their own threads; an outage
-    is one event for an operator, not one per pipeline. Module-wide because exporters are rebuilt
-    with their pipelines; an exporter that shuts down leaves the set.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._failing: dict[str, set[int]] = {}
-
-    def failed(self, target: str, exporter: int, pipeline: str, reason: str) -> None:
-        with self._lock:
-            failing = self._failing.setdefault(target, set())
-            first = not failing
-            failing.add(exporter)
-        if first:
-            log.warning(
-                "OTLP export to %s failed%s: %s; will keep trying every interval",
-                target,
-                f" ({pipeline} metrics)" if pipeline else "",
-                reason,
-            )
-
-    def succeeded(self, target: str, exporter: int) -> None:
-        with self._lock:
-            failing = self._failing.get(target)
-            if not failing or exporter not in failing:
-                return
-            failing.discard(exporter)
-            last = not failing
-        if last:
-            log.info("OTLP export to %s works again", target)
-
-    def forget(self, target: str, exporter: int) -> None:
-        with self._lock:
-            self._failing.get(target, set()).discard(exporter)
-
-
-outages = Outages()
+# Which exporters are failing, per collector. The inventory and self pipelines export to the same
+# collector from their own threads; an outage is one event for an operator, not one per pipeline.
+# Module-wide because exporters are rebuilt with their pipelines; one that shuts down leaves the outage.
+outages = OutageLog(log)

@@ -85,20 +85,25 @@ class OutageLoggingExporter(MetricExporter):
                 self.successes += 1
             if complaints:
                 log.debug("OTLP export to %s succeeded after: %s", self._target, "; ".join(complaints))
-            outages.succeeded(self._target, id(self))
+            outages.recovered(self._target, f"OTLP export to {self._target} works again", member=id(self))
         else:
             reason = outage_reason(complaints)
             with self._lock:
                 self.failures += 1
                 self.last_reason = reason
-            outages.failed(self._target, id(self), self._pipeline, reason)
+            pipeline = f" ({self._pipeline} metrics)" if self._pipeline else ""
+            outages.failed(
+                self._target,
+                f"OTLP export to {self._target} failed{pipeline}: {reason}; will keep trying every interval",
+                member=id(self),
+            )
         return result
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return self._inner.force_flush(timeout_millis)
 
     def shutdown(self, timeout_millis: float = 30_000, **kwargs: object) -> None:
-        outages.forget(self._target, id(self))
+        outages.forget(self._target, member=id(self))
         with capture.capturing():  # "already shut down" and the like are not news at exit
             self._inner.shutdown(timeout_millis=timeout_millis)
 

@@ -11,21 +11,20 @@ process-wide ceiling on calls per second, and a count of calls by route and stat
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import ovh
 import ovh.client
 import requests
 
-from otel_ovh.config import OvhSettings, is_loopback, oauth2_token_url_for
+from otel_ovh.process import register_ovh_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -122,24 +121,40 @@ class CallPacer:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
-def register_endpoint(settings: OvhSettings) -> str:
-    """The name to give ``ovh.Client`` for our endpoint setting.
+@dataclass(frozen=True)
+class Credentials:
+    """Who we are to OVH: an application key with its secret and consumer key, or an OAuth2 client.
 
-    python-ovh only accepts names from its ``ENDPOINTS`` table, so a URL (a regional API, a proxy, the
-    simulator) is registered there under its own text. Plain-http OAuth2 is allowed for loopback only,
-    which is what ``OAUTHLIB_INSECURE_TRANSPORT`` would otherwise open for every host.
-    """
-    if not settings.endpoint_is_url:
-        return settings.endpoint
-    name = settings.endpoint.rstrip("/")
-    ovh.client.ENDPOINTS[name] = name
-    if settings.uses_oauth2:
-        token_url = settings.oauth2_token_url or oauth2_token_url_for(name)
-        ovh.client.OAUTH2_TOKEN_URLS[name] = token_url
-        parts = urlsplit(token_url)
-        if parts.scheme == "http" and is_loopback(parts.hostname or ""):
-            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-    return name
+    Secrets are plain text here (python-ovh needs them so) and kept out of reprs."""
+
+    endpoint: str  # a python-ovh endpoint name (ovh-eu, ...) or an API URL
+    application_key: str | None = None
+    application_secret: str | None = field(default=None, repr=False)
+    consumer_key: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    oauth2_token_url: str | None = None
+
+    @property
+    def uses_oauth2(self) -> bool:
+        return self.client_id is not None
+
+    def client(self, **options: Any) -> ovh.Client:
+        """A python-ovh client for these credentials (a URL endpoint registered first)."""
+        endpoint = register_ovh_endpoint(
+            self.endpoint, oauth2=self.uses_oauth2, token_url=self.oauth2_token_url
+        )
+        if self.uses_oauth2:
+            return ovh.Client(
+                endpoint=endpoint, client_id=self.client_id, client_secret=self.client_secret, **options
+            )
+        return ovh.Client(
+            endpoint=endpoint,
+            application_key=self.application_key,
+            application_secret=self.application_secret,
+            consumer_key=self.consumer_key,
+            **options,
+        )
 
 
 class OvhApi:
@@ -147,7 +162,7 @@ class OvhApi:
 
     def __init__(
         self,
-        settings: OvhSettings,
+        credentials: Credentials,
         *,
         timeout: float = 30.0,
         retries: int = 3,
@@ -157,8 +172,7 @@ class OvhApi:
         backoff_cap: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._settings = settings
-        self._endpoint = register_endpoint(settings)
+        self._credentials = credentials
         self._timeout = timeout
         self._retries = retries
         self._backoff_base = backoff_base
@@ -173,23 +187,8 @@ class OvhApi:
     def _client(self) -> ovh.Client:
         client: ovh.Client | None = getattr(self._local, "client", None)
         if client is None:
-            s = self._settings
-            credentials: dict[str, Any]
-            if s.uses_oauth2:
-                credentials = {
-                    "client_id": s.client_id,
-                    "client_secret": s.client_secret.reveal() if s.client_secret else None,
-                }
-            else:
-                credentials = {
-                    "application_key": s.application_key,
-                    "application_secret": s.application_secret.reveal() if s.application_secret else None,
-                    "consumer_key": s.consumer_key.reveal() if s.consumer_key else None,
-                }
-            client = ovh.Client(
-                endpoint=self._endpoint, timeout=(min(self._timeout, 10.0), self._timeout), **credentials
-            )
-            if not s.uses_oauth2:
+            client = self._credentials.client(timeout=(min(self._timeout, 10.0), self._timeout))
+            if not self._credentials.uses_oauth2:
                 self._sync_clock(client)
             self._local.client = client
         return client

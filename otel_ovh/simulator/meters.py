@@ -7,6 +7,7 @@ own (load balancers, snapshots, Kubernetes…) are stored as meters on the proje
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from otel_ovh.simulator.catalog import (
@@ -36,34 +37,37 @@ def project_meters(project: Project) -> list[Meter]:
     return meters
 
 
+def _instance_meter(
+    inst: Instance,
+    kind: str,
+    reference: str,
+    unit: str,
+    rate: float,
+    price: float,
+    start: int,
+    part: str = "",
+    covered_by: str | None = None,
+) -> Meter:
+    """A meter that runs with the instance: its region and id, stopped when it is deleted."""
+    return Meter(
+        kind,
+        reference,
+        inst.region,
+        inst.id,
+        unit,
+        rate,
+        price,
+        start,
+        inst.deleted,
+        part=part,
+        covered_by=covered_by,
+    )
+
+
 def instance_meters(inst: Instance) -> Iterator[Meter]:
     """Hours (or the monthly price), extra local disk, Windows licence and billed traffic."""
     flavor = FLAVORS[inst.flavor]
-
-    def meter(
-        kind: str,
-        reference: str,
-        unit: str,
-        rate: float,
-        price: float,
-        start: int,
-        part: str = "",
-        covered_by: str | None = None,
-    ) -> Meter:
-        return Meter(
-            kind,
-            reference,
-            inst.region,
-            inst.id,
-            unit,
-            rate,
-            price,
-            start,
-            inst.deleted,
-            part=part,
-            covered_by=covered_by,
-        )
-
+    meter = functools.partial(_instance_meter, inst)
     monthly = inst.monthly_since
     if monthly is not None:
         yield meter("monthly.instance", flavor.name, "", 0.0, flavor.monthly, monthly)

@@ -15,8 +15,8 @@ from otel_ovh import __version__
 from otel_ovh.app import Exporter
 from otel_ovh.catalog import CATALOG, Kind
 from otel_ovh.config import parse_settings
+from otel_ovh.pipeline import enabled_metrics, observations
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
-from otel_ovh.telemetry import enabled_metrics, observations
 from tests.e2e import expected
 from tests.e2e.test_otlp_common import (
     COST,

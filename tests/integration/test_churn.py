@@ -15,11 +15,11 @@ import psutil
 
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
+from otel_ovh.families import instances, volumes
+from otel_ovh.families.volumes import Volume
 from otel_ovh.ovh_api.client import CallStats
-from otel_ovh.ovh_api.families import ProjectData
-from otel_ovh.ovh_api.models import Volume
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
-from otel_ovh.snapshot import ProjectState, SnapshotStore
+from otel_ovh.snapshot import ProjectData, ProjectState, SnapshotStore
 from otel_ovh.telemetry import Telemetry
 from tests.integration.conftest import series
 
@@ -66,7 +66,13 @@ def test_two_hundred_thousand_ids_never_overflow_nor_grow_memory() -> None:
     try:
         for generation in range(200):  # 200 refreshes, each replacing every volume: 200,000 distinct ids
             state = ProjectState(
-                PID, "p", {}, ProjectData(volumes=_volumes(generation, live)), {"volumes": 0.0}, True, 0.1
+                PID,
+                "p",
+                {},
+                ProjectData().with_record(volumes.FAMILY, _volumes(generation, live)),
+                {"volumes": 0.0},
+                True,
+                0.1,
             )
             store.update(lambda projects, s=state: projects.__setitem__(PID, s))  # type: ignore[misc]
             lines = series(telemetry.render())
@@ -120,10 +126,10 @@ def test_a_simulated_month_and_a_half_of_instance_and_volume_churn() -> None:
         for _day in range(0, 46, 2):  # across a month boundary: last month's usage series all retire
             for pid in world.project_ids:
                 project = exporter.store.current.projects.get(pid)
-                for instance in (project.data.instances or ())[:10] if project else ():
+                for instance in (project.data.get(instances.FAMILY) or ())[:10] if project else ():
                     world.delete_instance(pid, instance.id)
                     world.create_instance(pid)
-                for volume in (project.data.volumes or ())[:10] if project else ():
+                for volume in (project.data.get(volumes.FAMILY) or ())[:10] if project else ():
                     world.delete_volume(pid, volume.id)
                     world.create_volume(pid)
             exporter.refresher.refresh_once()
@@ -132,8 +138,8 @@ def test_a_simulated_month_and_a_half_of_instance_and_volume_churn() -> None:
             live = len([line for line in lines if line.startswith("ovh_cloud_")])
             for state in exporter.store.current.projects.values():
                 assert state.success, state.errors
-                seen.update(i.id for i in state.data.instances or ())
-                seen.update(v.id for v in state.data.volumes or ())
+                seen.update(i.id for i in state.data.get(instances.FAMILY) or ())
+                seen.update(v.id for v in state.data.get(volumes.FAMILY) or ())
             clock.now += 2 * 86400
         held = sdk_attribute_sets(exporter.telemetry)
     finally:

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from otel_ovh.catalog import CATALOG
-from otel_ovh.config import FAMILIES
-from otel_ovh.ovh_api.families import FAMILIES as FAMILY_CALLS
+from otel_ovh.families import BY_NAME as FAMILY_CALLS
+from otel_ovh.families import FAMILY_NAMES as FAMILIES
 from otel_ovh.simulator import SimulatedOvh, World
 from tests.e2e import expected
 from tests.integration.conftest import ExporterFactory, series, settings_for

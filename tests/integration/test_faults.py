@@ -10,6 +10,7 @@ import pytest
 
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
+from otel_ovh.families import cost, instances, quota
 from otel_ovh.simulator import Fault, SimulatedOvh, World
 from tests.integration.conftest import series, settings_for
 
@@ -103,7 +104,7 @@ def test_staleness_expires_between_refreshes(
     clock.now += 1000
     exporter.refresher.expire_stale()  # what the refresher thread does while waiting for the next round
     state = exporter.store.current.projects[broken]
-    assert state.data.usage is None and not state.fetched_at
+    assert state.data.get(cost.FAMILY) is None and not state.fetched_at
 
 
 def test_one_failing_family_keeps_the_others_fresh(
@@ -114,7 +115,11 @@ def test_one_failing_family_keeps_the_others_fresh(
     exporter.refresher.refresh_once()
     state = exporter.store.current.projects[pid]
     assert not state.success and "quota" in state.errors[0]
-    assert state.data.quotas is None and state.data.usage is not None and state.data.instances
+    assert (
+        state.data.get(quota.FAMILY) is None
+        and state.data.get(cost.FAMILY) is not None
+        and state.data.get(instances.FAMILY)
+    )
 
 
 def test_broken_credentials_are_logged_once_and_the_process_keeps_serving(
@@ -143,7 +148,7 @@ def test_resources_and_projects_that_come_and_go(
 ) -> None:
     pid = world.project_ids[0]
     exporter.refresher.refresh_once()
-    victim = next(i.id for i in exporter.store.current.projects[pid].data.instances or ())
+    victim = next(i.id for i in exporter.store.current.projects[pid].data.get(instances.FAMILY) or ())
     world.delete_instance(pid, victim)
     new_instance = world.create_instance(pid, region="GRA11")
     world.add_region(pid, "EU-SOUTH-MIL")

@@ -8,7 +8,9 @@ detail falls back to listing, a new region is looked up, and the day-old answer 
 
 from __future__ import annotations
 
-from otel_ovh.ovh_api.families import REGION_SERVICES, RegionServices, calls_per_refresh
+from otel_ovh.families import calls_per_refresh
+from otel_ovh.families.storage import FAMILY as STORAGE
+from otel_ovh.families.storage import REGION_SERVICES, RegionServices
 from otel_ovh.simulator import SimulatedOvh, World
 from otel_ovh.simulator.faults import Fault
 from tests.e2e import expected
@@ -21,15 +23,21 @@ LISTING = "/cloud/project/{serviceName}/region/{regionName}/storage"
 def _storage_regions(world: World, pid: str) -> set[str]:
     regions = world.body(expected.project_path(pid, "/region"))
     return {
-        r for r in regions
-        if any(s["name"].startswith("storage")
-               for s in world.body(expected.project_path(pid, f"/region/{r}"))["services"])
+        r
+        for r in regions
+        if any(
+            s["name"].startswith("storage")
+            for s in world.body(expected.project_path(pid, f"/region/{r}"))["services"]
+        )
     }
 
 
 def _listed_regions(sim: SimulatedOvh, pid: str) -> set[str]:
-    return {c.path.split("/region/")[1].split("/")[0] for c in sim.calls
-            if c.route == LISTING and c.project == pid}
+    return {
+        c.path.split("/region/")[1].split("/")[0]
+        for c in sim.calls
+        if c.route == LISTING and c.project == pid
+    }
 
 
 def _exported_sizes(exporter_buckets: object) -> dict[str, float]:
@@ -49,7 +57,7 @@ def test_buckets_listed_only_where_storage_is_offered_and_details_asked_once(
         assert sim.call_count(route=DETAIL, project=pid) == len(regions)
         assert _listed_regions(sim, pid) == storage
         # Nothing is hidden: the same buckets as asking every region.
-        buckets = exporter.store.current.projects[pid].data.buckets
+        buckets = exporter.store.current.projects[pid].data.get(STORAGE)
         assert _exported_sizes(buckets) == expected.storage_bytes(world, pid)
 
     sim.reset_calls()
@@ -102,7 +110,7 @@ def test_a_refused_or_failing_region_detail_falls_back_to_listing(
     assert state.success, state.errors
     regions = set(world.body(expected.project_path(pid, "/region")))
     assert _listed_regions(sim, pid) == regions  # asked everywhere, as before the cache
-    assert _exported_sizes(state.data.buckets) == expected.storage_bytes(world, pid)
+    assert _exported_sizes(state.data.get(STORAGE)) == expected.storage_bytes(world, pid)
     assert "SBG5" in _listed_regions(sim, other)
 
     sim.reset_calls()

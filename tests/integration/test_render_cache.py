@@ -102,19 +102,18 @@ def test_expiry_publishes_a_snapshot_whose_render_drops_the_project(sim: Simulat
 
 
 def test_points_are_not_kept_once_rendered_unless_otlp_collects_them(make_exporter: ExporterFactory) -> None:
-    """Memory: a snapshot's observation memo (~9 MB at 20,000 series) lives only as long as it is needed."""
+    """Memory: the observations of a snapshot (~9 MB at 20,000 series) lives only as long as it is needed."""
     exporter = make_exporter(prometheus={"enabled": True, "port": 0})
     exporter.refresher.refresh_once()
-    old = exporter.store.current
-    assert old.memo == {}  # rendered and counted, then dropped: no OTLP reader will ask again
+    assert exporter.telemetry.held_points == 0  # rendered and counted, then dropped: no OTLP reader asks
     body = exporter.telemetry.render()
     exporter.refresher.refresh_once()
-    assert exporter.store.current.memo == {} and old.memo == {}
+    assert exporter.telemetry.held_points == 0
     assert exporter.telemetry.render().count(b"\n") == body.count(b"\n")  # same data, same series
 
     pushing = make_exporter(otlp={"enabled": True, "endpoint": "http://127.0.0.1:9", "interval": 3600})
     pushing.refresher.refresh_once()
-    assert pushing.store.current.memo  # the periodic OTLP export reads the same points later
+    assert pushing.telemetry.held_points > 0  # the periodic OTLP export reads the same points later
 
 
 def test_inventory_points_carry_no_exemplar_reservoir() -> None:
@@ -123,7 +122,7 @@ def test_inventory_points_carry_no_exemplar_reservoir() -> None:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-    from otel_ovh.telemetry import NO_EXEMPLARS_VIEW
+    from otel_ovh.pipeline import NO_EXEMPLARS_VIEW
 
     def points(_: CallbackOptions) -> list[Observation]:
         return [Observation(i, {"i": i}) for i in range(100)]

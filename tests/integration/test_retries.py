@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from otel_ovh.app import credentials
 from otel_ovh.config import parse_settings
 from otel_ovh.ovh_api.client import ApiError, CallPacer, OvhApi
 from otel_ovh.simulator import Fault, SimulatedOvh, World
@@ -17,7 +18,7 @@ QUOTA = "/cloud/project/{serviceName}/quota"
 
 def _api(sim: SimulatedOvh, sleeps: list[float], **kwargs: float) -> OvhApi:
     settings = parse_settings(settings_for(sim))
-    return OvhApi(settings.ovh, sleep=sleeps.append, calls_per_second=0, **kwargs)  # type: ignore[arg-type]
+    return OvhApi(credentials(settings.ovh), sleep=sleeps.append, calls_per_second=0, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,7 @@ def test_pacer_spaces_calls_and_a_429_pause_applies_to_everyone() -> None:
 
 def test_the_ceiling_holds_against_a_real_server(sim: SimulatedOvh, world: World) -> None:
     settings = parse_settings(settings_for(sim))
-    api = OvhApi(settings.ovh, calls_per_second=10)
+    api = OvhApi(credentials(settings.ovh), calls_per_second=10)
     pid = world.project_ids[0]
     started = time.monotonic()
     for _ in range(11):

@@ -8,8 +8,8 @@ from collections import Counter
 
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
+from otel_ovh.pipeline import enabled_metrics, observations
 from otel_ovh.simulator import SimulatedOvh
-from otel_ovh.telemetry import enabled_metrics, observations
 from tests.integration.conftest import frozen_world, series
 
 SDK_DEFAULT_LIMIT = 2000

@@ -7,19 +7,14 @@ from typing import Any
 
 import pytest
 
-from otel_ovh.ovh_api.fields import Problems
-from otel_ovh.ovh_api.models import GIB, MIB, Usage
-from otel_ovh.ovh_api.parsing import (
-    parse_flavors,
-    parse_forecast,
-    parse_instances,
-    parse_project,
-    parse_quotas,
-    parse_s3_buckets,
-    parse_swift_containers,
-    parse_usage,
-    parse_volumes,
-)
+from otel_ovh.families.fields import GIB, MIB, Problems
+from otel_ovh.families.forecast import parse_forecast
+from otel_ovh.families.instances import parse_flavors, parse_instances
+from otel_ovh.families.project import parse_project
+from otel_ovh.families.quota import parse_quotas
+from otel_ovh.families.storage import parse_s3_buckets, parse_swift_containers
+from otel_ovh.families.usage import Usage, parse_usage
+from otel_ovh.families.volumes import parse_volumes
 from tests.unit import reference_bodies as ref
 
 GIBH = GIB * 3600.0

@@ -6,7 +6,7 @@ import pytest
 
 from otel_ovh import __version__
 from otel_ovh.config import parse_settings
-from otel_ovh.telemetry import build_resource
+from otel_ovh.pipeline import build_resource
 
 KEYS = {"application_key": "a", "application_secret": "b", "consumer_key": "c"}
 

@@ -1,9 +1,10 @@
-"""From OVH's JSON to :mod:`otel_ovh.ovh_api.models`, tolerant of every shape OVH has sent.
+"""The bill: OVH's ``usage/current`` answer, itemised per resource, in the units the metrics use.
 
-Each parser takes a decoded body and a :class:`Problems` collector and returns models; nothing raises.
-The shapes and their drift are those of ``ovh-api/REFERENCE.md`` (schema 2020, 2024 and 2026):
-nullable categories, ``-1`` limits, two price encodings, monthly lines without quantity, Swift lines
-without a bucket name, older bodies without ``totalPrice``, ``deploymentMode`` or ``resourceId``.
+Shared by the ``cost`` family (the month to date) and ``forecast`` (whose older answers carry lines
+only). The shapes and their drift are those of ``ovh-api/REFERENCE.md`` (schema 2020, 2024 and 2026):
+nullable categories, two price encodings, monthly lines without quantity, Swift lines without a bucket
+name, older bodies without ``totalPrice``, ``deploymentMode`` or ``resourceId``. Nothing here raises:
+what cannot be read is reported to ``Problems`` and dropped alone.
 """
 
 from __future__ import annotations
@@ -14,25 +15,54 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from otel_ovh.ovh_api.fields import Fields, Problems, iter_objects
-from otel_ovh.ovh_api.models import (
-    GIB,
-    MIB,
-    Bucket,
-    Charge,
-    Consumption,
-    Flavor,
-    Forecast,
-    Instance,
-    ProjectInfo,
-    Quota,
-    Transfer,
-    Usage,
-    Volume,
-)
+from otel_ovh.families.fields import GIB, Fields, Problems
 
-# --------------------------------------------------------------------------------------------------
-# Usage: usage/current and usage/forecast
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One priced line of a bill, at the finest level OVH gives (an instance, a volume, a bucket)."""
+
+    region: str
+    service: str
+    sku: str
+    resource_id: str
+    billing: str  # "hourly" or "monthly"
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class Consumption:
+    """A measured quantity behind a charge: seconds of running, or byte×seconds of storage."""
+
+    region: str
+    service: str
+    sku: str
+    resource_id: str
+    billing: str
+    unit: str  # "seconds" or "byte_seconds"
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    region: str
+    service: str
+    resource_id: str
+    direction: str  # "receive" or "transmit"
+    scope: str  # "external" or "internal"
+    bytes: float
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Month-to-date consumption from ``usage/current``."""
+
+    period_start: float | None  # epoch seconds
+    currency: str | None
+    total: float | None  # OVH's own total, when the answer has one (newer shape)
+    charges: tuple[Charge, ...]
+    consumption: tuple[Consumption, ...]
+    transfers: tuple[Transfer, ...]
 
 
 @dataclass(frozen=True)
@@ -314,217 +344,3 @@ def parse_usage(body: object, problems: Problems, where: str = "usage") -> Usage
         consumption=tuple(Consumption(*key, value=value) for key, value in bill.consumption.items()),
         transfers=tuple(Transfer(*key, bytes=value) for key, value in bill.transfers.items()),
     )
-
-
-def parse_forecast(body: object, problems: Problems) -> Forecast | None:
-    """OVH's month-end estimate: its own total when given, else the sum of its lines (older shape)."""
-    fields = Fields(body, "forecast", problems)
-    total, currency = fields.price("totalPrice")
-    if total is None:
-        usage = parse_usage(body, Problems(), "forecast")
-        if not usage.charges:
-            problems.add("forecast", "no totalPrice and no priced line; forecast dropped")
-            return None
-        total = round(sum(charge.price for charge in usage.charges), 8)
-        currency = usage.currency
-    return Forecast(total=total, currency=currency)
-
-
-# --------------------------------------------------------------------------------------------------
-# Quotas
-
-
-@dataclass(frozen=True)
-class _QuotaField:
-    category: str
-    limit_key: str
-    usage_key: str | None  # keypairs and per-share size have no usage counterpart
-    quota: str
-    scale: float = 1.0
-
-
-# Units: quota RAM is in MB (MiB for OpenStack), volume and share sizes in GB (GiB for OpenStack).
-_QUOTA_FIELDS = (
-    _QuotaField("instance", "maxInstances", "usedInstances", "instances"),
-    _QuotaField("instance", "maxCores", "usedCores", "cores"),
-    _QuotaField("instance", "maxRam", "usedRAM", "ram_bytes", MIB),
-    _QuotaField("volume", "maxVolumeCount", "volumeCount", "volumes"),
-    _QuotaField("volume", "maxGigabytes", "usedGigabytes", "volume_bytes", GIB),
-    _QuotaField("volume", "maxVolumeBackupCount", "volumeBackupCount", "volume_backups"),
-    _QuotaField("volume", "maxBackupGigabytes", "usedBackupGigabytes", "volume_backup_bytes", GIB),
-    _QuotaField("network", "maxNetworks", "usedNetworks", "networks"),
-    _QuotaField("network", "maxSubnets", "usedSubnets", "subnets"),
-    _QuotaField("network", "maxFloatingIPs", "usedFloatingIPs", "floating_ips"),
-    _QuotaField("network", "maxGateways", "usedGateways", "gateways"),
-    _QuotaField("loadbalancer", "maxLoadbalancers", "usedLoadbalancers", "load_balancers"),
-    _QuotaField("keymanager", "maxSecrets", "usedSecrets", "secrets"),
-    _QuotaField("keypair", "maxCount", None, "keypairs"),
-    _QuotaField("share", "maxSharesNumber", "usedSharesNumber", "shares"),
-    _QuotaField("share", "maxShareSizeTotal", "usedShareSizeTotal", "share_bytes", GIB),
-    _QuotaField("share", "maxShareSizePerShare", None, "share_size_per_share_bytes", GIB),
-    _QuotaField("share", "maxShareSnapshots", "usedShareSnapshots", "share_snapshots"),
-    _QuotaField("share", "maxShareBackups", "usedShareBackups", "share_backups"),
-    _QuotaField("share", "maxShareBackupGigabytes", "usedShareBackupGigabytes", "share_backup_bytes", GIB),
-)
-QUOTA_NAMES = tuple(dict.fromkeys(field.quota for field in _QUOTA_FIELDS))
-
-
-def _quota_value(category: Fields, key: str, scale: float, *, is_limit: bool) -> float | None:
-    value = category.number(key)
-    if value is None:
-        return None
-    if is_limit and value == -1:  # unlimited: a limit of "-1 bytes" would be a lie
-        return None
-    if value < 0:
-        category.problems.add(f"{category.where}.{key}", f"negative value {value:g} dropped")
-        return None
-    return value * scale
-
-
-def parse_quotas(body: object, problems: Problems) -> list[Quota]:
-    quotas: list[Quota] = []
-    for region_quota in iter_objects(body, "quota", problems):
-        region = region_quota.text("region", required=True)
-        if not region:
-            continue
-        for field in _QUOTA_FIELDS:
-            category = region_quota.obj(field.category)
-            if category is None:  # null categories are normal (service not offered in the region)
-                continue
-            limit = _quota_value(category, field.limit_key, field.scale, is_limit=True)
-            usage = (
-                _quota_value(category, field.usage_key, field.scale, is_limit=False)
-                if field.usage_key
-                else None
-            )
-            if limit is not None or usage is not None:
-                quotas.append(Quota(region=region, quota=field.quota, limit=limit, usage=usage))
-    return quotas
-
-
-# --------------------------------------------------------------------------------------------------
-# Inventory
-
-
-def parse_project_ids(body: object, problems: Problems) -> list[str]:
-    if not isinstance(body, list):
-        problems.add("project list", "expected a list of project ids")
-        return []
-    return [item for item in body if isinstance(item, str) and item]
-
-
-def parse_regions(body: object, problems: Problems) -> list[str]:
-    if not isinstance(body, list):
-        problems.add("region list", "expected a list of region names")
-        return []
-    return [item for item in body if isinstance(item, str) and item]
-
-
-def parse_project(body: object, problems: Problems, project_id: str) -> ProjectInfo:
-    fields = Fields(body, "project", problems)
-    name = fields.text("description") or fields.text("projectName") or project_id
-    return ProjectInfo(
-        project_id=fields.text("project_id") or project_id,
-        name=name,
-        status=fields.text("status") or "",
-        plan_code=fields.text("planCode") or "",
-    )
-
-
-def _parse_flavor(fields: Fields) -> Flavor | None:
-    flavor_id = fields.text("id", required=True)
-    if not flavor_id:
-        return None
-    vcpus = fields.number("vcpus")
-    ram = fields.number("ram")  # GB in OVH's words, GiB in OpenStack's
-    return Flavor(
-        id=flavor_id,
-        name=fields.text("name") or "",
-        region=fields.text("region") or "",
-        vcpus=int(vcpus) if vcpus is not None and vcpus >= 0 else None,
-        memory_bytes=ram * GIB if ram is not None and ram >= 0 else None,
-    )
-
-
-def parse_flavors(body: object, problems: Problems) -> list[Flavor]:
-    return [flavor for item in iter_objects(body, "flavor", problems) if (flavor := _parse_flavor(item))]
-
-
-def parse_instances(body: object, problems: Problems) -> list[Instance]:
-    instances: list[Instance] = []
-    for item in iter_objects(body, "instance", problems):
-        instance_id = item.text("id", required=True)
-        if not instance_id:
-            continue
-        embedded = item.obj("flavor")
-        flavor = _parse_flavor(embedded) if embedded is not None else None
-        instances.append(
-            Instance(
-                id=instance_id,
-                name=item.text("name") or "",
-                region=item.text("region") or "",
-                status=item.text("status") or "",
-                flavor_id=item.text("flavorId") or (flavor.id if flavor else None),
-                flavor=flavor,
-            )
-        )
-    return instances
-
-
-def parse_volumes(body: object, problems: Problems) -> list[Volume]:
-    volumes: list[Volume] = []
-    for item in iter_objects(body, "volume", problems):
-        volume_id = item.text("id", required=True)
-        if not volume_id:
-            continue
-        size = item.number("size")  # GB in OVH's words, GiB in OpenStack's
-        if size is not None and size < 0:
-            problems.add(f"{item.where}.size", "negative size dropped")
-            size = None
-        volumes.append(
-            Volume(
-                id=volume_id,
-                name=item.text("name") or "",
-                region=item.text("region") or "",
-                type=item.text("type") or "",
-                status=item.text("status") or "",
-                size_bytes=size * GIB if size is not None else None,
-            )
-        )
-    return volumes
-
-
-def _non_negative(fields: Fields, key: str) -> float | None:
-    value = fields.number(key)
-    if value is not None and value < 0:
-        fields.problems.add(f"{fields.where}.{key}", "negative value dropped")
-        return None
-    return value
-
-
-def parse_swift_containers(body: object, problems: Problems) -> list[Bucket]:
-    return [
-        Bucket(
-            name=name,
-            region=item.text("region") or "",
-            kind="swift",
-            size_bytes=_non_negative(item, "storedBytes"),
-            objects=_non_negative(item, "storedObjects"),
-        )
-        for item in iter_objects(body, "storage", problems)
-        if (name := item.text("name", required=True))
-    ]
-
-
-def parse_s3_buckets(body: object, problems: Problems, region: str) -> list[Bucket]:
-    return [
-        Bucket(
-            name=name,
-            region=item.text("region") or region,
-            kind="s3",
-            size_bytes=_non_negative(item, "objectsSize"),
-            objects=_non_negative(item, "objectsCount"),
-        )
-        for item in iter_objects(body, f"region/{region}/storage", problems)
-        if (name := item.text("name", required=True))
-    ]

@@ -12,6 +12,9 @@ import math
 from collections.abc import Iterator
 from datetime import datetime
 
+GIB = 1024**3  # OpenStack's "GB" (volume sizes, flavor RAM) are GiB
+MIB = 1024**2  # and its "MB" (quota RAM) are MiB
+
 
 class Problems:
     """Collects what could not be read in one answer, for the log; never raises."""
@@ -138,3 +141,13 @@ def iter_objects(value: object, where: str, problems: Problems) -> Iterator[Fiel
             yield Fields(item, f"{where}[{index}]", problems)
         else:
             problems.add(f"{where}[{index}]", f"expected an object, got {_kind(item)}")
+
+
+def iter_keyed(value: object, where: str, problems: Problems, key: str) -> Iterator[tuple[str, Fields]]:
+    """The objects of a list that name themselves by ``key`` (an id, a region); one without it is dropped
+    and reported, since nothing could tell its series apart."""
+    for item in iter_objects(value, where, problems):
+        name = item.text(key, required=True)
+        if name:
+            yield name, item
+

@@ -1,0 +1,52 @@
+"""``--demo``: the built-in simulated OVH API, started for the length of one command.
+
+Its settings override only the OVH endpoint and credentials, so a user's other settings (labels,
+families, regions, readers) apply to the demo as they would to their account.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+log = logging.getLogger("otel_ovh")
+
+
+@contextmanager
+def simulated_ovh(enabled: bool, seed: int = 42, projects: int = 3) -> Iterator[dict[str, Any] | None]:
+    """Settings overrides pointing at a running simulator, or None when the demo is off."""
+    if not enabled:
+        yield None
+        return
+    from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+
+    sim = SimulatedOvh(World(seed=seed, shape=WorldShape(projects=projects)), host="127.0.0.1", port=0)
+    sim.start()
+    log.info("demo mode: simulated OVH API at %s (%d projects)", sim.url, projects)
+    try:
+        yield {"ovh": {"endpoint": sim.url, **sim.credentials}}
+    finally:
+        sim.stop()
+
+
+def run_simulator(
+    host: str, port: int, seed: int, projects: int, latency: float, stop: threading.Event
+) -> None:
+    """``simulate``: the API alone, with the variables that point otel-ovh at it, until ``stop``."""
+    from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+
+    sim = SimulatedOvh(
+        World(seed=seed, shape=WorldShape(projects=projects)), host=host, port=port, latency=latency
+    )
+    sim.start()
+    print(f"Simulated OVH API on {sim.url}  ({projects} projects, seed {seed})")
+    print("Point otel-ovh at it with:\n")
+    print(f"  export OTEL_OVH_OVH__ENDPOINT={sim.url}")
+    for key, value in sim.credentials.items():
+        print(f"  export OTEL_OVH_OVH__{key.upper()}={value}")
+    print("\nCtrl-C to stop.", flush=True)
+    stop.wait()
+    sim.stop()

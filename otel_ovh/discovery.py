@@ -1,0 +1,32 @@
+"""Which projects this process reads: the configured ones, or every project the credentials can read,
+then this shard's share of them."""
+
+from __future__ import annotations
+
+import hashlib
+
+from otel_ovh.families.fields import Problems
+from otel_ovh.ovh_api.client import OvhApi
+
+PROJECTS = "/cloud/project"
+
+
+def parse_project_ids(body: object, problems: Problems) -> list[str]:
+    if not isinstance(body, list):
+        problems.add("project list", "expected a list of project ids")
+        return []
+    return [item for item in body if isinstance(item, str) and item]
+
+
+def readable_projects(api: OvhApi) -> list[str]:
+    """Every project the credentials can read; raises ``ApiError`` when OVH will not list them."""
+    return parse_project_ids(api.get(PROJECTS), Problems())
+
+
+def in_shard(project_id: str, shard: tuple[int, int] | None) -> bool:
+    """Stable across processes and restarts (unlike ``hash()``), so n replicas split projects exactly."""
+    if shard is None:
+        return True
+    index, count = shard
+    digest = hashlib.sha256(project_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count == index

@@ -1,0 +1,117 @@
+"""What a family is: the calls it makes, the record it parses them into, the metrics and table cells it
+reads from that record, and how the region settings and the account's currency apply to it.
+
+Everything the rest of the program does with OVH data goes through these hooks, so the refresher, the
+merge rules, the catalog, the docs and the CLI iterate the registry and never name a family: adding one
+is a module that builds a :class:`Family`, and a line in the registry.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from otel_ovh.families.fields import Problems
+from otel_ovh.ovh_api.client import OvhApi
+
+T = TypeVar("T")
+
+PROJECT = "/cloud/project/{serviceName}"  # every family's routes hang below this one
+
+Attributes = dict[str, str | int]
+Point = tuple[Attributes, float]
+
+
+class Kind(enum.Enum):
+    COUNTER = "counter"  # month-to-date totals: restart with the billing period (a counter reset)
+    GAUGE = "gauge"
+
+
+@dataclass(frozen=True)
+class Metric(Generic[T]):
+    """One metric as its family declares it: the contract (name, kind, unit, labels) and how to read
+    its points from the family's record. The OpenTelemetry name is the declaration; the Prometheus name
+    follows by the exporter's rules (see ``otel_ovh.catalog``)."""
+
+    name: str
+    kind: Kind
+    unit: str
+    description: str
+    attributes: tuple[str, ...]
+    source: str
+    points: Callable[[T], Iterable[Point]]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one fetch may know: the project, the region filter, and where to report unreadable values."""
+
+    project_id: str
+    problems: Problems
+    region_wanted: Callable[[str], bool]
+
+    def params(self, **extra: str) -> dict[str, str]:
+        """Path parameters for a route below ``PROJECT``."""
+        return {"serviceName": self.project_id, **extra}
+
+
+@dataclass(frozen=True)
+class Regions:
+    """The region settings as a family applies them to its record.
+
+    ``used`` is None on the first pass (only ``wanted`` applies), then the regions where any family's
+    record shows something in use: a family may keep only those (quotas list every region a project may
+    use, and one never used would add a screen of zeros to every dashboard).
+    """
+
+    wanted: Callable[[str], bool]
+    used: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Column(Generic[T]):
+    """A cell of ``collect --format table``: a project's value, from its record (None when absent)."""
+
+    header: str
+    width: int
+    cell: Callable[[T | None], str]
+    align: str = ">"  # numbers to the right, words to the left
+
+
+def _keep(record: T, _: Regions) -> T:
+    return record
+
+
+def _nowhere(_: T) -> Iterable[str]:
+    return ()
+
+
+def _no_text(_: T) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Family(Generic[T]):
+    """One group of OVH calls and the metrics they feed; switchable in ``collect.families``.
+
+    ``routes`` lists every call the family may make, in order; a route with ``{regionName}`` is made once
+    per region (see ``otel_ovh.families.calls_per_refresh``). ``fetch`` raises
+    ``otel_ovh.ovh_api.client.ApiError`` when a call fails (the family's last good record is then kept);
+    values it cannot read go to ``scope.problems`` and are dropped alone.
+    """
+
+    name: str
+    routes: tuple[str, ...]
+    fetch: Callable[[OvhApi, Scope], T]
+    metrics: tuple[Metric[T], ...]
+    columns: tuple[Column[T], ...] = ()
+    narrow: Callable[[T, Regions], T] = _keep  # the record with only the regions the settings keep
+    regions_in_use: Callable[[T], Iterable[str]] = _nowhere
+    # Money: the currency the record names (None when its answer did not say), and the record told the
+    # account's currency; None for families that carry no amounts.
+    currency: Callable[[T], str | None] | None = None
+    with_currency: Callable[[T, str], T] | None = None
+    project_name: Callable[[T], str | None] = _no_text  # OVH's name for the project, if the record has it
+    notes: tuple[str, ...] = ()  # closing lines of docs/metrics.md (the values a label takes)

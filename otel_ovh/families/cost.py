@@ -1,0 +1,148 @@
+"""Family ``cost``: what each resource has cost this month, and the quantities behind it.
+
+One call, ``usage/current``, itemised by :mod:`otel_ovh.families.usage`. The month-to-date figures are
+counters that restart with the billing period, so ``increase()`` gives spend over any window; the sum
+per project equals OVH's own ``totalPrice``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Regions, Scope
+from otel_ovh.families.usage import Charge, Consumption, Usage, parse_usage
+from otel_ovh.ovh_api.client import OvhApi
+
+ROUTE = PROJECT + "/usage/current"
+_USAGE_ATTRS = ("cloud.region", "ovh.service", "ovh.sku", "cloud.resource_id", "ovh.billing")
+_SOURCE = "`usage/current`: hourlyUsage, monthlyUsage, resourcesUsage lines, per detail"
+
+
+def _fetch(api: OvhApi, scope: Scope) -> Usage:
+    return parse_usage(api.get(ROUTE, scope.params()), scope.problems)
+
+
+def _attributes(item: Charge | Consumption) -> Attributes:
+    return {
+        "cloud.region": item.region,
+        "ovh.service": item.service,
+        "ovh.sku": item.sku,
+        "cloud.resource_id": item.resource_id,
+        "ovh.billing": item.billing,
+    }
+
+
+def _cost(usage: Usage) -> Iterable[Point]:
+    currency = usage.currency or "unknown"
+    for c in usage.charges:
+        yield {**_attributes(c), "ovh.currency": currency}, c.price
+
+
+def _consumption(unit: str) -> Callable[[Usage], Iterable[Point]]:
+    def points(usage: Usage) -> Iterable[Point]:
+        for c in usage.consumption:
+            if c.unit == unit:
+                yield _attributes(c), c.value
+
+    return points
+
+
+def _transfer(usage: Usage) -> Iterable[Point]:
+    for t in usage.transfers:
+        attributes: Attributes = {
+            "cloud.region": t.region,
+            "ovh.service": t.service,
+            "cloud.resource_id": t.resource_id,
+            "network.io.direction": t.direction,
+            "ovh.network.scope": t.scope,
+        }
+        yield attributes, t.bytes
+
+
+def _period_start(usage: Usage) -> Iterable[Point]:
+    if usage.period_start is not None:
+        yield {}, usage.period_start
+
+
+def _narrow(usage: Usage, regions: Regions) -> Usage:
+    """Lines of excluded regions go; lines that name no region (project-wide services) stay."""
+
+    def keep(region: str) -> bool:
+        return not region or regions.wanted(region)
+
+    return replace(
+        usage,
+        charges=tuple(c for c in usage.charges if keep(c.region)),
+        consumption=tuple(c for c in usage.consumption if keep(c.region)),
+        transfers=tuple(t for t in usage.transfers if keep(t.region)),
+    )
+
+
+def _month_to_date(usage: Usage | None) -> str:
+    if usage is None:
+        return "-"
+    return f"{sum(c.price for c in usage.charges):,.2f} {usage.currency or ''}".rstrip()
+
+
+FAMILY: Family[Usage] = Family(
+    name="cost",
+    routes=(ROUTE,),
+    fetch=_fetch,
+    metrics=(
+        Metric(
+            "ovh.cloud.cost",
+            Kind.COUNTER,
+            "{currency}",
+            "Month-to-date cost, at the finest level OVH itemises (instance, volume, bucket...). "
+            "Resets when the billing period starts; the sum per project equals OVH's usage total.",
+            (*_USAGE_ATTRS, "ovh.currency"),
+            _SOURCE + " (`totalPrice`)",
+            _cost,
+        ),
+        Metric(
+            "ovh.cloud.usage",
+            Kind.COUNTER,
+            "s",
+            "Month-to-date time of use behind the cost (instances, options, services billed by the hour); "
+            "divide by 3600 for OVH's hours.",
+            _USAGE_ATTRS,
+            _SOURCE + " (`quantity` in Hour, Minute or Second)",
+            _consumption("seconds"),
+        ),
+        Metric(
+            "ovh.cloud.usage.byte_seconds",
+            Kind.COUNTER,
+            "{By.s}",
+            "Month-to-date storage over time behind the cost (volumes, snapshots, stored object storage); "
+            "divide by 2^30*3600 for OVH's GiB-hours.",
+            _USAGE_ATTRS,
+            _SOURCE + " (`quantity` in GiBh)",
+            _consumption("byte_seconds"),
+        ),
+        Metric(
+            "ovh.cloud.transfer",
+            Kind.COUNTER,
+            "By",
+            "Month-to-date network transfer billed or metered by OVH "
+            "(instance and object-storage bandwidth).",
+            ("cloud.region", "ovh.service", "cloud.resource_id", "network.io.direction", "ovh.network.scope"),
+            "`usage/current`: instanceBandwidth and storage bandwidth quantities (GiB, converted to bytes)",
+            _transfer,
+        ),
+        Metric(
+            "ovh.cloud.billing_period.start_timestamp",
+            Kind.GAUGE,
+            "s",
+            "Start of the current billing period, as a Unix timestamp.",
+            (),
+            "`usage/current` `period.from`",
+            _period_start,
+        ),
+    ),
+    columns=(Column("month-to-date", 14, _month_to_date),),
+    narrow=_narrow,
+    regions_in_use=lambda usage: (c.region for c in usage.charges if c.price),
+    currency=lambda usage: usage.currency,
+    with_currency=lambda usage, currency: replace(usage, currency=usage.currency or currency),
+)

@@ -1,0 +1,69 @@
+"""Family ``forecast``: OVH's estimate of what the billing period will cost in all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.fields import Fields, Problems
+from otel_ovh.families.usage import parse_usage
+from otel_ovh.ovh_api.client import OvhApi
+
+ROUTE = PROJECT + "/usage/forecast"
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    total: float
+    currency: str | None
+
+
+def parse_forecast(body: object, problems: Problems) -> Forecast | None:
+    """OVH's own total when given, else the sum of its lines (older answers carry lines only)."""
+    fields = Fields(body, "forecast", problems)
+    total, currency = fields.price("totalPrice")
+    if total is None:
+        usage = parse_usage(body, Problems(), "forecast")
+        if not usage.charges:
+            problems.add("forecast", "no totalPrice and no priced line; forecast dropped")
+            return None
+        total = round(sum(charge.price for charge in usage.charges), 8)
+        currency = usage.currency
+    return Forecast(total=total, currency=currency)
+
+
+def _fetch(api: OvhApi, scope: Scope) -> Forecast | None:
+    return parse_forecast(api.get(ROUTE, scope.params()), scope.problems)
+
+
+def _total(forecast: Forecast | None) -> Iterable[Point]:
+    if forecast is not None:
+        yield {"ovh.currency": forecast.currency or "unknown"}, forecast.total
+
+
+def _cell(forecast: Forecast | None) -> str:
+    return f"{forecast.total:,.2f}" if forecast else "-"
+
+
+FAMILY: Family[Forecast | None] = Family(
+    name="forecast",
+    routes=(ROUTE,),
+    fetch=_fetch,
+    metrics=(
+        Metric(
+            "ovh.cloud.cost.forecast",
+            Kind.GAUGE,
+            "{currency}",
+            "OVH's estimate of the cost for the whole billing period.",
+            ("ovh.currency",),
+            "`usage/forecast` `totalPrice` (sum of its lines on older answers)",
+            _total,
+        ),
+    ),
+    columns=(Column("forecast", 12, _cell),),
+    currency=lambda forecast: forecast.currency if forecast else None,
+    with_currency=lambda forecast, c: (
+        replace(forecast, currency=forecast.currency or c) if forecast else None
+    ),
+)

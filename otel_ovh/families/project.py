@@ -1,0 +1,61 @@
+"""Family ``project``: the project's name, status and plan (the name labels every series)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from otel_ovh.families.base import PROJECT, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.fields import Fields, Problems
+from otel_ovh.ovh_api.client import OvhApi
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectInfo:
+    project_id: str
+    name: str
+    status: str
+    plan_code: str
+
+
+def parse_project(body: object, problems: Problems, project_id: str) -> ProjectInfo:
+    fields = Fields(body, "project", problems)
+    name = fields.text("description") or fields.text("projectName") or project_id
+    return ProjectInfo(
+        project_id=fields.text("project_id") or project_id,
+        name=name,
+        status=fields.text("status") or "",
+        plan_code=fields.text("planCode") or "",
+    )
+
+
+def describe(api: OvhApi, project_id: str) -> ProjectInfo:
+    """One project's name and status, for ``check-config``; raises ``ApiError`` when it is unreadable."""
+    return parse_project(api.get(PROJECT, {"serviceName": project_id}), Problems(), project_id)
+
+
+def _fetch(api: OvhApi, scope: Scope) -> ProjectInfo:
+    return parse_project(api.get(PROJECT, scope.params()), scope.problems, scope.project_id)
+
+
+def _info(info: ProjectInfo) -> Iterable[Point]:
+    yield {"ovh.status": info.status, "ovh.plan": info.plan_code}, 1.0
+
+
+FAMILY: Family[ProjectInfo] = Family(
+    name="project",
+    routes=(PROJECT,),
+    fetch=_fetch,
+    metrics=(
+        Metric(
+            "ovh.cloud.project.info",
+            Kind.GAUGE,
+            "{info}",
+            "Always 1; carries the project's status and plan.",
+            ("ovh.status", "ovh.plan"),
+            "`cloud/project/{id}` (`status`, `planCode`)",
+            _info,
+        ),
+    ),
+    project_name=lambda info: info.name,
+)

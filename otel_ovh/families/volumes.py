@@ -1,0 +1,80 @@
+"""Family ``volumes``: each block volume's provisioned size, type and status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.fields import GIB, Problems, iter_keyed
+from otel_ovh.ovh_api.client import OvhApi
+
+ROUTE = PROJECT + "/volume"
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    id: str
+    name: str
+    region: str
+    type: str
+    status: str
+    size_bytes: float | None
+
+
+def parse_volumes(body: object, problems: Problems) -> list[Volume]:
+    volumes: list[Volume] = []
+    for volume_id, item in iter_keyed(body, "volume", problems, "id"):
+        size = item.number("size")  # GB in OVH's words, GiB in OpenStack's
+        if size is not None and size < 0:
+            problems.add(f"{item.where}.size", "negative size dropped")
+            size = None
+        volumes.append(
+            Volume(
+                id=volume_id,
+                name=item.text("name") or "",
+                region=item.text("region") or "",
+                type=item.text("type") or "",
+                status=item.text("status") or "",
+                size_bytes=size * GIB if size is not None else None,
+            )
+        )
+    return volumes
+
+
+def _fetch(api: OvhApi, scope: Scope) -> tuple[Volume, ...]:
+    return tuple(parse_volumes(api.get(ROUTE, scope.params()), scope.problems))
+
+
+def _size(volumes: tuple[Volume, ...]) -> Iterable[Point]:
+    for v in volumes:
+        if v.size_bytes is not None:
+            attributes: Attributes = {
+                "cloud.region": v.region,
+                "cloud.resource_id": v.id,
+                "ovh.resource.name": v.name,
+                "ovh.volume.type": v.type,
+                "ovh.status": v.status,
+            }
+            yield attributes, v.size_bytes
+
+
+FAMILY: Family[tuple[Volume, ...]] = Family(
+    name="volumes",
+    routes=(ROUTE,),
+    fetch=_fetch,
+    metrics=(
+        Metric(
+            "ovh.cloud.volume.size",
+            Kind.GAUGE,
+            "By",
+            "Provisioned size of each block volume.",
+            ("cloud.region", "cloud.resource_id", "ovh.resource.name", "ovh.volume.type", "ovh.status"),
+            "`volume` (`size`, GiB)",
+            _size,
+        ),
+    ),
+    columns=(Column("vol", 5, lambda volumes: str(len(volumes or ()))),),
+    narrow=lambda volumes, regions: tuple(v for v in volumes if regions.wanted(v.region)),
+    regions_in_use=lambda volumes: (v.region for v in volumes),
+)

@@ -1,0 +1,77 @@
+"""``login``: request a read-only consumer key from OVH and keep it where the settings read secrets.
+
+The key's rights are ``GET`` on the ``/cloud/project`` tree only, so that a project created later is
+readable without a new key, and nothing else of the account (billing, DNS, users...) is reachable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from otel_ovh.app import credentials
+from otel_ovh.config import OvhSettings, SettingsError
+from otel_ovh.errors import CommandError
+
+LOGIN_RULES = ({"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"})
+
+
+@dataclass(frozen=True)
+class ConsumerKey:
+    key: str
+    validation_url: str
+
+
+def request_consumer_key(ovh_settings: OvhSettings) -> ConsumerKey:
+    """Ask OVH for a key with ``LOGIN_RULES``; it works once its validation URL has been opened."""
+    import ovh
+
+    if ovh_settings.uses_oauth2:
+        raise CommandError(
+            "login requests a consumer key for an application key; OAuth2 service accounts "
+            "need none (see docs/security.md for their minimal IAM policy)"
+        )
+    if not ovh_settings.application_key or not ovh_settings.application_secret:
+        raise SettingsError(
+            "ovh.application_key",
+            "login needs application_key and application_secret "
+            "(create an application at https://eu.api.ovh.com/createApp/)",
+        )
+    request = replace(credentials(ovh_settings), consumer_key=None).client().new_consumer_key_request()
+    for rule in LOGIN_RULES:
+        request.add_rule(rule["method"], rule["path"])
+    try:
+        answer = request.request()
+    except (ovh.exceptions.APIError, OSError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CommandError(f"OVH refused the consumer key request: {message}") from None
+    return ConsumerKey(answer["consumerKey"], answer["validationUrl"])
+
+
+def store_consumer_key(path: Path, consumer_key: str) -> Path:
+    """Write the key into the secrets file, keeping its other entries; readable by the owner only.
+
+    The new content goes to a 0600 temporary file that then replaces the old one, so the key is never
+    on disk under looser permissions, even when the old file had them.
+    """
+    existing: dict[str, Any] = {}
+    if path.is_file():
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        existing = loaded if isinstance(loaded, dict) else {}
+    ovh_section = existing.get("ovh")
+    existing["ovh"] = {**(ovh_section if isinstance(ovh_section, dict) else {}), "consumer_key": consumer_key}
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(existing, handle)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path

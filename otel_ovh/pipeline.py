@@ -1,0 +1,220 @@
+"""The OpenTelemetry pieces ``telemetry`` assembles: one pipeline (meter provider, readers, one observable
+instrument per catalog entry), the observations instruments read from a snapshot, and process metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.metrics import (
+    Exemplar,
+    ExemplarReservoir,
+    MeterProvider,
+    ObservableCounter,
+    ObservableGauge,
+)
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import View
+from opentelemetry.sdk.resources import Resource
+from prometheus_client import CollectorRegistry
+
+from otel_ovh import __version__
+from otel_ovh.catalog import CATALOG, COMMON_ATTRIBUTES, SELF_FAMILY, Kind, MetricDefinition
+from otel_ovh.config import Settings
+from otel_ovh.otlp.delta import DeltaState
+from otel_ovh.otlp.exporter import build_otlp_exporter
+from otel_ovh.snapshot import ProjectState, Snapshot
+
+log = logging.getLogger(__name__)
+
+SCOPE = "otel_ovh"
+
+# Process metrics from the OpenTelemetry system-metrics instrumentation (semantic-convention names).
+PROCESS_METRICS = {
+    "process.cpu.time": ["user", "system"],
+    "process.memory.usage": None,
+    "process.memory.virtual": None,
+    "process.open_file_descriptor.count": None,
+    "process.thread.count": None,
+    "cpython.gc.collections": None,
+}
+# Semantic-convention names ending in ".count" become "_count" series, which Prometheus reserves for
+# histograms and summaries (promtool flags them); these views give them the names Prometheus expects.
+PROCESS_RENAMES = {
+    "process.open_file_descriptor.count": "process.open_file_descriptors",
+    "process.thread.count": "process.threads",
+}
+
+
+def build_resource(settings: Settings) -> Resource:
+    """What produced the data: the attributes ``load_settings`` resolved (see ``otel_ovh.resource``)."""
+    return Resource(dict(settings.resource_attributes))
+
+
+def enabled_metrics(settings: Settings) -> list[MetricDefinition]:
+    disabled = settings.telemetry.disabled_metrics
+    return [
+        m
+        for m in CATALOG
+        if (m.family == SELF_FAMILY or m.family in settings.collect.families)
+        and m.name not in disabled
+        and m.prometheus_name not in disabled
+    ]
+
+
+def project_attributes(project: ProjectState) -> dict[str, str | int]:
+    attributes: dict[str, str | int] = dict(project.labels)
+    attributes[COMMON_ATTRIBUTES[0]] = project.project_id
+    attributes[COMMON_ATTRIBUTES[1]] = project.name
+    return attributes
+
+
+def observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> list[Observation]:
+    assert metric.project_points is not None
+    result: list[Observation] = []
+    for project in snapshot.projects.values():
+        common = project_attributes(project)
+        for attributes, value in metric.project_points(project, now):
+            result.append(Observation(value, {**common, **attributes}))
+    return result
+
+
+class _NoExemplars(ExemplarReservoir):
+    """Observable callbacks run without a trace context, so their points never carry exemplars; the SDK's
+    default reservoir still costs a lock and a dict per attribute set. This one is
+    stateless, so all attribute sets share it."""
+
+    def offer(self, value: float, time_unix_nano: int, attributes: Any, context: Context) -> None:
+        return None
+
+    def collect(self, point_attributes: Any) -> list[Exemplar]:
+        return []
+
+
+_NO_EXEMPLARS = _NoExemplars()
+NO_EXEMPLARS_VIEW = View(instrument_name="*", exemplar_reservoir_factory=lambda _: lambda **__: _NO_EXEMPLARS)
+
+
+class Observations:
+    """The current snapshot's observations, computed once per metric and shared by every reader.
+
+    Kept here rather than in the snapshot: the snapshot is frozen data, and what the readers derive from
+    it belongs to them. A newer snapshot replaces the whole memo, so the old points are freed before the
+    new ones are made; a collection still reading an older snapshot computes its points without keeping them.
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._version = -1
+        self._points: dict[str, list[Observation]] = {}
+
+    def of(self, metric: MetricDefinition, snapshot: Snapshot) -> list[Observation]:
+        with self._lock:
+            if snapshot.version < self._version:
+                return observations(metric, snapshot, self._clock())
+            if snapshot.version > self._version:
+                self._version, self._points = snapshot.version, {}
+            points = self._points.get(metric.name)
+            if points is None:
+                points = self._points[metric.name] = observations(metric, snapshot, self._clock())
+            return points
+
+    def held(self) -> int:
+        with self._lock:
+            return sum(len(points) for points in self._points.values())
+
+    def forget(self) -> None:
+        """Drop the points once rendered when no OTLP reader will collect them again (they are the
+        largest transient of a refresh; recomputing them, should a collection ask, is cheap)."""
+        with self._lock:
+            self._points = {}
+
+
+@dataclass
+class Readers:
+    prometheus: PrometheusMetricReader | None
+    registry: CollectorRegistry | None
+    others: list[MetricReader] = field(default_factory=list)
+
+    def all(self) -> list[MetricReader]:
+        return ([self.prometheus] if self.prometheus else []) + self.others
+
+
+class Pipeline:
+    """One meter provider with its readers and instruments; replaced as a whole, never edited."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        resource: Resource,
+        metrics: Sequence[MetricDefinition],
+        callback_for: Callable[[MetricDefinition], Callable[[CallbackOptions], Iterable[Observation]]],
+        *,
+        target_info: bool,
+        name: str,
+        views: Sequence[View] = (),
+        otlp_delta: DeltaState | None = None,
+    ) -> None:
+        limit = settings.telemetry.cardinality_limit
+        limits: dict[type, int] = {ObservableCounter: limit, ObservableGauge: limit}
+        registry: CollectorRegistry | None = None
+        prometheus: PrometheusMetricReader | None = None
+        if settings.prometheus.enabled:
+            registry = CollectorRegistry(auto_describe=False)
+            prometheus = PrometheusMetricReader(
+                disable_target_info=not target_info,
+                scope_info_enabled=False,
+                registry=registry,
+                cardinality_limits=limits,
+            )
+        others: list[MetricReader] = []
+        otlp = settings.otlp_resolved  # resolved at load, when otlp.enabled
+        if otlp is not None:
+            others.append(
+                PeriodicExportingMetricReader(
+                    build_otlp_exporter(otlp, name=name, delta=otlp_delta),
+                    export_interval_millis=otlp.interval * 1000,
+                    # the exporter's own timeout covers its retries; the reader's must not cut them short
+                    export_timeout_millis=otlp.timeout * 1000 + 1000,
+                    cardinality_limits=limits,
+                )
+            )
+        self.readers = Readers(prometheus, registry, others)
+        self.provider = MeterProvider(resource=resource, metric_readers=self.readers.all(), views=list(views))
+        meter = self.provider.get_meter(SCOPE, __version__)
+        for metric in metrics:
+            create = (
+                meter.create_observable_counter
+                if metric.kind is Kind.COUNTER
+                else meter.create_observable_gauge
+            )
+            create(
+                metric.name,
+                callbacks=[callback_for(metric)],
+                unit=metric.unit,
+                description=metric.description,
+            )
+
+    def shutdown(self) -> None:
+        try:
+            self.provider.shutdown(timeout_millis=5000)
+        except Exception:  # shutting down an exporter whose collector is gone must not fail the caller
+            log.debug("meter provider shutdown failed", exc_info=True)
+
+
+def instrument_process(provider: MeterProvider) -> None:
+    from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
+
+    # The instrumentor is a process-wide singleton; instrumenting a second provider needs it reset.
+    instrumentor = SystemMetricsInstrumentor(config=PROCESS_METRICS)
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+    instrumentor.instrument(meter_provider=provider)

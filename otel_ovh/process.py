@@ -1,0 +1,72 @@
+"""Every change otel-ovh makes to process-wide state, in one place.
+
+Libraries we use keep some of their configuration in module tables or environment variables rather
+than in objects we could pass around; changing those affects the whole process, so each change is made
+here, once, with its reason:
+
+* python-ovh accepts only endpoint names from ``ovh.client.ENDPOINTS`` (and OAuth2 token URLs from
+  ``OAUTH2_TOKEN_URLS``): a URL endpoint (a regional API, a proxy, the simulator) is registered there
+  under its own text. OAuth2 over plain http needs ``OAUTHLIB_INSECURE_TRANSPORT``, which would open
+  plain http for every host: it is set only when the token URL is on loopback (the simulator).
+* gRPC's C core prints every TLS handshake failure to stderr, below Python logging; the reason is in our
+  one-line outage log already. ``GRPC_VERBOSITY`` must be set before grpc is first imported, and an
+  operator's own value is kept.
+* ``serve`` tunes the interpreter for a long-running server with deadlines (see ``tune_for_serving``).
+"""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+import os
+import sys
+from urllib.parse import urlsplit
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def oauth2_token_url_for(endpoint_url: str) -> str:
+    """OVH serves its token endpoint at the root of the API's host, not under ``/1.0``."""
+    parts = urlsplit(endpoint_url)
+    return f"{parts.scheme}://{parts.netloc}/auth/oauth2/token"
+
+
+def register_ovh_endpoint(endpoint: str, *, oauth2: bool = False, token_url: str | None = None) -> str:
+    """The name to give ``ovh.Client`` for ``endpoint`` (a python-ovh name, or a URL registered here)."""
+    if "://" not in endpoint:
+        return endpoint
+    import ovh.client
+
+    name = endpoint.rstrip("/")
+    ovh.client.ENDPOINTS[name] = name
+    if oauth2:
+        url = token_url or oauth2_token_url_for(name)
+        ovh.client.OAUTH2_TOKEN_URLS[name] = url
+        parts = urlsplit(url)
+        if parts.scheme == "http" and is_loopback(parts.hostname or ""):
+            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+    return name
+
+
+def quiet_grpc() -> None:
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+
+def tune_for_serving() -> None:
+    """Interpreter settings for ``serve``, where scrapes have deadlines and the refresher burns CPU.
+
+    A scrape thread waiting for the interpreter lock while the refresher parses or renders waits up to
+    the switch interval at each step (5 ms by default, several steps per scrape): 0.5 ms keeps scrapes
+    fast during a refresh, for a negligible cost in throughput. The cyclic garbage collector stops every
+    thread, and its full passes over the SDK's per-series storage made the slowest scrapes; our garbage
+    is acyclic (freed by reference counting), so collections can be far rarer.
+    """
+    sys.setswitchinterval(0.0005)
+    gc.set_threshold(100_000, 50, 100)

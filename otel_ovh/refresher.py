@@ -1,0 +1,278 @@
+"""The refresher: every ``collect.interval``, each project's families fetched in parallel, merged into
+a new snapshot by the rules of ``otel_ovh.snapshot``.
+
+OVH is called here only, by one scheduling thread and a bounded pool (``collect.concurrency`` calls in
+flight). A slow project must not hold back fresh data of the others, so what is ready is published after
+one call timeout at the latest, and stragglers in batches as they land.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from otel_ovh.config import Settings
+from otel_ovh.discovery import in_shard, readable_projects
+from otel_ovh.families.base import Family, Scope
+from otel_ovh.families.fields import Problems
+from otel_ovh.outages import OutageLog
+from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.snapshot import (
+    MergeRules,
+    ProjectData,
+    ProjectState,
+    Refreshed,
+    SnapshotStore,
+    fill_account_currency,
+)
+
+log = logging.getLogger(__name__)
+
+STRAGGLER_BATCH = 5.0  # seconds between publishes of projects that outlast collect.timeout
+
+
+def background_priority() -> None:
+    """Lower this thread's CPU priority (Linux applies ``nice`` per thread).
+
+    Refreshing is CPU work (decoding OVH's answers, rendering tens of thousands of series) that nobody
+    waits for, while a scrape has a deadline. On a small machine both compete for the same cores; a
+    niced refresher lets the scheduler run a scrape thread first. Best effort: elsewhere it does nothing.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+@dataclass
+class _ProjectRun:
+    project_id: str
+    started: float
+    pending: int
+    records: ProjectData = field(default_factory=ProjectData)
+    errors: list[str] = field(default_factory=list)
+    finished: float | None = None
+
+    def result(self, now: float) -> Refreshed:
+        return Refreshed(
+            self.project_id, self.records, tuple(self.errors), self.started, self.finished or now
+        )
+
+
+class Refresher:
+    """Refreshes every project every ``collect.interval``, in parallel, into the snapshot store."""
+
+    def __init__(
+        self, settings: Settings, api: OvhApi, store: SnapshotStore, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._collect = settings.collect
+        self._rules = MergeRules.from_settings(settings)
+        self._api = api
+        self._store = store
+        self._clock = clock
+        self._configured = [p.id for p in settings.projects]
+        self._pool = ThreadPoolExecutor(
+            initializer=background_priority,
+            max_workers=settings.collect.concurrency,
+            thread_name_prefix="otel-ovh-fetch",
+        )
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._outages = OutageLog(log)
+        self._known_projects: list[str] = []
+        self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
+        self.refreshes = 0
+        self.last_refresh_duration: float | None = None
+        self.first_refresh_done = threading.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="otel-ovh-refresher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        background_priority()
+        while not self._stop.is_set():
+            started = self._clock()
+            try:
+                self.refresh_once()
+            except Exception:  # a bug in one refresh must not end refreshing for good
+                log.exception("refresh failed unexpectedly")
+            next_refresh = started + self._collect.interval
+            while not self._stop.is_set():
+                now = self._clock()
+                wake = min(next_refresh, self._next_expiry(now))
+                if now >= next_refresh:
+                    break
+                self._stop.wait(max(0.05, wake - now))
+                self.expire_stale()
+
+    # -- one refresh -------------------------------------------------------------------------------
+
+    def project_ids(self) -> list[str]:
+        """Configured projects, or every project the credentials can read; then this shard's share."""
+        ids = self._configured
+        if not ids:
+            try:
+                ids = self._known_projects = readable_projects(self._api)
+                self.discovery_error = None
+                self._outages.recovered("discovery", "project discovery works again")
+            except ApiError as error:
+                self.discovery_error = error
+                self._log_failure(
+                    "discovery", f"cannot list projects ({error}); keeping the last known list", error
+                )
+                ids = self._known_projects
+        return [pid for pid in ids if in_shard(pid, self._collect.shard)]
+
+    def refresh_once(self) -> None:
+        started = self._clock()
+        ids = self.project_ids()
+        families = self._rules.families
+        runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
+        futures: dict[Future[tuple[object, Problems]], tuple[str, Family[Any]]] = {}
+        for pid in ids:
+            for family in families:
+                futures[self._pool.submit(self._fetch, pid, family)] = (pid, family)
+
+        # Publish what is ready at the latest after one call timeout, then stragglers as they land.
+        # Stragglers landing within STRAGGLER_BATCH of a publish wait for the next one: each publish costs
+        # a render of every series, and with OVH slow, one per project made a refresh cost ten renders.
+        gone = set(self._store.current.projects) - set(ids)
+        next_publish = started + self._collect.timeout
+        ready: list[str] = []
+        pending = set(futures)
+        while pending:
+            remaining = next_publish - self._clock()
+            done, pending = wait(
+                pending, timeout=remaining if remaining > 0 else None, return_when=FIRST_COMPLETED
+            )
+            for future in done:
+                pid, family = futures[future]
+                if self._record(runs[pid], family, *future.result()):
+                    ready.append(pid)
+            now = self._clock()
+            if ready and (not pending or now >= next_publish):
+                self._publish([runs[pid] for pid in ready], gone)
+                ready, gone = [], set()
+                next_publish = max(next_publish, now + STRAGGLER_BATCH)
+        if ready or gone:
+            self._publish([runs[pid] for pid in ready], gone)
+        self.refreshes += 1
+        self.last_refresh_duration = self._clock() - started
+        failed = sorted({pid for pid, run in runs.items() if run.errors})
+        log.info(
+            "refresh %d: %d project(s) in %.1fs, %d OVH call(s) so far%s",
+            self.refreshes,
+            len(runs),
+            self.last_refresh_duration,
+            self._api.stats.total(),
+            f", failing: {', '.join(failed)}" if failed else "",
+        )
+        self.first_refresh_done.set()
+
+    def _fetch(self, pid: str, family: Family[Any]) -> tuple[object, Problems]:
+        problems = Problems()
+        try:
+            return family.fetch(self._api, Scope(pid, problems, self._collect.region_wanted)), problems
+        except ApiError as error:
+            return error, problems
+        except Exception as exc:  # a parser bug: this family fails, the process and the others go on
+            log.exception("project %s: %s: unexpected error", pid, family.name)
+            return ApiError(family.routes[0], 0, f"internal error: {type(exc).__name__}"), problems
+
+    def _record(self, run: _ProjectRun, family: Family[Any], outcome: object, problems: Problems) -> bool:
+        """Book one family's outcome; True when the project has all of its answers."""
+        pid = run.project_id
+        if isinstance(outcome, ApiError):
+            run.errors.append(f"{family.name}: {outcome}")
+            self._log_failure(f"{pid}/{family.name}", f"project {pid}: {family.name}: {outcome}", outcome)
+        else:
+            run.records = run.records.with_record(family, outcome)
+            self._outages.recovered("credentials", "OVH accepts the credentials again")
+            self._outages.recovered(f"{pid}/{family.name}", f"project {pid}: {family.name} works again")
+        if problems:
+            self._log_problems(pid, family.name, problems)
+        run.pending -= 1
+        if run.pending:
+            return False
+        run.finished = self._clock()
+        return True
+
+    def _publish(self, runs: list[_ProjectRun], gone: set[str]) -> None:
+        now = self._clock()
+
+        def change(projects: dict[str, ProjectState]) -> None:
+            for pid in gone:
+                projects.pop(pid, None)
+            for run in runs:
+                projects[run.project_id] = self._rules.merge(
+                    projects.get(run.project_id), run.result(now), now
+                )
+            fill_account_currency(projects)
+
+        self._store.update(change)
+
+    # -- staleness ---------------------------------------------------------------------------------
+
+    def _next_expiry(self, now: float) -> float:
+        times = [
+            t + self._rules.max_staleness
+            for state in self._store.current.projects.values()
+            for t in state.fetched_at.values()
+        ]
+        return min(times, default=now + self._collect.interval)
+
+    def expire_stale(self) -> None:
+        """Publish a snapshot without the records that have grown older than ``collect.max_staleness``."""
+        now = self._clock()
+        current = self._store.current.projects
+        stale = {pid for pid, state in current.items() if self._rules.expire(state, now) is not state}
+        if not stale:
+            return
+
+        def change(projects: dict[str, ProjectState]) -> None:
+            for pid in stale:
+                projects[pid] = self._rules.expire(projects[pid], now)
+                log.warning(
+                    "project %s: data older than %.0fs is no longer served", pid, self._rules.max_staleness
+                )
+
+        self._store.update(change)
+
+    # -- logging -----------------------------------------------------------------------------------
+
+    def _log_failure(self, key: str, message: str, error: ApiError) -> None:
+        if error.is_credential_failure:
+            # One line for the whole process: every call fails the same way until the key is fixed.
+            self._outages.failed(
+                "credentials",
+                f"OVH refuses the credentials: {error.message} "
+                f"({error.error_code or error.status}); serving the last data until fixed",
+                logging.ERROR,
+            )
+            return
+        self._outages.failed(key, message)
+
+    def _log_problems(self, pid: str, family: str, problems: Problems) -> None:
+        shown = "; ".join(problems.messages[:5])
+        more = f" (+{len(problems.messages) - 5} more)" if len(problems.messages) > 5 else ""
+        self._outages.failed(
+            f"{pid}/{family}/problems", f"project {pid}: {family}: skipped values: {shown}{more}"
+        )

@@ -1,0 +1,61 @@
+"""The registry is the only place that knows the families: the house holds that shape."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from otel_ovh.catalog import CATALOG, SELF_FAMILY
+from otel_ovh.families import BY_NAME, FAMILIES, FAMILY_NAMES, calls_per_refresh
+from otel_ovh.families.base import PROJECT
+
+PACKAGE = Path(__file__).resolve().parents[2] / "otel_ovh"
+
+
+def test_every_family_is_listed_once_and_declares_routes_and_metrics() -> None:
+    assert len(FAMILY_NAMES) == len(set(FAMILY_NAMES)) == len(BY_NAME)
+    for family in FAMILIES:
+        assert family.routes and all(route.startswith(PROJECT) for route in family.routes), family.name
+        assert family.metrics, family.name
+        assert (PACKAGE / "families" / f"{family.name}.py").is_file(), f"{family.name} is not its own module"
+
+
+def test_the_catalog_holds_every_family_metric_once() -> None:
+    names = [metric.name for metric in CATALOG]
+    assert len(names) == len(set(names))
+    declared = {metric.name for family in FAMILIES for metric in family.metrics}
+    assert declared == {m.name for m in CATALOG if m.family != SELF_FAMILY}
+    assert {m.family for m in CATALOG} == {*FAMILY_NAMES, SELF_FAMILY}
+
+
+def test_calls_per_refresh_counts_region_routes_per_region() -> None:
+    every = set(FAMILY_NAMES)
+    flat = sum(1 for f in FAMILIES for r in f.routes if "{regionName}" not in r)
+    assert calls_per_refresh(every, storage_regions=0) == flat
+    assert calls_per_refresh(every, storage_regions=2, regions=9) == flat + 2 + 9
+    assert calls_per_refresh(set(), storage_regions=2) == 0
+
+
+def _family_imports(path: Path) -> set[str]:
+    """Family modules ``path`` imports by name (``from otel_ovh.families import cost`` and the like)."""
+    named: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "otel_ovh.families":
+                named.update(alias.name for alias in node.names if alias.name in FAMILY_NAMES)
+            elif node.module.startswith("otel_ovh.families."):
+                leaf = node.module.rsplit(".", 1)[1]
+                if leaf in FAMILY_NAMES:
+                    named.add(leaf)
+    return named
+
+
+def test_nothing_outside_the_families_names_a_family() -> None:
+    """The refresher, merge rules, catalog, docs and CLI iterate the registry; none imports a family."""
+    offenders = {
+        str(path.relative_to(PACKAGE)): imported
+        for path in PACKAGE.rglob("*.py")
+        if "families" not in path.parts and "simulator" not in path.parts
+        if (imported := _family_imports(path))
+    }
+    assert offenders == {}
