@@ -33,22 +33,3 @@ def enabled(names: Iterable[str]) -> tuple[Family[Any], ...]:
     """The families of ``names`` (``collect.families``), in registry order."""
     wanted = set(names)
     return tuple(family for family in FAMILIES if family.name in wanted)
-
-
-def calls_per_refresh(names: Iterable[str], storage_regions: int, regions: int = 0) -> int:
-    """Calls one project's refresh makes with these families (for docs and the benchmark).
-
-    A route ending in ``/region/{regionName}`` is a region's detail, asked once a day (``regions``: wanted
-    regions whose services are not known yet, 0 when warm); another ``{regionName}`` route is made once
-    per wanted region offering object storage (``storage_regions``).
-    """
-    total = 0
-    for family in enabled(names):
-        for route in family.routes:
-            if route.endswith("/region/{regionName}"):
-                total += regions
-            elif "{regionName}" in route:
-                total += storage_regions
-            else:
-                total += 1
-    return total

@@ -97,7 +97,7 @@ class Family(Generic[T]):
     """One group of OVH calls and the metrics they feed; switchable in ``collect.families``.
 
     ``routes`` lists every call the family may make, in order; a route with ``{regionName}`` is made once
-    per region (see ``otel_ovh.families.calls_per_refresh``). ``fetch`` raises
+    per region, one with another parameter once per item listed. ``fetch`` raises
     ``otel_ovh.ovh_api.client.ApiError`` when a call fails (the family's last good record is then kept);
     values it cannot read go to ``scope.problems`` and are dropped alone.
     """

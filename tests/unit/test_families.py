@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from otel_ovh.catalog import CATALOG, SELF_FAMILY
-from otel_ovh.families import BY_NAME, FAMILIES, FAMILY_NAMES, calls_per_refresh
+from otel_ovh.families import BY_NAME, FAMILIES, FAMILY_NAMES
 from otel_ovh.families.base import PROJECT
 
 PACKAGE = Path(__file__).resolve().parents[2] / "otel_ovh"
@@ -26,14 +26,6 @@ def test_the_catalog_holds_every_family_metric_once() -> None:
     declared = {metric.name for family in FAMILIES for metric in family.metrics}
     assert declared == {m.name for m in CATALOG if m.family != SELF_FAMILY}
     assert {m.family for m in CATALOG} == {*FAMILY_NAMES, SELF_FAMILY}
-
-
-def test_calls_per_refresh_counts_region_routes_per_region() -> None:
-    every = set(FAMILY_NAMES)
-    flat = sum(1 for f in FAMILIES for r in f.routes if "{regionName}" not in r)
-    assert calls_per_refresh(every, storage_regions=0) == flat
-    assert calls_per_refresh(every, storage_regions=2, regions=9) == flat + 2 + 9
-    assert calls_per_refresh(set(), storage_regions=2) == 0
 
 
 def _family_imports(path: Path) -> set[str]:
