@@ -25,6 +25,7 @@ FAMILIES: tuple[Family[Any], ...] = tuple(
         "volumes",
         "storage",
         "project",
+        "credits",
     )
 )
 # check-config names each readable project, as the project family reads it.

@@ -280,9 +280,7 @@ def empty_sections() -> Json:
     }
 
 
-def usage_body(
-    meters: Iterable[Meter], window: Window, *, forecast: bool = False, credit_cents: int | None = None
-) -> Json:
+def usage_body(meters: Iterable[Meter], window: Window, *, forecast: bool = False) -> Json:
     """The usage/current body (or usage/forecast when `forecast`), exact to the cent (module doc)."""
     groups: dict[tuple[str, str, str | None, str | None], list[Figure]] = {}
     for meter in meters:
@@ -308,15 +306,4 @@ def usage_body(
         **{name: value if name in used else None for name, value in sections.items()},
         "totalPrice": as_price(total),
     }
-    if forecast:
-        body["usableCredits"] = (
-            None
-            if credit_cents is None
-            else {
-                "totalCredit": as_double(credit_cents),
-                "details": [
-                    {"id": 1, "description": "Public Cloud voucher", "usedAmount": as_double(credit_cents)}
-                ],
-            }
-        )
     return body

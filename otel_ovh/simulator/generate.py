@@ -32,6 +32,7 @@ from otel_ovh.simulator.catalog import (
     VOLUME_TYPES,
     region_spec,
 )
+from otel_ovh.simulator.credits import generate_credits
 from otel_ovh.simulator.ids import random_hex, random_uuid, stable_uuid
 from otel_ovh.simulator.model import Bucket, Container, Instance, Meter, Project, Volume
 from otel_ovh.simulator.timeutil import month_start
@@ -88,9 +89,9 @@ class Generator:
             iam_id=random_uuid(rng),
             s3_owner=rng.randrange(10**5, 10**6),
             expiration=now + 30 * DAY if discovery else None,
-            credit_cents=rng.randrange(1000, 20000) if index % 2 == 0 else None,
             index=index,
         )
+        project.credits = generate_credits(self.seed, index, project.created, now)
         for region in COMPUTE_REGIONS:
             project.quota_usage[region] = (
                 {}

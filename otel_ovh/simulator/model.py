@@ -105,6 +105,22 @@ class Bucket:
 
 
 @dataclass
+class Credit:
+    """A voucher or goodwill credit: what it gave, what past bills used, and when it may be used."""
+
+    id: int
+    description: str | None
+    total_cents: int
+    used_cents: int
+    granted_at: int
+    valid_from: int | None
+    valid_to: int | None  # None: no expiry
+    voucher: str | None = None
+    bill: str | None = None
+    products: list[str] | None = None
+
+
+@dataclass
 class Project:
     id: str
     name: str
@@ -126,7 +142,7 @@ class Project:
     buckets: list[Bucket] = field(default_factory=list)
     extras: list[Meter] = field(default_factory=list)
     quota_usage: dict[str, dict[str, int]] = field(default_factory=dict)  # region -> counters not derived
-    credit_cents: int | None = None
+    credits: list[Credit] = field(default_factory=list)
 
     def live_instances(self, region: str | None = None) -> list[Instance]:
         return [i for i in self.instances.values() if i.deleted is None and region in (None, i.region)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from otel_ovh.simulator import legacy
+from otel_ovh.simulator import credits, legacy
 from otel_ovh.simulator.billing import Window, usage_body
 from otel_ovh.simulator.catalog import (
     COMPUTE_SERVICES,
@@ -333,9 +333,19 @@ class ProjectView:
             raise service_error(400, f"Region {region} does not offer S3 object storage")
         return [self.bucket_body(b) for b in self.p.buckets if b.region == region and b.created <= self.now]
 
+    # --- credits -----------------------------------------------------------------------------------
+    def credits(self) -> list[int]:
+        return credits.credit_ids(self.p.credits, self.now)
+
+    def credit(self, credit_id: str) -> Json:
+        return credits.credit_body(self.p.credits, credit_id, self.now)
+
     # --- consumption -----------------------------------------------------------------------------
     def usage(self, forecast: bool) -> Json:
         start, end = month_start(self.now), month_end(self.now)
         window = Window(start, end, self.now, end if forecast else self.now)
-        body = usage_body(project_meters(self.p), window, forecast=forecast, credit_cents=self.p.credit_cents)
+        body = usage_body(project_meters(self.p), window, forecast=forecast)
+        if forecast:
+            bill = round(float(body["totalPrice"]["value"]) * 100)
+            body["usableCredits"] = credits.usable_credits(self.p.credits, bill, end)
         return legacy.usage(body) if self.p.legacy else body

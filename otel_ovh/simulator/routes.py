@@ -26,6 +26,8 @@ CLOUD_ROUTES = (
     f"{P}/storage",
     f"{P}/usage/current",
     f"{P}/usage/forecast",
+    f"{P}/credit",
+    f"{P}/credit/{{id}}",
 )
 AUTH_ROUTES = ("/auth/time", "/auth/credential", "/auth/currentCredential", "/auth/details")
 PROJECT_PREFIX = "/cloud/project/"

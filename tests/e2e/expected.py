@@ -63,3 +63,11 @@ def idle_regions(world: World, pid: str) -> set[str]:
     for tail in ("/instance", "/volume", "/storage"):
         busy.update(item["region"] for item in world.body(project_path(pid, tail)))
     return {q["region"] for q in quotas(world, pid)} - busy
+
+
+def credits(world: World, pid: str) -> dict[str, dict[str, Any]]:
+    """Each credit's detail body, by id as the label shows it."""
+    return {
+        str(c): world.body(project_path(pid, f"/credit/{c}"))
+        for c in world.body(project_path(pid, "/credit"))
+    }

@@ -133,3 +133,28 @@ def test_probe_returns_one_project_only(serve: ServeProcess, frozen_world: World
     assert series and all(f'cloud_account_id="{pid}"' in line for line in series)
     ok, output = promtool_check_metrics(body)
     assert ok, output
+
+
+def test_credits_left_granted_and_expiry(prometheus: PrometheusServer, frozen_world: World) -> None:
+    from datetime import datetime
+
+    checked = 0
+    for pid in frozen_world.project_ids:
+        bodies = expected.credits(frozen_world, pid)
+        selector = f'{{cloud_account_id="{pid}"}}'
+        available = _by(prometheus.query(f"ovh_cloud_credit_available{selector}"), "ovh_credit_id")
+        granted = _by(prometheus.query(f"ovh_cloud_credit_granted{selector}"), "ovh_credit_id")
+        expiry = _by(
+            prometheus.query(f"ovh_cloud_credit_expiry_timestamp_seconds{selector}"), "ovh_credit_id"
+        )
+        assert set(available) == set(granted) == set(bodies), pid  # a project without credits: no series
+        for credit_id, body in bodies.items():
+            assert available[credit_id] == body["available_credit"]["value"]
+            assert granted[credit_id] == body["total_credit"]["value"]
+            end = (body["validity"] or {}).get("to")
+            if end is None:
+                assert credit_id not in expiry  # no end date: no series, rather than a made-up one
+            else:
+                assert expiry[credit_id] == datetime.fromisoformat(end).timestamp()
+            checked += 1
+    assert checked >= 4

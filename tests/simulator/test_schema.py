@@ -86,6 +86,8 @@ def requests_of(world: World, project_id: str) -> list[tuple[str, str, dict[str,
     found += [
         (f"{P}/volume/{{volumeId}}", f"{base}/volume/{v['id']}", None) for v in world.body(f"{base}/volume")
     ]
+    found.append((f"{P}/credit", f"{base}/credit", None))
+    found += [(f"{P}/credit/{{id}}", f"{base}/credit/{c}", None) for c in world.body(f"{base}/credit")]
     return found
 
 
