@@ -17,11 +17,14 @@ ROUTE = PROJECT + "/usage/forecast"
 class Forecast:
     total: float
     currency: str | None
+    usable_credits: float | None = None  # credits OVH will take off the next bill; None: none offered
 
 
 def parse_forecast(body: object, problems: Problems) -> Forecast | None:
     """OVH's own total when given, else the sum of its lines (older answers carry lines only)."""
     fields = Fields(body, "forecast", problems)
+    credits = fields.obj("usableCredits")  # null on projects without credit, absent on older answers
+    usable = credits.number("totalCredit") if credits is not None else None
     total, currency = fields.price("totalPrice")
     if total is None:
         usage = parse_usage(body, Problems(), "forecast")
@@ -30,7 +33,7 @@ def parse_forecast(body: object, problems: Problems) -> Forecast | None:
             return None
         total = round(sum(charge.price for charge in usage.charges), 8)
         currency = usage.currency
-    return Forecast(total=total, currency=currency)
+    return Forecast(total=total, currency=currency, usable_credits=usable)
 
 
 def _fetch(api: OvhApi, scope: Scope) -> Forecast | None:
@@ -40,6 +43,11 @@ def _fetch(api: OvhApi, scope: Scope) -> Forecast | None:
 def _total(forecast: Forecast | None) -> Iterable[Point]:
     if forecast is not None:
         yield {"ovh.currency": forecast.currency or "unknown"}, forecast.total
+
+
+def _usable_credits(forecast: Forecast | None) -> Iterable[Point]:
+    if forecast is not None and forecast.usable_credits is not None:
+        yield {"ovh.currency": forecast.currency or "unknown"}, forecast.usable_credits
 
 
 def _cell(forecast: Forecast | None) -> str:
@@ -59,6 +67,15 @@ FAMILY: Family[Forecast | None] = Family(
             ("ovh.currency",),
             "`usage/forecast` `totalPrice` (sum of its lines on older answers)",
             _total,
+        ),
+        Metric(
+            "ovh.cloud.cost.forecast.usable_credits",
+            Kind.GAUGE,
+            "{currency}",
+            "Credits OVH expects to take off the billing period's bill (absent when none is usable).",
+            ("ovh.currency",),
+            "`usage/forecast` `usableCredits.totalCredit`",
+            _usable_credits,
         ),
     ),
     columns=(Column("forecast", 12, _cell),),

@@ -158,3 +158,13 @@ def test_credits_left_granted_and_expiry(prometheus: PrometheusServer, frozen_wo
                 assert expiry[credit_id] == datetime.fromisoformat(end).timestamp()
             checked += 1
     assert checked >= 4
+
+
+def test_forecast_usable_credits(prometheus: PrometheusServer, frozen_world: World) -> None:
+    usable = _by(prometheus.wait_for("ovh_cloud_cost_forecast_usable_credits"), "cloud_account_id")
+    offered = {
+        pid: body["usableCredits"]["totalCredit"]
+        for pid in frozen_world.project_ids
+        if (body := frozen_world.body(expected.project_path(pid, "/usage/forecast"))).get("usableCredits")
+    }
+    assert offered and usable == offered  # projects without usable credit have no series

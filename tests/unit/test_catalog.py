@@ -32,6 +32,7 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
         {"cloud_region", "ovh_service", "cloud_resource_id", "network_io_direction", "ovh_network_scope"},
     ),
     "ovh_cloud_cost_forecast": (Kind.GAUGE, {"ovh_currency"}),
+    "ovh_cloud_cost_forecast_usable_credits": (Kind.GAUGE, {"ovh_currency"}),
     "ovh_cloud_billing_period_start_timestamp_seconds": (Kind.GAUGE, set()),
     "ovh_cloud_quota_limit": (Kind.GAUGE, {"cloud_region", "ovh_quota"}),
     "ovh_cloud_quota_usage": (Kind.GAUGE, {"cloud_region", "ovh_quota"}),

@@ -222,3 +222,18 @@ def test_project_and_forecast() -> None:
     older = parse_forecast(ref.USAGE_2024, problems)
     assert older is not None and older.total == pytest.approx(3.51)
     assert not problems
+
+
+def test_forecast_usable_credits_are_read_when_offered() -> None:
+    problems = Problems()
+    offered = {
+        **ref.FORECAST,
+        "usableCredits": {"totalCredit": 42.5, "details": [{"id": 1, "usedAmount": 42.5}]},
+    }
+    forecast = parse_forecast(offered, problems)
+    assert forecast is not None and forecast.usable_credits == 42.5
+    none_offered = parse_forecast({**ref.FORECAST, "usableCredits": None}, problems)
+    assert none_offered is not None and none_offered.usable_credits is None and none_offered.total == 195.2
+    assert not problems
+    odd = parse_forecast({**ref.FORECAST, "usableCredits": {"totalCredit": "lots"}}, problems)
+    assert odd is not None and odd.usable_credits is None and odd.total == 195.2 and problems
