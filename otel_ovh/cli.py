@@ -114,6 +114,22 @@ def cmd_login(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from otel_ovh.backfill import target_labels, write_backfill
+    from otel_ovh.demo import simulated_ovh
+
+    labels = target_labels(args.label)
+    if args.months < 1:
+        raise SettingsError("--months", f"must be at least 1, got {args.months}")
+    with simulated_ovh(args.demo) as overrides:
+        settings = _settings(args, overrides)
+        _setup_logging(settings, args, default="WARNING")
+        samples = write_backfill(settings, args.months, labels, args.out)
+    if args.out:
+        print(f"otel-ovh: {samples} samples written to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from otel_ovh.demo import run_simulator
 
@@ -161,6 +177,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--secrets-file",
         default=None,
         help=f"where to store the consumer key (default: the --secrets file, else {DEFAULT_SECRETS_FILE})",
+    )
+    backfill = command(
+        "backfill",
+        cmd_backfill,
+        "write closed billing periods as OpenMetrics, for promtool tsdb create-blocks-from openmetrics",
+    )
+    backfill.formatter_class = argparse.RawDescriptionHelpFormatter
+    backfill.epilog = (
+        "example, for Prometheus:\n"
+        "  otel-ovh backfill --months 12 --label job=otel-ovh --label instance=exporter:9464 \\\n"
+        "      --out history.om\n"
+        "  promtool tsdb create-blocks-from openmetrics history.om blocks/\n"
+        "  mv blocks/* /var/lib/prometheus/    # its --storage.tsdb.path\n"
+        "The labels are those Prometheus gives the live series (its scrape job and target)."
+    )
+    backfill.add_argument(
+        "--months", type=int, default=12, help="closed billing periods to write, newest first (default: 12)"
+    )
+    backfill.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    backfill.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a target label of the live series (job, instance): history and live data are then one series",
     )
     simulate = sub.add_parser(
         "simulate",

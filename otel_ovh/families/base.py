@@ -80,6 +80,16 @@ class Column(Generic[T]):
     align: str = ">"  # numbers to the right, words to the left
 
 
+@dataclass(frozen=True)
+class Period(Generic[T]):
+    """A closed billing period (epoch seconds; ``end`` as OVH gives it) and how to read the family's
+    record of it: listing comes first, so that long work can say how much of it is left."""
+
+    start: float
+    end: float
+    load: Callable[[], T]
+
+
 def _keep(record: T, _: Regions) -> T:
     return record
 
@@ -113,5 +123,9 @@ class Family(Generic[T]):
     # account's currency; None for families that carry no amounts.
     currency: Callable[[T], str | None] | None = None
     with_currency: Callable[[T, str], T] | None = None
+    # Closed billing periods, for ``backfill``: ``history(api, scope, months)`` lists the last ``months``
+    # closed periods, oldest first, whose records feed the family's counters as the live ones do.
+    history: Callable[[OvhApi, Scope, int], list[Period[T]]] | None = None
+    history_routes: tuple[str, ...] = ()
     project_name: Callable[[T], str | None] = _no_text  # OVH's name for the project, if the record has it
     notes: tuple[str, ...] = ()  # closing lines of docs/metrics.md (the values a label takes)

@@ -7,20 +7,68 @@ per project equals OVH's own ``totalPrice``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import UTC, datetime
 
-from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Regions, Scope
+from otel_ovh.families.base import (
+    PROJECT,
+    Attributes,
+    Column,
+    Family,
+    Kind,
+    Metric,
+    Period,
+    Point,
+    Regions,
+    Scope,
+)
+from otel_ovh.families.fields import iter_keyed
 from otel_ovh.families.usage import Charge, Consumption, Usage, parse_usage
 from otel_ovh.ovh_api.client import OvhApi
 
 ROUTE = PROJECT + "/usage/current"
+HISTORY = PROJECT + "/usage/history"
+HISTORY_DETAIL = PROJECT + "/usage/history/{usageId}"
+_DAY = 86_400.0
 _USAGE_ATTRS = ("cloud.region", "ovh.service", "ovh.sku", "cloud.resource_id", "ovh.billing")
 _SOURCE = "`usage/current`: hourlyUsage, monthlyUsage, resourcesUsage lines, per detail"
 
 
 def _fetch(api: OvhApi, scope: Scope) -> Usage:
     return parse_usage(api.get(ROUTE, scope.params()), scope.problems)
+
+
+def _history(api: OvhApi, scope: Scope, months: int) -> list[Period[Usage]]:
+    """The last ``months`` closed periods, each read from its detail (the shape of ``usage/current``).
+
+    The list is asked from a little over ``months`` months back, so that OVH sends no more than needed
+    whatever its time zone; the periods are then sorted and the newest closed ones kept. An entry
+    without a readable period is dropped and reported.
+    """
+    now = time.time()
+    since = datetime.fromtimestamp(now - (months + 1) * 31 * _DAY, UTC).isoformat()
+    listed = []
+    for usage_id, item in iter_keyed(
+        api.get(HISTORY, scope.params(), {"from": since}), "usage/history", scope.problems, "id"
+    ):
+        period = item.obj("period")
+        start, end = (period.timestamp("from"), period.timestamp("to")) if period else (None, None)
+        if start is None or end is None or end <= start:
+            scope.problems.add(item.where, "no readable period; dropped")
+        elif end <= now:
+            listed.append((start, end, usage_id))
+    newest = sorted(listed)[-months:] if months > 0 else []
+    return [Period(start, end, _detail(api, scope, usage_id)) for start, end, usage_id in newest]
+
+
+def _detail(api: OvhApi, scope: Scope, usage_id: str) -> Callable[[], Usage]:
+    def load() -> Usage:
+        body = api.get(HISTORY_DETAIL, scope.params(usageId=usage_id))
+        return parse_usage(body, scope.problems, f"usage/history/{usage_id}")
+
+    return load
 
 
 def _attributes(item: Charge | Consumption) -> Attributes:
@@ -145,4 +193,6 @@ FAMILY: Family[Usage] = Family(
     regions_in_use=lambda usage: (c.region for c in usage.charges if c.price),
     currency=lambda usage: usage.currency,
     with_currency=lambda usage, currency: replace(usage, currency=usage.currency or currency),
+    history=_history,
+    history_routes=(HISTORY, HISTORY_DETAIL),
 )

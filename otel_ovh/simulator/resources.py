@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from otel_ovh.simulator import credits, legacy
+from otel_ovh.simulator import credits, history, legacy
 from otel_ovh.simulator.billing import Window, usage_body
 from otel_ovh.simulator.catalog import (
     COMPUTE_SERVICES,
@@ -339,6 +339,12 @@ class ProjectView:
 
     def credit(self, credit_id: str) -> Json:
         return credits.credit_body(self.p.credits, credit_id, self.now)
+
+    def history(self, query: dict[str, str]) -> list[Json]:
+        return history.history(self.p, self.now, query)
+
+    def history_detail(self, usage_id: str) -> Json:
+        return history.history_detail(self.p, self.now, usage_id)
 
     # --- consumption -----------------------------------------------------------------------------
     def usage(self, forecast: bool) -> Json:

@@ -26,6 +26,8 @@ CLOUD_ROUTES = (
     f"{P}/storage",
     f"{P}/usage/current",
     f"{P}/usage/forecast",
+    f"{P}/usage/history",
+    f"{P}/usage/history/{{usageId}}",
     f"{P}/credit",
     f"{P}/credit/{{id}}",
 )

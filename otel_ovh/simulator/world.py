@@ -44,6 +44,8 @@ HANDLERS: dict[str, Handler] = {
     f"{P}/storage": lambda v, a, q: v.containers(q.get("includeType") == "true"),
     f"{P}/usage/current": lambda v, a, q: v.usage(forecast=False),
     f"{P}/usage/forecast": lambda v, a, q: v.usage(forecast=True),
+    f"{P}/usage/history": lambda v, a, q: v.history(q),
+    f"{P}/usage/history/{{usageId}}": lambda v, a, q: v.history_detail(a["usageId"]),
     f"{P}/credit": lambda v, a, q: v.credits(),
     f"{P}/credit/{{id}}": lambda v, a, q: v.credit(a["id"]),
 }

@@ -31,6 +31,7 @@ LEGACY_MISSING: dict[str, set[str]] = {
     },
     "cloud.usage.UsageCurrent": {"totalPrice"},
     "cloud.usage.UsageForecast": {"totalPrice"},
+    "cloud.usage.UsageHistoryDetail": {"totalPrice"},
     "cloud.billingView.HourlyResources": {"managedKubernetesService", "rancher", "quantum"},
     "cloud.billingView.MonthlyResources": {"savingsPlan"},
     "cloud.billingView.Component": {"id", "resourceId"},
@@ -85,6 +86,11 @@ def requests_of(world: World, project_id: str) -> list[tuple[str, str, dict[str,
     ]
     found += [
         (f"{P}/volume/{{volumeId}}", f"{base}/volume/{v['id']}", None) for v in world.body(f"{base}/volume")
+    ]
+    found.append((f"{P}/usage/history", f"{base}/usage/history", None))
+    found += [
+        (f"{P}/usage/history/{{usageId}}", f"{base}/usage/history/{h['id']}", None)
+        for h in world.body(f"{base}/usage/history")[-2:]
     ]
     found.append((f"{P}/credit", f"{base}/credit", None))
     found += [(f"{P}/credit/{{id}}", f"{base}/credit/{c}", None) for c in world.body(f"{base}/credit")]
