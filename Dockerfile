@@ -27,13 +27,16 @@ LABEL org.opencontainers.image.title="otel-ovh" \
 RUN groupadd --system --gid 10001 otel-ovh \
  && useradd --system --uid 10001 --gid otel-ovh --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin otel-ovh \
- && mkdir -p /etc/otel-ovh
+ && mkdir -p /etc/otel-ovh /var/lib/otel-ovh \
+ && chown otel-ovh:otel-ovh /var/lib/otel-ovh
 COPY --from=build /opt/otel-ovh /opt/otel-ovh
 ENV PATH=/opt/otel-ovh/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     OTEL_OVH_PROMETHEUS__HOST=0.0.0.0
 USER 10001:10001
+# Where `backfill --out` can write in a read-only container (a volume mounted here takes its owner).
+VOLUME ["/var/lib/otel-ovh"]
 EXPOSE 9464
 # The port follows OTEL_OVH_PROMETHEUS__PORT when set (the port of a config file is not seen here).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -255,3 +255,31 @@ def test_compose_grafana_provisions_datasource_and_dashboard(compose: dict[str, 
     assert len(providers) == 1
     dashboards_dir = mounts[providers[0]["options"]["path"]]
     assert dashboards_dir == DASHBOARD.parent
+
+
+def test_the_image_gives_backfill_a_writable_volume(stages: list[Stage]) -> None:
+    runtime = stages[-1]
+    assert exec_form(runtime.last("VOLUME")) == ["/var/lib/otel-ovh"]
+    setup = " ".join(runtime.all("RUN"))
+    assert "mkdir -p /etc/otel-ovh /var/lib/otel-ovh" in setup
+    assert "chown otel-ovh:otel-ovh /var/lib/otel-ovh" in setup  # the user the image runs as
+
+
+def test_compose_backfills_the_demo_before_prometheus_starts(compose: dict[str, Any]) -> None:
+    from otel_ovh.cli import build_parser
+
+    services = compose["services"]
+    backfill, blocks, prometheus = services["backfill"], services["history-blocks"], services["prometheus"]
+    args = build_parser().parse_args(backfill["command"])  # a command the CLI accepts, as written
+    assert (args.command, args.demo, args.months) == ("backfill", True, 12)
+    assert set(args.label) == {"job=otel-ovh", f"instance=otel-ovh:{PORT}"}  # the live series' target labels
+    history = args.out.rsplit("/", 1)[0]
+    assert any(v.endswith(f":{history}") for v in backfill["volumes"])
+    assert blocks["entrypoint"][:4] == ["promtool", "tsdb", "create-blocks-from", "openmetrics"]
+    assert blocks["command"] == [args.out, "/prometheus"]
+    assert blocks["depends_on"]["backfill"]["condition"] == "service_completed_successfully"
+    assert prometheus["depends_on"]["history-blocks"]["condition"] == "service_completed_successfully"
+    data = next(v.split(":")[0] for v in prometheus["volumes"] if v.endswith(":/prometheus"))
+    assert f"{data}:/prometheus" in blocks["volumes"]
+    retention = next(a for a in prometheus["command"] if a.startswith("--storage.tsdb.retention.time="))
+    assert int(retention.split("=")[1].removesuffix("d")) >= 13 * 31  # the backfilled year is kept
