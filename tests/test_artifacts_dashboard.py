@@ -30,7 +30,14 @@ FILTERS = {
     "region": "cloud_region",
     "service": "ovh_service",
 }
-MONEY = {"ovh_cloud_cost_total", "ovh_cloud_cost_forecast", "ovh_cloud_budget"}
+MONEY = {
+    "ovh_cloud_cost_total",
+    "ovh_cloud_cost_forecast",
+    "ovh_cloud_budget",
+    "ovh_cloud_credit_available",
+    "ovh_cloud_credit_granted",
+    "ovh_cloud_cost_forecast_usable_credits",
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +77,18 @@ def test_dashboard_is_current_grafana_json(dashboard: dict[str, Any]) -> None:
 
 def test_expected_rows(dashboard: dict[str, Any]) -> None:
     rows = [p["title"] for p in dashboard["panels"] if p["type"] == "row"]
-    for wanted in ("Month-to-date cost", "Spend rate", "Forecast vs budget", "Top resources", "Quotas",
-                   "Storage and volumes", "Instances", "Exporter health"):
+    for wanted in (
+        "Month-to-date cost",
+        "Spend rate",
+        "Forecast vs budget",
+        "Top resources",
+        "Quotas",
+        "Storage and volumes",
+        "Instances",
+        "Exporter health",
+        "History",
+        "Credits",
+    ):
         assert wanted in rows
 
 

@@ -67,8 +67,9 @@ def usable_credits(credits: list[Credit], bill_cents: int, at: int) -> Json | No
 
 
 def generate_credits(seed: int, index: int, created: int, now: int) -> list[Credit]:
-    """Half the projects hold credits: a voucher with an expiry, and on some a credit that never expires
-    or one that has expired. Drawn from their own random stream, so the rest of the world is unchanged."""
+    """Half the projects hold credits: a voucher with an expiry, and a credit that never expires or one
+    about to (on some, also one that has expired). Drawn from their own random stream, so the rest of
+    the world is unchanged."""
     if index % 2:
         return []
     rng = random.Random(f"{seed}/credits/{index}")
@@ -87,13 +88,15 @@ def generate_credits(seed: int, index: int, created: int, now: int) -> list[Cred
             products=["publicCloudProject"],
         )
     ]
-    if index % 4 == 0:
+    if index % 4 == 0:  # goodwill that never expires
         credits.append(
             Credit(credits[0].id + 1, None, rng.randrange(1_000, 5_000), 0, granted, None, None, bill=None)
         )
-    else:
+    else:  # a welcome credit about to expire, and on some projects one that has expired
         total = rng.randrange(1_000, 5_000)
         credits.append(
-            Credit(credits[0].id + 1, "Welcome credit", total, total // 3, granted, granted, now - DAY)
+            Credit(credits[0].id + 1, "Welcome credit", total, total // 3, granted, granted, now + 12 * DAY)
         )
+        if index % 8 == 6:
+            credits.append(Credit(credits[0].id + 2, "Event credit", 2_000, 500, granted, granted, now - DAY))
     return credits

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from otel_ovh.simulator import SimulatedOvh, World
+from tests.artifacts import dashboard_expressions
 from tests.e2e import expected
 from tests.e2e.conftest import ROOT, ServeProcess, sim_env
 from tests.support.prometheus import PrometheusServer, ScrapeJob, promtool_create_blocks
@@ -105,3 +106,17 @@ def test_live_data_continues_the_same_series(
     series_now = len(history_prometheus.query("ovh_cloud_cost_total"))
     live_series = serve.get("/metrics").decode().count("\novh_cloud_cost_total{")
     assert series_now == live_series  # no backfilled twin beside a live series
+
+
+def test_the_dashboard_history_panel_shows_each_months_bill(
+    history_prometheus: PrometheusServer, frozen_world: World
+) -> None:
+    expr = dict(dashboard_expressions())["Month-to-date cost per project, last 12 months"]
+    pid = next(p for p in frozen_world.project_ids if "totalPrice" in _periods(frozen_world, p)[-1]["detail"])
+    for period in _periods(frozen_world, pid)[-3:]:
+        end = datetime.fromisoformat(period["period"]["to"]).timestamp()
+        shown = {
+            r["metric"]["cloud_account_id"]: float(r["value"][1])
+            for r in history_prometheus.query(expr, at=end - 0.001)
+        }
+        assert round(shown[pid], 2) == pytest.approx(period["detail"]["totalPrice"]["value"], abs=0.005)
