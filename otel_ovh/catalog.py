@@ -176,7 +176,3 @@ CATALOG: tuple[MetricDefinition, ...] = (
 
 BY_NAME: Mapping[str, MetricDefinition] = {m.name: m for m in CATALOG}
 
-
-def find(name: str) -> MetricDefinition | None:
-    """Look a metric up by its OpenTelemetry or its Prometheus name (settings accept either)."""
-    return BY_NAME.get(name) or next((m for m in CATALOG if m.prometheus_name == name), None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
@@ -70,14 +69,13 @@ class ProjectState:
 class Snapshot:
     version: int
     projects: Mapping[str, ProjectState]
-    created_at: float
 
 
 class SnapshotStore:
     """Holds the current snapshot; swapping is one reference assignment, so readers never lock."""
 
     def __init__(self) -> None:
-        self._current = Snapshot(version=0, projects={}, created_at=time.time())
+        self._current = Snapshot(version=0, projects={})
         self._lock = threading.Lock()
         self._listeners: list[Callable[[Snapshot, Snapshot], None]] = []
 
@@ -94,7 +92,7 @@ class SnapshotStore:
             old = self._current
             projects = dict(old.projects)
             change(projects)
-            new = Snapshot(version=old.version + 1, projects=projects, created_at=time.time())
+            new = Snapshot(version=old.version + 1, projects=projects)
             self._current = new
         for listener in self._listeners:
             try:

@@ -48,9 +48,6 @@ class Fields:
             problems.add(where, f"expected an object, got {_kind(obj)}")
             self._obj = {}
 
-    def has(self, key: str) -> bool:
-        return self._obj.get(key) is not None
-
     def raw(self, key: str) -> object:
         return self._obj.get(key)
 
@@ -99,15 +96,6 @@ class Fields:
     def items(self, key: str) -> Iterator[Fields]:
         """The objects of a list field; a null list is an empty one, a non-object item is dropped."""
         return iter_objects(self._obj.get(key), f"{self.where}.{key}", self.problems)
-
-    def texts(self, key: str) -> list[str]:
-        value = self._obj.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problems.add(f"{self.where}.{key}", f"expected a list, got {_kind(value)}")
-            return []
-        return [item for item in value if isinstance(item, str)]
 
     def price(self, key: str) -> tuple[float | None, str | None]:
         """An amount and its currency, from either of OVH's two encodings.

@@ -6,10 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from otel_ovh import metrics_doc
-from otel_ovh.catalog import CATALOG, COMMON_PROMETHEUS_LABELS, Kind, find
+from otel_ovh.catalog import CATALOG, COMMON_PROMETHEUS_LABELS, Kind
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,12 +79,6 @@ def test_every_metric_has_a_description_and_a_source() -> None:
     for metric in CATALOG:
         assert metric.description.strip() and metric.source.strip(), metric.name
         assert (metric.project_points is None) != (metric.exporter_points is None), metric.name
-
-
-@pytest.mark.parametrize("name", ["ovh.cloud.volume.size", "ovh_cloud_volume_size_bytes"])
-def test_metrics_are_found_by_either_name(name: str) -> None:
-    found = find(name)
-    assert found is not None and found.name == "ovh.cloud.volume.size"
 
 
 def test_metrics_doc_is_generated_from_the_catalog() -> None:
