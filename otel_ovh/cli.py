@@ -138,6 +138,35 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+BACKFILL_HELP = (
+    "write closed billing periods as OpenMetrics, for promtool tsdb create-blocks-from openmetrics"
+)
+BACKFILL_EXAMPLE = (
+    "example, for Prometheus:\n"
+    "  otel-ovh backfill --months 12 --label job=otel-ovh --label instance=exporter:9464 \\\n"
+    "      --out history.om\n"
+    "  promtool tsdb create-blocks-from openmetrics history.om blocks/\n"
+    "  mv blocks/* /var/lib/prometheus/    # its --storage.tsdb.path\n"
+    "The labels are those Prometheus gives the live series (its scrape job and target)."
+)
+
+
+def _backfill_arguments(backfill: argparse.ArgumentParser) -> None:
+    backfill.formatter_class = argparse.RawDescriptionHelpFormatter
+    backfill.epilog = BACKFILL_EXAMPLE
+    backfill.add_argument(
+        "--months", type=int, default=12, help="closed billing periods to write, newest first (default: 12)"
+    )
+    backfill.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    backfill.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a target label of the live series (job, instance): history and live data are then one series",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="otel-ovh", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -178,31 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"where to store the consumer key (default: the --secrets file, else {DEFAULT_SECRETS_FILE})",
     )
-    backfill = command(
-        "backfill",
-        cmd_backfill,
-        "write closed billing periods as OpenMetrics, for promtool tsdb create-blocks-from openmetrics",
-    )
-    backfill.formatter_class = argparse.RawDescriptionHelpFormatter
-    backfill.epilog = (
-        "example, for Prometheus:\n"
-        "  otel-ovh backfill --months 12 --label job=otel-ovh --label instance=exporter:9464 \\\n"
-        "      --out history.om\n"
-        "  promtool tsdb create-blocks-from openmetrics history.om blocks/\n"
-        "  mv blocks/* /var/lib/prometheus/    # its --storage.tsdb.path\n"
-        "The labels are those Prometheus gives the live series (its scrape job and target)."
-    )
-    backfill.add_argument(
-        "--months", type=int, default=12, help="closed billing periods to write, newest first (default: 12)"
-    )
-    backfill.add_argument("--out", metavar="FILE", help="write here instead of standard output")
-    backfill.add_argument(
-        "--label",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a target label of the live series (job, instance): history and live data are then one series",
-    )
+    _backfill_arguments(command("backfill", cmd_backfill, BACKFILL_HELP))
     simulate = sub.add_parser(
         "simulate",
         help="run the simulated OVH API on its own",
