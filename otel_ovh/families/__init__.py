@@ -26,6 +26,7 @@ FAMILIES: tuple[Family[Any], ...] = tuple(
         "storage",
         "project",
         "credits",
+        "budget",
     )
 )
 # check-config names each readable project, as the project family reads it.

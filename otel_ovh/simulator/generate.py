@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from otel_ovh.simulator.budget import generate_alerts
 from otel_ovh.simulator.catalog import (
     CERTIFICATION,
     COMPUTE_REGIONS,
@@ -92,6 +93,7 @@ class Generator:
             index=index,
         )
         project.credits = generate_credits(self.seed, index, project.created, now)
+        project.alerts = generate_alerts(self.seed, index, project.created, now, project.legacy)
         for region in COMPUTE_REGIONS:
             project.quota_usage[region] = (
                 {}

@@ -121,6 +121,21 @@ class Credit:
 
 
 @dataclass
+class SpendAlert:
+    """A billing alert of the control panel: mail when the month's spend (of one service, or all)
+    passes ``threshold``, a whole amount in the account's currency."""
+
+    id: str
+    name: str
+    threshold: int
+    created: int
+    service: str = "all"
+    status: str = "ok"
+    delay: int = 86_400
+    emails: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Project:
     id: str
     name: str
@@ -143,6 +158,7 @@ class Project:
     extras: list[Meter] = field(default_factory=list)
     quota_usage: dict[str, dict[str, int]] = field(default_factory=dict)  # region -> counters not derived
     credits: list[Credit] = field(default_factory=list)
+    alerts: list[SpendAlert] = field(default_factory=list)
 
     def live_instances(self, region: str | None = None) -> list[Instance]:
         return [i for i in self.instances.values() if i.deleted is None and region in (None, i.region)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from otel_ovh.simulator import credits, history, legacy
+from otel_ovh.simulator import budget, credits, history, legacy
 from otel_ovh.simulator.billing import Window, usage_body
 from otel_ovh.simulator.catalog import (
     COMPUTE_SERVICES,
@@ -345,6 +345,13 @@ class ProjectView:
 
     def history_detail(self, usage_id: str) -> Json:
         return history.history_detail(self.p, self.now, usage_id)
+
+    # --- billing alerts ----------------------------------------------------------------------------
+    def alerts(self) -> list[str]:
+        return budget.alert_ids(self.p.alerts, self.now)
+
+    def alert(self, alert_id: str) -> Json:
+        return budget.alert_body(self.p.alerts, alert_id, self.now, self.p.legacy)
 
     # --- consumption -----------------------------------------------------------------------------
     def usage(self, forecast: bool) -> Json:

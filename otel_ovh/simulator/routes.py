@@ -30,6 +30,8 @@ CLOUD_ROUTES = (
     f"{P}/usage/history/{{usageId}}",
     f"{P}/credit",
     f"{P}/credit/{{id}}",
+    f"{P}/alerting",
+    f"{P}/alerting/{{id}}",
 )
 AUTH_ROUTES = ("/auth/time", "/auth/credential", "/auth/currentCredential", "/auth/details")
 PROJECT_PREFIX = "/cloud/project/"

@@ -48,6 +48,8 @@ HANDLERS: dict[str, Handler] = {
     f"{P}/usage/history/{{usageId}}": lambda v, a, q: v.history_detail(a["usageId"]),
     f"{P}/credit": lambda v, a, q: v.credits(),
     f"{P}/credit/{{id}}": lambda v, a, q: v.credit(a["id"]),
+    f"{P}/alerting": lambda v, a, q: v.alerts(),
+    f"{P}/alerting/{{id}}": lambda v, a, q: v.alert(a["id"]),
 }
 ROUTER = Router(CLOUD_ROUTES)
 

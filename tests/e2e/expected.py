@@ -71,3 +71,20 @@ def credits(world: World, pid: str) -> dict[str, dict[str, Any]]:
         str(c): world.body(project_path(pid, f"/credit/{c}"))
         for c in world.body(project_path(pid, "/credit"))
     }
+
+
+def spend_threshold(world: World, pid: str) -> tuple[float, str] | None:
+    """(amount, currency) of the project's OVH spend alert, read off the raw alerting answers: the lowest
+    threshold among alerts on the whole spend ("all", or no service in older answers) that are in force."""
+    in_force = [
+        alert
+        for alert in (
+            world.body(project_path(pid, f"/alerting/{a}"))
+            for a in world.body(project_path(pid, "/alerting"))
+        )
+        if alert.get("service", "all") == "all" and alert.get("status", "ok") not in ("disabled", "deleted")
+    ]
+    if not in_force:
+        return None
+    lowest = min(in_force, key=lambda alert: alert["monthlyThreshold"])
+    return float(lowest["monthlyThreshold"]), lowest["formattedMonthlyThreshold"]["currencyCode"]

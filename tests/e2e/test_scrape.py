@@ -168,3 +168,17 @@ def test_forecast_usable_credits(prometheus: PrometheusServer, frozen_world: Wor
         if (body := frozen_world.body(expected.project_path(pid, "/usage/forecast"))).get("usableCredits")
     }
     assert offered and usable == offered  # projects without usable credit have no series
+
+
+def test_spend_threshold_is_ovh_own_alert_threshold(
+    prometheus: PrometheusServer, frozen_world: World
+) -> None:
+    result = prometheus.wait_for("ovh_cloud_spend_threshold")
+    served = {r["metric"]["cloud_account_id"]: r for r in result}  # type: ignore[index]
+    wanted = {pid: expected.spend_threshold(frozen_world, pid) for pid in frozen_world.project_ids}
+    assert set(served) == {pid for pid, threshold in wanted.items() if threshold is not None}
+    assert len(served) >= 2 and len(served) < len(wanted)  # some projects have no alerting: no series
+    for pid, series in served.items():
+        amount, currency = wanted[pid] or (None, None)
+        assert float(series["value"][1]) == amount, pid  # type: ignore[index]
+        assert series["metric"]["ovh_currency"] == currency, pid  # type: ignore[index]

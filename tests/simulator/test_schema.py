@@ -43,6 +43,8 @@ LEGACY_MISSING: dict[str, set[str]] = {
         "maxShareBackupGigabytes",
         "usedShareBackupGigabytes",
     },
+    # S24 answered alerting/{id} with cloud.Alerting: one email, no name, per-service alerts or status
+    "cloud.alerting.Alerting": {"name", "emails", "service", "status"},
     # S24 list model: ids of flavor/image/key, no nested objects
     "cloud.instance.Instance": {"availabilityZone", "flavor", "image", "sshKey", "rescuePassword"},
 }
@@ -94,6 +96,8 @@ def requests_of(world: World, project_id: str) -> list[tuple[str, str, dict[str,
     ]
     found.append((f"{P}/credit", f"{base}/credit", None))
     found += [(f"{P}/credit/{{id}}", f"{base}/credit/{c}", None) for c in world.body(f"{base}/credit")]
+    found.append((f"{P}/alerting", f"{base}/alerting", None))
+    found += [(f"{P}/alerting/{{id}}", f"{base}/alerting/{a}", None) for a in world.body(f"{base}/alerting")]
     return found
 
 

@@ -52,6 +52,7 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_cloud_credit_available": (Kind.GAUGE, {"ovh_credit_id", "ovh_currency"}),
     "ovh_cloud_credit_granted": (Kind.GAUGE, {"ovh_credit_id", "ovh_currency"}),
     "ovh_cloud_credit_expiry_timestamp_seconds": (Kind.GAUGE, {"ovh_credit_id"}),
+    "ovh_cloud_spend_threshold": (Kind.GAUGE, {"ovh_currency"}),
     "otel_ovh_collection_success": (Kind.GAUGE, set()),
     "otel_ovh_data_age_seconds": (Kind.GAUGE, set()),
     "otel_ovh_collection_duration_seconds": (Kind.GAUGE, set()),
