@@ -34,6 +34,7 @@ MONEY = {
     "ovh_cloud_cost_total",
     "ovh_cloud_cost_forecast",
     "ovh_cloud_budget",
+    "ovh_cloud_spend_threshold",
     "ovh_cloud_credit_available",
     "ovh_cloud_credit_granted",
     "ovh_cloud_cost_forecast_usable_credits",
