@@ -27,6 +27,7 @@ FAMILIES: tuple[Family[Any], ...] = tuple(
         "project",
         "credits",
         "budget",
+        "savings_plans",
     )
 )
 # check-config names each readable project, as the project family reads it.

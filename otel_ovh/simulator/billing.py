@@ -230,7 +230,8 @@ def _typed(section: Section, figures: list[Figure], window: Window) -> Json:
     }
 
 
-def _plan(section: Section, figures: list[Figure], window: Window) -> Json:
+def plan_line(section: Section, figures: list[Figure], window: Window) -> Json:
+    """A monthlyUsage.savingsPlan line; usage/plans shows the same as its flat fee (plans.py)."""
     return {
         "flavor": figures[0].meter.reference,
         "totalPrice": as_price(sum(f.cents for f in figures)),
@@ -252,13 +253,15 @@ _RENDER: dict[str, Callable[[Section, list[Figure], Window], Json]] = {
     "detailed": _detailed,
     "composite": _composite,
     "typed": _typed,
-    "plan": _plan,
+    "plan": plan_line,
 }
 
 
 def _group_key(meter: Meter) -> tuple[str, str, str | None, str | None]:
     if meter.kind.startswith("resources."):
         return (meter.kind, "", None, None)
+    if section_of(meter.kind).style == "plan":  # one line per flavor; a plan's name is its detail's
+        return (meter.kind, meter.reference, meter.region, None)
     return (meter.kind, meter.reference, meter.region, meter.group)
 
 

@@ -7,8 +7,9 @@ drawn at random, so that even the small default world shows every kind of usage 
 beyond those, choices are random, which gives a realistic spread at benchmark scale.
 
 Per project index `i`: every third project (i % 3 == 1) answers the 2024-era shapes (`legacy`);
-i % 3 == 0 projects also have Rancher, a quantum notebook and a savings plan; i % 4 == 2 projects
-are "discovery" projects (no order, an expiration date); i % 4 == 3 have a null description.
+i % 3 == 0 projects also have Rancher, a quantum notebook and a savings plan (plans.py gives it a term,
+and a second idle plan or an instance beyond it); i % 4 == 2 projects are "discovery" projects (no
+order, an expiration date); i % 4 == 3 have a null description.
 Each project has one compute region where it uses nothing at all (`idle_region`).
 """
 
@@ -36,6 +37,7 @@ from otel_ovh.simulator.catalog import (
 from otel_ovh.simulator.credits import generate_credits
 from otel_ovh.simulator.ids import random_hex, random_uuid, stable_uuid
 from otel_ovh.simulator.model import Bucket, Container, Instance, Meter, Project, Volume
+from otel_ovh.simulator.plans import generate_plan_scenarios
 from otel_ovh.simulator.timeutil import month_start
 
 DAY = 86400
@@ -102,6 +104,7 @@ class Generator:
             )
         if not empty:
             self._populate(project, index, now)
+            generate_plan_scenarios(self.seed, project, now)
         return project
 
     def active_regions(self, project: Project) -> list[str]:

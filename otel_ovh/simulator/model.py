@@ -159,6 +159,7 @@ class Project:
     quota_usage: dict[str, dict[str, int]] = field(default_factory=dict)  # region -> counters not derived
     credits: list[Credit] = field(default_factory=list)
     alerts: list[SpendAlert] = field(default_factory=list)
+    plan_terms: dict[str, int] = field(default_factory=dict)  # savings plan id -> months per term
 
     def live_instances(self, region: str | None = None) -> list[Instance]:
         return [i for i in self.instances.values() if i.deleted is None and region in (None, i.region)]

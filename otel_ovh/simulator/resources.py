@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from otel_ovh.simulator import budget, credits, history, legacy
+from otel_ovh.simulator import budget, credits, history, legacy, plans
 from otel_ovh.simulator.billing import Window, usage_body
 from otel_ovh.simulator.catalog import (
     COMPUTE_SERVICES,
@@ -362,3 +362,7 @@ class ProjectView:
             bill = round(float(body["totalPrice"]["value"]) * 100)
             body["usableCredits"] = credits.usable_credits(self.p.credits, bill, end)
         return legacy.usage(body) if self.p.legacy else body
+
+    def savings_plans(self, query: dict[str, str]) -> Json:
+        window = plans.month_window(query, self.now)
+        return plans.plans_body(self.p, project_meters(self.p), window, query.get("flavor"))

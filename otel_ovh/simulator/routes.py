@@ -28,6 +28,7 @@ CLOUD_ROUTES = (
     f"{P}/usage/forecast",
     f"{P}/usage/history",
     f"{P}/usage/history/{{usageId}}",
+    f"{P}/usage/plans",
     f"{P}/credit",
     f"{P}/credit/{{id}}",
     f"{P}/alerting",

@@ -46,6 +46,7 @@ HANDLERS: dict[str, Handler] = {
     f"{P}/usage/forecast": lambda v, a, q: v.usage(forecast=True),
     f"{P}/usage/history": lambda v, a, q: v.history(q),
     f"{P}/usage/history/{{usageId}}": lambda v, a, q: v.history_detail(a["usageId"]),
+    f"{P}/usage/plans": lambda v, a, q: v.savings_plans(q),
     f"{P}/credit": lambda v, a, q: v.credits(),
     f"{P}/credit/{{id}}": lambda v, a, q: v.credit(a["id"]),
     f"{P}/alerting": lambda v, a, q: v.alerts(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from otel_ovh.simulator import World
@@ -88,3 +89,8 @@ def spend_threshold(world: World, pid: str) -> tuple[float, str] | None:
         return None
     lowest = min(in_force, key=lambda alert: alert["monthlyThreshold"])
     return float(lowest["monthlyThreshold"]), lowest["formattedMonthlyThreshold"]["currencyCode"]
+def savings_plans(world: World, pid: str) -> list[dict[str, Any]]:
+    """The flavors of ``usage/plans`` for the world's current UTC month (the month the exporter asks)."""
+    now = datetime.fromtimestamp(world.now(), UTC)
+    body = world.body(project_path(pid, "/usage/plans"), {"year": str(now.year), "month": str(now.month)})
+    return list(body["flavors"])

@@ -182,3 +182,33 @@ def test_spend_threshold_is_ovh_own_alert_threshold(
         amount, currency = wanted[pid] or (None, None)
         assert float(series["value"][1]) == amount, pid  # type: ignore[index]
         assert series["metric"]["ovh_currency"] == currency, pid  # type: ignore[index]
+def test_savings_plans_size_end_cost_saved_and_over_quota(
+    prometheus: PrometheusServer, frozen_world: World
+) -> None:
+    from datetime import datetime
+
+    planned = 0
+    prometheus.wait_for("ovh_cloud_savings_plan_size")
+    for pid in frozen_world.project_ids:
+        flavors = expected.savings_plans(frozen_world, pid)
+        selector = f'{{cloud_account_id="{pid}"}}'
+
+        def per(metric: str, label: str, selector: str = selector) -> dict[str, float]:
+            return _by(prometheus.query(f"ovh_cloud_savings_plan_{metric}{selector}"), label)
+
+        subscriptions = {s["id"]: s for f in flavors for s in f["subscriptions"]}
+        size, end = per("size", "ovh_savings_plan_id"), per("end_timestamp_seconds", "ovh_savings_plan_id")
+        assert set(size) == set(end) == set(subscriptions), pid  # a project without plans: no series
+        for plan_id, sub in subscriptions.items():
+            assert size[plan_id] == sub["size"]
+            assert end[plan_id] == datetime.fromisoformat(sub["end"]).timestamp()
+        cost, saved = per("cost_total", "ovh_sku"), per("saved_total", "ovh_sku")
+        over = per("over_quota", "ovh_sku")
+        assert set(cost) == set(saved) == set(over) == {f["flavor"] for f in flavors}
+        for flavor in flavors:
+            fees = flavor["fees"]
+            assert cost[flavor["flavor"]] == fees["totalPrice"]["value"]
+            assert saved[flavor["flavor"]] == fees["savedAmount"]["value"]
+            assert over[flavor["flavor"]] == fees["overQuota"]["quantity"]
+        planned += bool(flavors)
+    assert planned >= 2

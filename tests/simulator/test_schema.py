@@ -9,6 +9,7 @@ to the same types.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,8 @@ def requests_of(world: World, project_id: str) -> list[tuple[str, str, dict[str,
         (f"{P}/storage", f"{base}/storage", {"includeType": "true"}),
         (f"{P}/usage/current", f"{base}/usage/current", None),
         (f"{P}/usage/forecast", f"{base}/usage/forecast", None),
+        (f"{P}/usage/plans", f"{base}/usage/plans", None),
+        (f"{P}/usage/plans", f"{base}/usage/plans", _last_month(world)),
         (f"{P}/flavor/{{flavorId}}", f"{base}/flavor/{world.body(f'{base}/flavor')[0]['id']}", None),
     ]
     found += [(f"{P}/region/{{regionName}}", f"{base}/region/{r}", None) for r in regions]
@@ -99,6 +102,12 @@ def requests_of(world: World, project_id: str) -> list[tuple[str, str, dict[str,
     found.append((f"{P}/alerting", f"{base}/alerting", None))
     found += [(f"{P}/alerting/{{id}}", f"{base}/alerting/{a}", None) for a in world.body(f"{base}/alerting")]
     return found
+
+
+def _last_month(world: World) -> dict[str, str]:
+    now = datetime.fromtimestamp(world.now(), UTC)
+    year, month = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
+    return {"year": str(year), "month": str(month)}
 
 
 def allowance(world: World, project_id: str, template: str) -> dict[str, set[str]]:

@@ -1,0 +1,220 @@
+"""Family ``savings_plans``: what each savings plan commits to, until when, and what the plans cost and save.
+
+A savings plan commits to a number of instances of one flavor (its size) for a term, billed whatever
+runs; instances beyond it are billed by the hour (over-quota). FinOps needs the commitment, its end
+(to renew or not in time), the month-to-date cost and savings, and the usage beyond the plans.
+
+One call, ``usage/plans`` for the current billing month, answers ``cloud.usage.PlanResponse``: one entry
+per flavor with its ``subscriptions[]`` (id, size, end) and ``fees`` (``totalPrice``, ``savedAmount``
+as ``order.Price``, ``overQuota.quantity`` in instance-hours). A project without plans is normal: no
+flavor, no series. The month is asked explicitly, from the UTC clock, because OVH bills in calendar
+months and the query's defaults are not documented; just after midnight UTC on the 1st the new month
+starts near zero, which Prometheus reads as the counter reset it is, as with ``cost``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.fields import Fields, Problems
+from otel_ovh.ovh_api.client import OvhApi
+
+ROUTE = PROJECT + "/usage/plans"
+_WHERE = "usage/plans"
+
+clock: Callable[[], float] = time.time  # the month asked follows it; tests set it
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: str
+    flavor: str
+    size: float | None
+    end: float | None  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class FlavorFees:
+    flavor: str
+    cost: float | None  # month to date
+    saved: float | None
+    currency: str | None
+    over_quota: float | None  # instance-hours beyond the plans' size, month to date
+
+
+@dataclass(frozen=True, slots=True)
+class Plans:
+    subscriptions: tuple[Subscription, ...] = ()
+    fees: tuple[FlavorFees, ...] = ()
+
+
+def billing_month(now: float) -> dict[str, str]:
+    """The ``year`` and ``month`` query of the billing month holding ``now``, in UTC whatever the host's
+    time zone (a local clock would ask last month for hours after midnight UTC, or the next one before)."""
+    moment = datetime.fromtimestamp(now, UTC)
+    return {"year": str(moment.year), "month": str(moment.month)}
+
+
+def _non_negative(fields: Fields, key: str) -> float | None:
+    value = fields.number(key)
+    if value is not None and value < 0:
+        fields.problems.add(f"{fields.where}.{key}", f"negative ({value}); dropped")
+        return None
+    return value
+
+
+def _subscriptions(item: Fields, flavor: str, seen: set[str]) -> Iterable[Subscription]:
+    for sub in item.items("subscriptions"):
+        plan_id = sub.text("id", required=True)
+        if not plan_id:
+            continue
+        if plan_id in seen:
+            sub.problems.add(sub.where, f"plan {plan_id} listed twice; the first is kept")
+            continue
+        seen.add(plan_id)
+        yield Subscription(plan_id, flavor, _non_negative(sub, "size"), sub.timestamp("end"))
+
+
+def _fees(item: Fields, flavor: str) -> FlavorFees:
+    fees = item.obj("fees")
+    if fees is None:
+        return FlavorFees(flavor, None, None, None, None)
+    cost, cost_currency = fees.price("totalPrice")
+    saved, saved_currency = fees.price("savedAmount")
+    over = fees.obj("overQuota")
+    return FlavorFees(
+        flavor=flavor,
+        cost=cost,
+        saved=saved,
+        currency=cost_currency or saved_currency,
+        over_quota=_non_negative(over, "quantity") if over is not None else None,
+    )
+
+
+def parse_plans(body: object, problems: Problems) -> Plans:
+    """Each flavor once (a repeat would give two values to one series: the first is kept)."""
+    fields = Fields(body, _WHERE, problems)
+    subscriptions: list[Subscription] = []
+    fees: list[FlavorFees] = []
+    flavors: set[str] = set()
+    plan_ids: set[str] = set()
+    for item in fields.items("flavors"):
+        flavor = item.text("flavor", required=True)
+        if not flavor:
+            continue
+        if flavor in flavors:
+            problems.add(item.where, f"flavor {flavor} listed twice; the first is kept")
+            continue
+        flavors.add(flavor)
+        subscriptions.extend(_subscriptions(item, flavor, plan_ids))
+        fees.append(_fees(item, flavor))
+    return Plans(tuple(subscriptions), tuple(fees))
+
+
+def _fetch(api: OvhApi, scope: Scope) -> Plans:
+    return parse_plans(api.get(ROUTE, scope.params(), billing_month(clock())), scope.problems)
+
+
+def _per_plan(which: str) -> Callable[[Plans], Iterable[Point]]:
+    def points(plans: Plans) -> Iterable[Point]:
+        for s in plans.subscriptions:
+            value = s.size if which == "size" else s.end
+            if value is not None:
+                yield {"ovh.sku": s.flavor, "ovh.savings_plan.id": s.id}, value
+
+    return points
+
+
+def _money(which: str) -> Callable[[Plans], Iterable[Point]]:
+    def points(plans: Plans) -> Iterable[Point]:
+        for f in plans.fees:
+            value = f.cost if which == "cost" else f.saved
+            if value is not None:
+                yield {"ovh.sku": f.flavor, "ovh.currency": f.currency or "unknown"}, value
+
+    return points
+
+
+def _over_quota(plans: Plans) -> Iterable[Point]:
+    for f in plans.fees:
+        if f.over_quota is not None:
+            yield {"ovh.sku": f.flavor}, f.over_quota
+
+
+def _saved(plans: Plans | None) -> str:
+    amounts = [f.saved for f in plans.fees if f.saved is not None] if plans else []
+    return f"{sum(amounts):,.2f}" if amounts else "-"
+
+
+def _with_currency(plans: Plans, currency: str) -> Plans:
+    return replace(plans, fees=tuple(f if f.currency else replace(f, currency=currency) for f in plans.fees))
+
+
+_SOURCE = "`usage/plans` (current month)"
+
+FAMILY: Family[Plans] = Family(
+    name="savings_plans",
+    routes=(ROUTE,),
+    fetch=_fetch,
+    metrics=(
+        Metric(
+            "ovh.cloud.savings_plan.size",
+            Kind.GAUGE,
+            "{instance}",
+            "Instances of the flavor each savings plan commits to, billed whether they run or not.",
+            ("ovh.sku", "ovh.savings_plan.id"),
+            _SOURCE + " `subscriptions[].size`",
+            _per_plan("size"),
+        ),
+        Metric(
+            "ovh.cloud.savings_plan.end_timestamp",
+            Kind.GAUGE,
+            "s",
+            "When each savings plan's current term ends, as a Unix timestamp.",
+            ("ovh.sku", "ovh.savings_plan.id"),
+            _SOURCE + " `subscriptions[].end`",
+            _per_plan("end"),
+        ),
+        Metric(
+            "ovh.cloud.savings_plan.cost",
+            Kind.COUNTER,
+            "{currency}",
+            "Month-to-date price of the savings plans of each flavor. Resets when the billing period starts.",
+            ("ovh.sku", "ovh.currency"),
+            _SOURCE + " `fees.totalPrice`",
+            _money("cost"),
+        ),
+        Metric(
+            "ovh.cloud.savings_plan.saved",
+            Kind.COUNTER,
+            "{currency}",
+            "Month-to-date amount the savings plans of each flavor saved over hourly prices, as OVH "
+            "counts it. Resets when the billing period starts.",
+            ("ovh.sku", "ovh.currency"),
+            _SOURCE + " `fees.savedAmount`",
+            _money("saved"),
+        ),
+        Metric(
+            "ovh.cloud.savings_plan.over_quota",
+            Kind.GAUGE,
+            "{instance_hour}",
+            "Month-to-date instance-hours of the flavor beyond the plans' size, billed at the hourly "
+            "price (OVH's over-quota); it grows while more instances run than the plans cover.",
+            ("ovh.sku",),
+            _SOURCE + " `fees.overQuota.quantity`",
+            _over_quota,
+        ),
+    ),
+    columns=(Column("plans saved", 11, _saved),),
+    currency=lambda plans: next((f.currency for f in plans.fees if f.currency), None),
+    with_currency=_with_currency,
+    notes=(
+        'Savings plans: their cost is also in `ovh_cloud_cost_total` (`ovh_service="savings_plan"`, one '
+        "series per plan), so do not add the two; `usage/plans` is asked for the current UTC calendar "
+        "month, so the `ovh_cloud_savings_plan_*_total` counters restart at 00:00 UTC on the 1st.",
+    ),
+)
