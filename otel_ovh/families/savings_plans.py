@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
 from otel_ovh.families.fields import Fields, Problems
-from otel_ovh.ovh_api.client import OvhApi
+from otel_ovh.ovh_api.client import ApiError, OvhApi
 
 ROUTE = PROJECT + "/usage/plans"
 _WHERE = "usage/plans"
@@ -116,7 +116,15 @@ def parse_plans(body: object, problems: Problems) -> Plans:
 
 
 def _fetch(api: OvhApi, scope: Scope) -> Plans:
-    return parse_plans(api.get(ROUTE, scope.params(), billing_month(clock())), scope.problems)
+    """A 404 is a project without plans: the schema does not say how OVH answers one, and having no
+    plan is normal, never a failure of the project."""
+    try:
+        body = api.get(ROUTE, scope.params(), billing_month(clock()))
+    except ApiError as error:
+        if error.status == 404:
+            return Plans()
+        raise
+    return parse_plans(body, scope.problems)
 
 
 def _per_plan(which: str) -> Callable[[Plans], Iterable[Point]]:

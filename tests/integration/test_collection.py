@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from otel_ovh.app import Exporter
 from otel_ovh.catalog import CATALOG
 from otel_ovh.families import BY_NAME as FAMILY_CALLS
 from otel_ovh.families import FAMILY_NAMES as FAMILIES
@@ -117,3 +118,27 @@ def test_self_metrics_count_calls_by_route_and_status(
 def test_settings_shape_matches_design(sim: SimulatedOvh) -> None:
     raw = settings_for(sim)
     assert raw["ovh"]["endpoint"].startswith("http://127.0.0.1:")
+
+
+def test_a_project_whose_plans_answer_404_has_no_plan_and_is_not_failing(
+    sim: SimulatedOvh, world: World, make_exporter: ExporterFactory
+) -> None:
+    from otel_ovh.simulator import Fault
+
+    def plan_lines(exporter: Exporter, pid: str) -> list[str]:
+        return [
+            line
+            for line in series(exporter.telemetry.render())
+            if line.startswith("ovh_cloud_savings_plan_size{") and f'cloud_account_id="{pid}"' in line
+        ]
+
+    pid = next(p for p in world.project_ids if world.body(f"/cloud/project/{p}/usage/plans")["flavors"])
+    healthy = make_exporter()
+    healthy.refresher.refresh_once()
+    assert plan_lines(healthy, pid)  # the project has plans when OVH says so
+    sim.faults.add(Fault(project=pid, path="usage/plans", kind="status", status=404, times=100))
+    exporter = make_exporter()
+    exporter.refresher.refresh_once()
+    state = exporter.store.current.projects[pid]
+    assert state.success, state.errors
+    assert plan_lines(exporter, pid) == []
