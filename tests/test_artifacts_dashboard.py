@@ -38,6 +38,8 @@ MONEY = {
     "ovh_cloud_credit_available",
     "ovh_cloud_credit_granted",
     "ovh_cloud_cost_forecast_usable_credits",
+    "ovh_cloud_savings_plan_cost_total",
+    "ovh_cloud_savings_plan_saved_total",
 }
 
 
