@@ -90,8 +90,9 @@ def replay_copy(sources: list[str], root: Path, dest: str) -> None:
     for source in sources:
         origin = REPO / source
         if origin.is_dir():
-            shutil.copytree(origin, destination, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                origin, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
         else:
             target = destination / origin.name if into_dir else destination
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -178,17 +179,29 @@ def test_the_dockerfile_install_steps_work_in_a_fresh_venv(stages: list[Stage], 
         replay_copy(sources, src, destination)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv),
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = {
+        **os.environ,
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "VIRTUAL_ENV": str(venv),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
     env.pop("PYTHONPATH", None)
     pip_runs = [run for run in build.all("RUN") if "pip install" in run]
     assert pip_runs
     for run in pip_runs:
-        result = subprocess.run(["bash", "-c", run], cwd=src, env=env, capture_output=True, text=True,
-                                timeout=900, check=False)
+        result = subprocess.run(
+            ["bash", "-c", run], cwd=src, env=env, capture_output=True, text=True, timeout=900, check=False
+        )
         assert result.returncode == 0, f"{run}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    result = subprocess.run([str(venv / "bin" / "otel-ovh"), "--help"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [str(venv / "bin" / "otel-ovh"), "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "serve" in result.stdout
 
@@ -232,11 +245,19 @@ def test_compose_prometheus_scrapes_otel_ovh_with_the_rules(compose: dict[str, A
     mounts = {target: source for source, target in bind_mounts(service)}
     config_path = mounts["/etc/prometheus/prometheus.yml"]
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    targets = [t for job in config["scrape_configs"] if job["job_name"] == "otel-ovh"
-               for sc in job["static_configs"] for t in sc["targets"]]
+    targets = [
+        t
+        for job in config["scrape_configs"]
+        if job["job_name"] == "otel-ovh"
+        for sc in job["static_configs"]
+        for t in sc["targets"]
+    ]
     assert targets == [f"otel-ovh:{PORT}"]
-    rule_files = [source for target, source in mounts.items()
-                  if any(fnmatch.fnmatch(target, pattern) for pattern in config["rule_files"])]
+    rule_files = [
+        source
+        for target, source in mounts.items()
+        if any(fnmatch.fnmatch(target, pattern) for pattern in config["rule_files"])
+    ]
     assert RULES in rule_files
     result = run_promtool("check", "rules", *rule_files)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -246,8 +267,11 @@ def test_compose_prometheus_scrapes_otel_ovh_with_the_rules(compose: dict[str, A
 
 def test_compose_grafana_provisions_datasource_and_dashboard(compose: dict[str, Any]) -> None:
     mounts = {target: source for source, target in bind_mounts(compose["services"]["grafana"])}
-    provisioning = [yaml.safe_load(source.read_text(encoding="utf-8")) for target, source in mounts.items()
-                    if target.startswith("/etc/grafana/provisioning/")]
+    provisioning = [
+        yaml.safe_load(source.read_text(encoding="utf-8"))
+        for target, source in mounts.items()
+        if target.startswith("/etc/grafana/provisioning/")
+    ]
     datasources = [ds for doc in provisioning for ds in doc.get("datasources", [])]
     assert [ds["type"] for ds in datasources] == ["prometheus"]
     assert datasources[0]["url"] == "http://prometheus:9090"
@@ -283,3 +307,22 @@ def test_compose_backfills_the_demo_before_prometheus_starts(compose: dict[str, 
     assert f"{data}:/prometheus" in blocks["volumes"]
     retention = next(a for a in prometheus["command"] if a.startswith("--storage.tsdb.retention.time="))
     assert int(retention.split("=")[1].removesuffix("d")) >= 13 * 31  # the backfilled year is kept
+
+
+def test_compose_prometheus_sends_its_alerts_to_alertmanager(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    alertmanager = services["alertmanager"]
+    mounts = {target: source for source, target in bind_mounts(alertmanager)}
+    config_file = next(a for a in alertmanager["command"] if a.startswith("--config.file=")).split("=", 1)[1]
+    check = subprocess.run(  # amtool comes with Debian's prometheus-alertmanager (scripts/test installs it)
+        ["amtool", "check-config", str(mounts[config_file])], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    prometheus = {t: s for s, t in bind_mounts(services["prometheus"])}
+    config = yaml.safe_load(prometheus["/etc/prometheus/prometheus.yml"].read_text(encoding="utf-8"))
+    targets = [
+        t for am in config["alerting"]["alertmanagers"] for sc in am["static_configs"] for t in sc["targets"]
+    ]
+    port = alertmanager["ports"][0].split(":")[1]
+    assert targets == [f"alertmanager:{port}"]
+    assert "alertmanager" in services["prometheus"]["depends_on"]

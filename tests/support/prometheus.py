@@ -133,7 +133,9 @@ class PrometheusServer(ProcessService):
         startup_timeout: float = 20.0,
         binary: str = PROMETHEUS_BIN,
         blocks: Path | None = None,
+        alertmanagers: Sequence[str] = (),
     ) -> None:
+        self.alertmanagers = list(alertmanagers)  # host:port of each Alertmanager to send alerts to
         self.jobs = list(jobs)
         self.blocks = blocks  # TSDB blocks (from promtool tsdb create-blocks-from) to start with
         self.scrape_interval = scrape_interval
@@ -170,6 +172,8 @@ class PrometheusServer(ProcessService):
         }
         if self.rule_files:
             cfg["rule_files"] = [str(path) for path in self.rule_files]
+        if self.alertmanagers:
+            cfg["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": self.alertmanagers}]}]}
         return cfg
 
     def start(self) -> None:
