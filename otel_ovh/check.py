@@ -37,6 +37,14 @@ def protection(web: WebConfig | None) -> str:
     return " and ".join(parts) or "nothing (no TLS, no basic auth)"
 
 
+# A consumer key works only once its validation URL has been opened: the usual reason, right after
+# `otel-ovh login`, why OVH refuses the credentials.
+_LOGIN_HINT = (
+    "; if you have just run `otel-ovh login`, open the validation URL it printed, log in and accept, "
+    "then try again"
+)
+
+
 def check_config(settings: Settings) -> Iterator[str]:
     """The report's lines, as they are known; raises ``CommandError`` on the first thing that fails."""
     secrets = settings.secrets()
@@ -50,9 +58,14 @@ def check_config(settings: Settings) -> Iterator[str]:
     try:
         readable = readable_projects(api)
     except ApiError as error:
-        raise CommandError(redact(f"the credentials do not work: {error}", secrets)) from None
+        hint = _LOGIN_HINT if error.is_credential_failure and not settings.ovh.uses_oauth2 else ""
+        raise CommandError(redact(f"the credentials do not work: {error}{hint}", secrets)) from None
     yield f"credentials work: {len(readable)} project(s) readable"
     wanted = [p.id for p in settings.projects] or readable
+    if settings.projects:
+        others = len(set(readable) - set(wanted))
+        not_collected = f"; {others} other readable project(s) are not collected" if others else ""
+        yield f"{len(wanted)} project(s) configured (projects){not_collected}:"
     missing = [pid for pid in wanted if pid not in readable]
     for pid in wanted:
         if pid in missing:

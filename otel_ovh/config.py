@@ -9,8 +9,10 @@ them) and no later pipeline rebuild sees a different environment.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -270,9 +272,9 @@ def load_settings(
         files.append(readable_yaml(Path(config_file), "--config"))
     secrets_path = secrets_file or env.get(SECRETS_VARIABLE)
     if secrets_path:
-        files.append(readable_yaml(Path(secrets_path), "secrets file"))
+        files.append(_private(readable_yaml(Path(secrets_path), "secrets file")))
     elif DEFAULT_SECRETS_FILE.expanduser().is_file():
-        files.append(readable_yaml(DEFAULT_SECRETS_FILE.expanduser(), "secrets file"))
+        files.append(_private(readable_yaml(DEFAULT_SECRETS_FILE.expanduser(), "secrets file")))
     settings = load(
         Settings,
         files,
@@ -282,6 +284,19 @@ def load_settings(
         given=overrides,
     )
     return replace(_completed(settings, env, require_credentials), source_files=tuple(files))
+
+
+def _private(path: Path) -> Path:
+    """Warn (once, on stderr: logging is not set up yet) when others may read the credentials."""
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        logging.getLogger(__name__).warning(
+            "secrets file %s can be read by other users (mode %o): run `chmod 600 %s`",
+            path,
+            stat.S_IMODE(mode),
+            path,
+        )
+    return path
 
 
 def parse_settings(
