@@ -87,30 +87,31 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _login_destination(args: argparse.Namespace) -> Path:
-    """Where the key goes: the file the settings read secrets from (--secrets-file, --secrets,
-    OTEL_OVH_SECRETS_FILE, then ~/.config/otel-ovh/secrets.yaml), so the next command finds it."""
-    chosen = args.secrets_file or args.secrets or os.environ.get("OTEL_OVH_SECRETS_FILE")
+    """Where the key goes: the file the settings read secrets from (--secrets, OTEL_OVH_SECRETS_FILE,
+    then ~/.config/otel-ovh/secrets.yaml), so the next command finds it."""
+    chosen = args.secrets or os.environ.get("OTEL_OVH_SECRETS_FILE")
     return Path(chosen or DEFAULT_SECRETS_FILE).expanduser()
 
 
 def cmd_login(args: argparse.Namespace) -> int:
     from otel_ovh.demo import simulated_ovh
-    from otel_ovh.login import request_consumer_key, store_consumer_key
+    from otel_ovh.login import login_lines, refuse_to_replace, request_consumer_key, store_consumer_key
 
+    destination = None if args.demo else _login_destination(args)
+    if destination is not None:
+        refuse_to_replace(destination, args.force)
     with simulated_ovh(args.demo) as overrides:
         if overrides:
             overrides["ovh"].pop("consumer_key", None)
         settings = _settings(args, overrides, require_credentials=False)  # getting a key is the point
         _setup_logging(settings, args, default="WARNING")
         key = request_consumer_key(settings.ovh)
-        path = store_consumer_key(_login_destination(args), key.key)
-        print("A consumer key limited to GET /cloud/project and /cloud/project/* was requested.")
-        print(f"Open this URL, log in and accept to activate it:\n\n  {key.validation_url}\n")
-        print(f"The key is stored in {path} (mode 0600); otel-ovh reads it from there.")
-        if os.environ.get("OTEL_OVH_OVH__CONSUMER_KEY"):
-            print("Note: OTEL_OVH_OVH__CONSUMER_KEY is set and overrides that file; unset it.")
-        if args.demo:
-            print("(demo: the simulated API validates the key when the URL above is opened)")
+    if destination is not None:
+        store_consumer_key(destination, key.key)
+    for line in login_lines(key, destination):
+        print(line)
+    if destination is not None and os.environ.get("OTEL_OVH_OVH__CONSUMER_KEY"):
+        print("Note: OTEL_OVH_OVH__CONSUMER_KEY is set and overrides that file; unset it.")
     return EXIT_OK
 
 
@@ -124,6 +125,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     with simulated_ovh(args.demo) as overrides:
         settings = _settings(args, overrides)
         _setup_logging(settings, args, default="WARNING")
+        if args.out and Path(args.out).resolve() in {f.resolve() for f in settings.source_files}:
+            raise SettingsError("--out", f"{args.out} is a settings file otel-ovh reads; choose another file")
         samples = write_backfill(settings, args.months, labels, args.out)
     if args.out:
         print(f"otel-ovh: {samples} samples written to {args.out}", file=sys.stderr)
@@ -203,10 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     login = command("login", cmd_login, "request a read-only consumer key and store it (mode 0600)")
     login.add_argument(
-        "--secrets-file",
-        default=None,
-        help=f"where to store the consumer key (default: the --secrets file, else {DEFAULT_SECRETS_FILE})",
+        "--force",
+        action="store_true",
+        help="replace a consumer key already in the secrets file (default: refuse, keeping it)",
     )
+    login.add_argument("--secrets-file", dest="secrets", help=argparse.SUPPRESS)  # the older spelling
     _backfill_arguments(command("backfill", cmd_backfill, BACKFILL_HELP))
     simulate = sub.add_parser(
         "simulate",

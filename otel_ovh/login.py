@@ -52,6 +52,41 @@ def request_consumer_key(ovh_settings: OvhSettings) -> ConsumerKey:
     return ConsumerKey(answer["consumerKey"], answer["validationUrl"])
 
 
+def stored_consumer_key(path: Path) -> bool:
+    """Whether ``path`` already holds a consumer key: replacing it would lock out whatever uses it."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    section = loaded.get("ovh") if isinstance(loaded, dict) else None
+    return isinstance(section, dict) and bool(section.get("consumer_key"))
+
+
+def refuse_to_replace(path: Path, force: bool) -> None:
+    """Checked before OVH is asked, so a refused login leaves no pending key behind either."""
+    if not force and stored_consumer_key(path):
+        raise CommandError(f"{path} already holds a consumer key; pass --force to replace it")
+
+
+def login_lines(key: ConsumerKey, path: Path | None) -> list[str]:
+    """What to tell the user; ``path`` None is the demo, whose simulator stops with the command, so its
+    validation URL would lead nowhere and its key is not worth keeping."""
+    lines = ["A consumer key limited to GET /cloud/project and /cloud/project/* was requested."]
+    if path is None:
+        return [
+            *lines,
+            "demo: the simulated OVH API granted it and stops with this command, so there is no URL to",
+            "open and nothing was written. Without --demo the key is stored in the secrets file (mode",
+            "0600) and this prints the URL where you accept it.",
+        ]
+    return [
+        *lines,
+        f"Open this URL, log in and accept to activate it:\n\n  {key.validation_url}\n",
+        f"The key is stored in {path} (mode 0600); otel-ovh reads it from there.",
+        "Until the URL has been opened and accepted, OVH answers that the key is not valid.",
+    ]
+
+
 def store_consumer_key(path: Path, consumer_key: str) -> Path:
     """Write the key into the secrets file, keeping its other entries; readable by the owner only.
 

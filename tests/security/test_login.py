@@ -92,7 +92,7 @@ def test_login_keeps_other_secrets_and_tightens_a_loose_file(sim: SimulatedOvh, 
     secrets_file.chmod(0o644)
     env = app_env(sim, tmp_path / "home")
     del env["OTEL_OVH_OVH__APPLICATION_SECRET"]  # from the file only
-    result = run_cli("login", "--secrets", str(secrets_file), env=env)
+    result = run_cli("login", "--secrets", str(secrets_file), "--force", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     stored = yaml.safe_load(secrets_file.read_text())["ovh"]
     assert stored["application_secret"] == sim.auth.application_secret
@@ -122,3 +122,51 @@ def test_login_with_oauth2_points_to_the_iam_policy(sim: SimulatedOvh, tmp_path:
     result = run_cli("login", env=env)
     assert result.returncode == 1 and "docs/security.md" in result.stderr
     assert sim.auth.client_secret not in result.stdout + result.stderr
+
+
+def test_login_never_replaces_a_key_unless_forced(sim: SimulatedOvh, tmp_path: Path) -> None:
+    secrets_file = tmp_path / "home" / ".config" / "otel-ovh" / "secrets.yaml"
+    secrets_file.parent.mkdir(parents=True)
+    secrets_file.write_text(yaml.safe_dump({"ovh": {"consumer_key": "the-real-one"}}))
+    before = secrets_file.read_bytes()
+    result = run_cli("login", env=app_env(sim, tmp_path / "home"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"otel-ovh: {secrets_file} already holds a consumer key; pass --force to replace it"
+    ]
+    assert secrets_file.read_bytes() == before
+    assert [c for c in sim.calls if c.method != "GET"] == []  # no pending key requested either
+
+
+def test_login_demo_writes_nothing_and_shows_no_dead_url(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    secrets_file = home / ".config" / "otel-ovh" / "secrets.yaml"
+    secrets_file.parent.mkdir(parents=True)
+    secrets_file.write_text(yaml.safe_dump({"ovh": {"consumer_key": "the-real-one"}}))
+    secrets_file.chmod(0o600)
+    before = secrets_file.read_bytes(), sorted(p.name for p in secrets_file.parent.iterdir())
+    result = run_cli("login", "--demo", env=clean_env(home))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (secrets_file.read_bytes(), sorted(p.name for p in secrets_file.parent.iterdir())) == before
+    assert "http://" not in result.stdout and "nothing was written" in result.stdout
+
+    fresh = tmp_path / "fresh"
+    assert run_cli("login", "--demo", env=clean_env(fresh)).returncode == 0
+    assert not fresh.exists() or list(fresh.rglob("*")) == []
+
+
+def test_backfill_never_writes_over_the_secrets_it_reads(tmp_path: Path) -> None:
+    secrets_file = tmp_path / "secrets.yaml"
+    secrets_file.write_text(yaml.safe_dump({"ovh": {"consumer_key": "the-real-one"}}))
+    before = secrets_file.read_bytes()
+    result = run_cli(
+        "backfill",
+        "--demo",
+        "--secrets",
+        str(secrets_file),
+        "--out",
+        str(secrets_file),
+        env=clean_env(tmp_path),
+    )
+    assert result.returncode == 2 and "settings file" in result.stderr, result.stderr
+    assert secrets_file.read_bytes() == before
