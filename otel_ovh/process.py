@@ -11,15 +11,19 @@ here, once, with its reason:
 * gRPC's C core prints every TLS handshake failure to stderr, below Python logging; the reason is in our
   one-line outage log already. ``GRPC_VERBOSITY`` must be set before grpc is first imported, and an
   operator's own value is kept.
+* An interrupted command, and ``serve`` once stopped, leave with ``os._exit`` (see ``leave_now``).
 * ``serve`` tunes the interpreter for a long-running server with deadlines (see ``tune_for_serving``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import ipaddress
+import logging
 import os
 import sys
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 
@@ -70,3 +74,17 @@ def tune_for_serving() -> None:
     """
     sys.setswitchinterval(0.0005)
     gc.set_threshold(100_000, 50, 100)
+
+
+def leave_now(code: int) -> NoReturn:
+    """End the process without joining the worker threads still inside an OVH call.
+
+    A call cannot be cancelled, and the interpreter joins every pool thread at exit, so a Ctrl-C during
+    a slow refresh would otherwise wait for the slowest call (up to ``collect.timeout`` each). Whatever
+    had to be written is written by then (outputs go to a file whole, or to stdout at the end).
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

@@ -36,6 +36,7 @@ from otel_ovh.snapshot import (
 log = logging.getLogger(__name__)
 
 STRAGGLER_BATCH = 5.0  # seconds between publishes of projects that outlast collect.timeout
+STOP_CHECK = 0.25  # seconds: how soon a refresh in progress notices stop()
 
 
 def background_priority() -> None:
@@ -96,7 +97,8 @@ class Refresher:
         self._thread = threading.Thread(target=self._run, name="otel-ovh-refresher", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 1.0) -> None:
+        """A refresh notices within ``STOP_CHECK``; a call to OVH in progress is not waited for."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -160,9 +162,11 @@ class Refresher:
         pending = set(futures)
         while pending:
             remaining = next_publish - self._clock()
-            done, pending = wait(
-                pending, timeout=remaining if remaining > 0 else None, return_when=FIRST_COMPLETED
-            )
+            # In slices, so that stop() is seen within one, even while OVH is slow to answer.
+            slice_ = min(remaining, STOP_CHECK) if remaining > 0 else STOP_CHECK
+            done, pending = wait(pending, timeout=slice_, return_when=FIRST_COMPLETED)
+            if self._stop.is_set():
+                return
             for future in done:
                 pid, family = futures[future]
                 if self._record(runs[pid], family, *future.result()):
