@@ -1,4 +1,4 @@
-"""``otel-ovh``: serve, collect once, check settings, get a consumer key, run the simulated OVH API.
+"""The otel-ovh command line: serve, collect once, check settings, get a key, run the simulated OVH API.
 
 This module parses arguments and hands over: each command's work lives in the application's modules
 (``app``, ``report``, ``check``, ``login``, ``demo``). Exit codes: 0 success, 2 bad settings (the message
@@ -15,13 +15,13 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from otel_ovh import __version__
 from otel_ovh.config import DEFAULT_SECRETS_FILE, Settings, SettingsError, load_settings
 from otel_ovh.errors import CommandError
 
-EXIT_OK, EXIT_FAILURE, EXIT_SETTINGS = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_SETTINGS, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMATS = ("json", "prometheus", "table")
 
 
@@ -40,11 +40,25 @@ def _setup_logging(settings: Settings, args: argparse.Namespace, default: str | 
     configure_logging(level, settings.secrets())
 
 
+_interrupted = threading.Event()
+
+
 def _until_signalled() -> threading.Event:
+    """SIGTERM is how a supervisor stops a server (exit 0); SIGINT is a person's Ctrl-C (exit 130)."""
     stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        if signum == signal.SIGINT:
+            _interrupted.set()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, handle)
     return stop
+
+
+def _stopped() -> int:
+    return EXIT_INTERRUPTED if _interrupted.is_set() else EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -55,7 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = _settings(args, overrides)
         _setup_logging(settings, args)
         serve(settings, _until_signalled())
-    return EXIT_OK
+    return _stopped()
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -120,8 +134,6 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from otel_ovh.demo import simulated_ovh
 
     labels = target_labels(args.label)
-    if args.months < 1:
-        raise SettingsError("--months", f"must be at least 1, got {args.months}")
     with simulated_ovh(args.demo) as overrides:
         settings = _settings(args, overrides)
         _setup_logging(settings, args, default="WARNING")
@@ -136,31 +148,146 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from otel_ovh.demo import run_simulator
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = logging.DEBUG if args.debug else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_simulator(args.host, args.port, args.seed, args.projects, args.latency, _until_signalled())
-    return EXIT_OK
+    return _stopped()
 
 
-BACKFILL_HELP = (
-    "write closed billing periods as OpenMetrics, for promtool tsdb create-blocks-from openmetrics"
-)
-BACKFILL_EXAMPLE = (
-    "example, for Prometheus:\n"
-    "  otel-ovh backfill --months 12 --label job=otel-ovh --label instance=exporter:9464 \\\n"
-    "      --out history.om\n"
-    "  promtool tsdb create-blocks-from openmetrics history.om blocks/\n"
-    "  mv blocks/* /var/lib/prometheus/    # its --storage.tsdb.path\n"
-    "The labels are those Prometheus gives the live series (its scrape job and target)."
-)
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (exit 2), like every other bad input, with where to read more."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_SETTINGS, f"otel-ovh: {self.prog.removeprefix('otel-ovh ')}: {message} (see --help)\n")
 
 
-def _backfill_arguments(backfill: argparse.ArgumentParser) -> None:
-    backfill.formatter_class = argparse.RawDescriptionHelpFormatter
-    backfill.epilog = BACKFILL_EXAMPLE
-    backfill.add_argument(
-        "--months", type=int, default=12, help="closed billing periods to write, newest first (default: 12)"
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Every option's default after its help (an absent value is described in the help itself); the
+    examples kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if not action.option_strings or action.default in (None, argparse.SUPPRESS) or action.nargs == 0:
+            return text + (" (default: off)" if action.default is False else "")
+        return text if action.default == [] else f"{text} (default: %(default)s)"
+
+
+def _port(text: str) -> int:
+    value = _integer(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535, got {value}")
+    return value
+
+
+def _integer(text: str, minimum: int | None = None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if minimum is not None and value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _at_least_one(text: str) -> int:
+    return _integer(text, 1)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < 3600:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, got {text}")
+    return value
+
+
+SERVE_EXAMPLES = """examples:
+  otel-ovh serve --demo                         # simulated OVH account, metrics on :9464/metrics
+  otel-ovh serve --config /etc/otel-ovh/config.yaml
+  OTEL_OVH_OTLP__ENABLED=true otel-ovh serve -c config.yaml   # also push OTLP"""
+COLLECT_EXAMPLES = """examples:
+  otel-ovh collect --demo                       # a table: each project's cost, forecast, quotas
+  otel-ovh collect --format json > report.json  # timestamp, per-project status, every data point
+  otel-ovh collect --format prometheus | promtool check metrics"""
+BACKFILL_EXAMPLES = """example, for Prometheus:
+  otel-ovh backfill --months 12 --label job=otel-ovh --label instance=exporter:9464 \\
+      --out history.om
+  promtool tsdb create-blocks-from openmetrics history.om blocks/
+  mv blocks/* /var/lib/prometheus/    # its --storage.tsdb.path
+The labels are those Prometheus gives the live series (its scrape job and target)."""
+
+
+def _command(
+    sub: Any,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    help_text: str,
+    epilog: str | None = None,
+) -> argparse.ArgumentParser:
+    cmd: argparse.ArgumentParser = sub.add_parser(
+        name, help=help_text, description=help_text, epilog=epilog, formatter_class=_Help
     )
-    backfill.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    cmd.add_argument(
+        "--config", "-c", metavar="FILE", help="settings file (YAML); none: defaults and variables"
+    )
+    cmd.add_argument(
+        "--secrets", metavar="FILE", help=f"secrets file (YAML); none: {DEFAULT_SECRETS_FILE} if it exists"
+    )
+    cmd.add_argument("--debug", action="store_true", help="log everything, with tracebacks")
+    cmd.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against the built-in simulated OVH API (no OVH account needed)",
+    )
+    cmd.set_defaults(handler=handler)
+    return cmd
+
+
+def _add_commands(sub: Any) -> None:
+    _command(
+        sub,
+        "serve",
+        cmd_serve,
+        "refresh OVH data in the background and serve/push it as metrics",
+        SERVE_EXAMPLES,
+    )
+    collect = _command(
+        sub, "collect", cmd_collect, "fetch everything once, print it and exit", COLLECT_EXAMPLES
+    )
+    collect.add_argument(
+        "--once", action="store_true", help="one refresh, then exit (the only mode; optional)"
+    )
+    collect.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table for people, json or prometheus text for tools",
+    )
+    _command(
+        sub, "check-config", cmd_check_config, "validate the settings, check the credentials, list projects"
+    )
+    login = _command(sub, "login", cmd_login, "request a read-only consumer key and store it (mode 0600)")
+    login.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a consumer key already in the secrets file (else: refuse)",
+    )
+    login.add_argument("--secrets-file", dest="secrets", help=argparse.SUPPRESS)  # the older spelling
+    backfill = _command(
+        sub,
+        "backfill",
+        cmd_backfill,
+        "write closed billing periods as OpenMetrics, for promtool tsdb create-blocks-from openmetrics",
+        BACKFILL_EXAMPLES,
+    )
+    backfill.add_argument(
+        "--months", type=_at_least_one, default=12, help="closed billing periods to write, newest first"
+    )
+    backfill.add_argument(
+        "--out", metavar="FILE", help="write here (whole, atomically); none: standard output"
+    )
     backfill.add_argument(
         "--label",
         action="append",
@@ -170,64 +297,41 @@ def _backfill_arguments(backfill: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_simulate(sub: Any) -> None:
+    text = "run the simulated OVH API on its own"
+    simulate = sub.add_parser("simulate", help=text, description=text, formatter_class=_Help)
+    simulate.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    simulate.add_argument("--port", type=_port, default=8080, help="port to listen on (0: any free port)")
+    simulate.add_argument("--seed", type=int, default=42, help="the simulated account: same seed, same data")
+    simulate.add_argument("--projects", type=_at_least_one, default=3, help="simulated Public Cloud projects")
+    simulate.add_argument("--latency", type=_seconds, default=0.0, help="seconds added to every answer")
+    simulate.add_argument("--debug", action="store_true", help="log every request, with tracebacks")
+    simulate.set_defaults(handler=cmd_simulate)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="otel-ovh", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="otel-ovh",
+        description="OVHcloud Public Cloud costs, quotas and resources as OpenTelemetry metrics.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(
-        name: str, handler: Callable[[argparse.Namespace], int], help_text: str, demo: bool = True
-    ) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
-        cmd.add_argument("--config", "-c", metavar="FILE", help="settings file (YAML)")
-        cmd.add_argument(
-            "--secrets",
-            metavar="FILE",
-            help=f"secrets file (YAML; default {DEFAULT_SECRETS_FILE} if it exists)",
-        )
-        cmd.add_argument("--debug", action="store_true", help="log everything, with tracebacks")
-        if demo:
-            cmd.add_argument(
-                "--demo",
-                action="store_true",
-                help="run against the built-in simulated OVH API (no OVH account needed)",
-            )
-        cmd.set_defaults(handler=handler)
-        return cmd
-
-    command("serve", cmd_serve, "refresh OVH data in the background and serve/push it as metrics")
-    collect = command("collect", cmd_collect, "fetch everything once, print it and exit")
-    collect.add_argument("--once", action="store_true", required=True, help="one refresh, then exit")
-    collect.add_argument("--format", choices=FORMATS, default="table")
-    command(
-        "check-config",
-        cmd_check_config,
-        "validate the settings, check the credentials and list the projects they can read",
-    )
-    login = command("login", cmd_login, "request a read-only consumer key and store it (mode 0600)")
-    login.add_argument(
-        "--force",
-        action="store_true",
-        help="replace a consumer key already in the secrets file (default: refuse, keeping it)",
-    )
-    login.add_argument("--secrets-file", dest="secrets", help=argparse.SUPPRESS)  # the older spelling
-    _backfill_arguments(command("backfill", cmd_backfill, BACKFILL_HELP))
-    simulate = sub.add_parser(
-        "simulate",
-        help="run the simulated OVH API on its own",
-        description="run the simulated OVH API on its own",
-    )
-    simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--port", type=int, default=8080)
-    simulate.add_argument("--seed", type=int, default=42)
-    simulate.add_argument("--projects", type=int, default=3)
-    simulate.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
-    simulate.set_defaults(handler=cmd_simulate, debug=False)
+    _add_commands(sub)
+    _add_simulate(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    code = _run(args)
+    if code == EXIT_INTERRUPTED or args.command == "serve":
+        from otel_ovh.process import leave_now
+
+        leave_now(code)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args))
     except SettingsError as error:
@@ -239,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"otel-ovh: {redact_configured(str(error))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        return EXIT_OK
+        print("otel-ovh: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as error:  # a bug: one line for the user, the traceback with --debug
         if getattr(args, "debug", False):
             raise

@@ -6,11 +6,14 @@ families, regions, readers) apply to the demo as they would to their account.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from otel_ovh.settings_schema import SettingsError
 
 log = logging.getLogger("otel_ovh")
 
@@ -41,7 +44,11 @@ def run_simulator(
     sim = SimulatedOvh(
         World(seed=seed, shape=WorldShape(projects=projects)), host=host, port=port, latency=latency
     )
-    sim.start()
+    try:
+        sim.start()
+    except OSError as error:  # the user's --host/--port: a busy port, an address not on this machine
+        key = "--port" if error.errno == errno.EADDRINUSE else "--host"
+        raise SettingsError(key, f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     print(f"Simulated OVH API on {sim.url}  ({projects} projects, seed {seed})")
     print("Point otel-ovh at it with:\n")
     print(f"  export OTEL_OVH_OVH__ENDPOINT={sim.url}")

@@ -40,14 +40,25 @@ def readable_yaml(path: Path, what: str) -> Path:
         raise SettingsError(what, f"file {str(path)!r} does not exist or is not a file")
     try:
         with expanded.open(encoding="utf-8") as handle:
-            yaml.safe_load(handle)
+            content = yaml.safe_load(handle)
     except OSError as exc:
         raise SettingsError(what, f"cannot read {str(path)!r}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(what, f"{str(path)!r} is not UTF-8 text (byte {exc.start + 1})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise SettingsError(what, f"{str(path)!r} is not valid YAML{where}: {problem}") from None
+    if content is not None and not isinstance(content, dict):
+        kind = (
+            "a list"
+            if isinstance(content, list)
+            else "plain text"
+            if isinstance(content, str)
+            else "one value"
+        )
+        raise SettingsError(what, f"{str(path)!r} must be a YAML mapping (ovh:, collect:…), it is {kind}")
     return expanded
 
 

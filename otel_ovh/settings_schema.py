@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -187,8 +188,21 @@ def _documented(value: Any) -> str:
 
 
 def shown(value: object) -> str:
-    """A value in an error message (a secret stays hidden)."""
-    return f"{type(value).__name__} {value!r}" if not isinstance(value, Secret) else "a secret"
+    """A value in an error message, in YAML's words rather than Python's or dynaconf's class names
+    (``DataDict``, ``BoxList``), which mean nothing to the person who wrote the file; a secret stays
+    hidden."""
+    if isinstance(value, Secret):
+        return "a secret"
+    kinds: tuple[tuple[type | tuple[type, ...], str], ...] = (
+        (bool, "boolean"),
+        ((int, float), "number"),
+        (str, "text"),
+        (Mapping, "mapping"),
+        ((list, tuple), "list"),
+    )
+    word = next((name for kind, name in kinds if isinstance(value, kind)), "value")
+    plain = json.dumps(value, default=str) if isinstance(value, Mapping | list | tuple) else repr(value)
+    return f"{word} {plain}"
 
 
 def listed(options: Iterable[str], last: str) -> str:
