@@ -121,9 +121,13 @@ def serve(settings: Settings, stop: threading.Event) -> None:
     exporter = Exporter.build(settings)
     tune_for_serving()
     exporter.start()
+    otlp = settings.otlp_resolved
     readers = [
         name
-        for name, on in (("Prometheus", settings.prometheus.enabled), ("OTLP", settings.otlp.enabled))
+        for name, on in (
+            ("Prometheus", settings.prometheus.enabled),
+            (f"OTLP {otlp.protocol} to {otlp.endpoint}" if otlp else "OTLP", settings.otlp.enabled),
+        )
         if on
     ]
     log.info(

@@ -60,6 +60,10 @@ class MetricDefinition:
     source: str
     project_points: ProjectPoints | None = None
     exporter_points: ExporterPoints | None = None
+    point_unit: Callable[[Mapping[str, object]], str] | None = None
+
+    def unit_of(self, attributes: Mapping[str, object]) -> str:
+        return self.point_unit(attributes) if self.point_unit else self.unit
 
     @property
     def per_project(self) -> bool:
@@ -91,6 +95,7 @@ def _bind(family: Family[T], metric: Metric[T]) -> MetricDefinition:
         metric.attributes,
         metric.source,
         project_points=points,
+        point_unit=metric.point_unit,
     )
 
 

@@ -63,11 +63,12 @@ def _stopped() -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from otel_ovh.app import serve
-    from otel_ovh.demo import simulated_ovh
+    from otel_ovh.demo import announce, simulated_ovh
 
     with simulated_ovh(args.demo) as overrides:
         settings = _settings(args, overrides)
         _setup_logging(settings, args)
+        announce(overrides)
         serve(settings, _until_signalled())
     return _stopped()
 

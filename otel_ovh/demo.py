@@ -28,11 +28,20 @@ def simulated_ovh(enabled: bool, seed: int = 42, projects: int = 3) -> Iterator[
 
     sim = SimulatedOvh(World(seed=seed, shape=WorldShape(projects=projects)), host="127.0.0.1", port=0)
     sim.start()
-    log.info("demo mode: simulated OVH API at %s (%d projects)", sim.url, projects)
     try:
         yield {"ovh": {"endpoint": sim.url, **sim.credentials}}
     finally:
         sim.stop()
+
+
+def announce(overrides: dict[str, Any] | None) -> None:
+    """The first line of a demo's log, once logging is set up (the simulator starts before it is, as
+    the settings depend on the simulator's address): nobody should mistake simulated costs for theirs."""
+    if overrides:
+        log.warning(
+            "demo mode: the data is SIMULATED (built-in OVH API at %s), not read from an OVH account",
+            overrides["ovh"]["endpoint"],
+        )
 
 
 def run_simulator(

@@ -53,6 +53,11 @@ PROCESS_RENAMES = {
 }
 
 
+# The instrumentation reports the GC generation twice, as ``cpython.gc.generation`` (semantic conventions)
+# and as the older ``generation`` it keeps for a while: one label is enough.
+ONE_GC_GENERATION_LABEL = ("cpython.gc.collections", {"cpython.gc.generation"})
+
+
 def build_resource(settings: Settings) -> Resource:
     """What produced the data: the attributes ``load_settings`` resolved (see ``otel_ovh.resource``)."""
     return Resource(dict(settings.resource_attributes))
@@ -82,8 +87,15 @@ def observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> li
     for project in snapshot.projects.values():
         common = project_attributes(project)
         for attributes, value in metric.project_points(project, now):
-            result.append(Observation(value, {**common, **attributes}))
+            result.append(Observation(value, without_empty({**common, **attributes})))
     return result
+
+
+def without_empty(attributes: dict[str, str | int]) -> dict[str, str | int]:
+    """An empty value is no label to Prometheus, and an attribute saying nothing to OTLP: left out, so
+    both show the series as stored. No two series merge: every point of a metric has the same keys, so
+    points differing by a key's value still differ once the empty ones are gone."""
+    return {key: value for key, value in attributes.items() if value != ""}
 
 
 class _NoExemplars(ExemplarReservoir):

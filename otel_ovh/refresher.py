@@ -90,6 +90,9 @@ class Refresher:
         self.refreshes = 0
         self.last_refresh_duration: float | None = None
         self.first_refresh_done = threading.Event()
+        # Called with (projects done, projects in this refresh) as each project completes: long work can
+        # show how far it is (``collect --once``); the serving loop leaves it unset.
+        self.on_progress: Callable[[int, int], None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -160,6 +163,9 @@ class Refresher:
         next_publish = started + self._collect.timeout
         ready: list[str] = []
         pending = set(futures)
+        finished = 0
+        if self.on_progress is not None:
+            self.on_progress(0, len(runs))
         while pending:
             remaining = next_publish - self._clock()
             # In slices, so that stop() is seen within one, even while OVH is slow to answer.
@@ -171,6 +177,9 @@ class Refresher:
                 pid, family = futures[future]
                 if self._record(runs[pid], family, *future.result()):
                     ready.append(pid)
+                    finished += 1
+                    if self.on_progress is not None:
+                        self.on_progress(finished, len(runs))
             now = self._clock()
             if ready and (not pending or now >= next_publish):
                 self._publish([runs[pid] for pid in ready], gone)

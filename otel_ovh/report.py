@@ -7,8 +7,11 @@ registry shows up here without this module knowing it.
 from __future__ import annotations
 
 import json
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from otel_ovh.app import Exporter
@@ -22,7 +25,8 @@ def collect_once(settings: Settings, output_format: str) -> str:
     """The text to print; raises ``CommandError`` when no project could be read."""
     exporter = Exporter.build(settings, serve=False)
     try:
-        exporter.refresher.refresh_once()
+        with _progress(exporter):
+            exporter.refresher.refresh_once()
         output = FORMATS[output_format](exporter)
     finally:
         exporter.telemetry.shutdown()
@@ -36,6 +40,27 @@ def collect_once(settings: Settings, output_format: str) -> str:
     return output
 
 
+@contextmanager
+def _progress(exporter: Exporter) -> Iterator[None]:
+    """Projects done of total, OVH calls and elapsed time on stderr, only when it is a terminal
+    (``disable=None``): piped or redirected, stderr stays for errors."""
+    from tqdm import tqdm
+
+    with tqdm(desc="collect", unit="project", file=sys.stderr, disable=None, leave=False) as bar:
+
+        def show(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(f"{exporter.api.stats.total()} OVH calls", refresh=False)
+            bar.refresh()
+
+        exporter.refresher.on_progress = show
+        try:
+            yield
+        finally:
+            exporter.refresher.on_progress = None
+
+
 def _points(exporter: Exporter) -> list[dict[str, Any]]:
     snapshot = exporter.store.current
     now = time.time()
@@ -43,7 +68,7 @@ def _points(exporter: Exporter) -> list[dict[str, Any]]:
         {
             "metric": metric.name,
             "prometheus_name": metric.prometheus_name,
-            "unit": metric.unit,
+            "unit": metric.unit_of(observation.attributes or {}),
             "attributes": dict(observation.attributes or {}),
             "value": observation.value,
         }
@@ -54,7 +79,24 @@ def _points(exporter: Exporter) -> list[dict[str, Any]]:
 
 
 def format_json(exporter: Exporter) -> str:
-    return json.dumps(_points(exporter), indent=1, sort_keys=True) + "\n"
+    """When the data was read, how each project fared (and why not), then every point."""
+    snapshot = exporter.store.current
+    projects = [
+        {
+            "id": state.project_id,
+            "name": state.name,
+            "status": "ok" if state.success else "failed",
+            "errors": list(state.errors),
+            "fetched_at": _iso(min(state.fetched_at.values())) if state.fetched_at else None,
+        }
+        for state in sorted(snapshot.projects.values(), key=lambda s: (s.name, s.project_id))
+    ]
+    report = {"timestamp": _iso(time.time()), "projects": projects, "points": _points(exporter)}
+    return json.dumps(report, indent=1, sort_keys=True) + "\n"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def format_prometheus(exporter: Exporter) -> str:
@@ -62,14 +104,27 @@ def format_prometheus(exporter: Exporter) -> str:
 
 
 def format_table(exporter: Exporter) -> str:
+    """One row per project (by name), a total row, and each failure's full reason on its own lines."""
     columns = [(f, c) for f in enabled(exporter.settings.collect.families) for c in f.columns]
-    header = f"{'project':<34} {'name':<20} " + " ".join(f"{c.header:{c.align}{c.width}}" for _, c in columns)
-    header += "  status"
+    states = sorted(exporter.store.current.projects.values(), key=lambda s: (s.name, s.project_id))
+    width = max([len("project"), len("total"), *(len(s.name) for s in states)])
+
+    def row(name: str, project_id: str, cells: list[str], status: str) -> str:
+        shown = " ".join(f"{cell:{c.align}{c.width}}" for cell, (_, c) in zip(cells, columns, strict=True))
+        return f"{name:<{width}}  {project_id:<32}  {shown}  {status}".rstrip()
+
+    header = row("project", "id", [c.header for _, c in columns], "status")
     lines = [header, "-" * len(header)]
-    for state in sorted(exporter.store.current.projects.values(), key=lambda s: s.name):
-        cells = " ".join(f"{c.cell(state.data.get(f)):{c.align}{c.width}}" for f, c in columns)
-        status = "ok" if state.success else "FAILED: " + "; ".join(state.errors)[:120]
-        lines.append(f"{state.project_id:<34} {state.name[:20]:<20} {cells}  {status}")
+    for state in states:
+        cells = [c.cell(state.data.get(f)) for f, c in columns]
+        lines.append(row(state.name, state.project_id, cells, "ok" if state.success else "FAILED"))
+    failed = [s for s in states if not s.success]
+    ok = len(states) - len(failed)
+    totals = [c.total([s.data.get(f) for s in states]) if c.total else "" for f, c in columns]
+    lines += ["-" * len(header), row("total", f"{len(states)} project(s)", totals, f"{ok} ok")]
+    for state in failed:
+        lines += ["", f"{state.name} ({state.project_id}) failed:"]
+        lines += [f"  - {error}" for error in state.errors or ("no reason given",)]
     return "\n".join(lines) + "\n"
 
 

@@ -29,10 +29,12 @@ from prometheus_client import generate_latest
 
 from otel_ovh.catalog import SELF_FAMILY, MetricDefinition
 from otel_ovh.config import Settings
+from otel_ovh.exposition import drop_empty_labels
 from otel_ovh.otlp.delta import DeltaState
 from otel_ovh.ovh_api.client import CallStats
 from otel_ovh.pipeline import (
     NO_EXEMPLARS_VIEW,
+    ONE_GC_GENERATION_LABEL,
     PROCESS_RENAMES,
     Observations,
     Pipeline,
@@ -87,6 +89,8 @@ class Telemetry:
         self._otlp_delta = {"inventory": DeltaState(), "self": DeltaState()}
         self._inventory = self._build_inventory()
         renames = [View(instrument_name=old, name=new) for old, new in PROCESS_RENAMES.items()]
+        gc_name, gc_keys = ONE_GC_GENERATION_LABEL
+        renames.append(View(instrument_name=gc_name, attribute_keys=gc_keys))
         self._self = Pipeline(
             settings,
             self.resource,
@@ -202,7 +206,7 @@ class Telemetry:
             if cached is not None and cached.version == version and cached.generation == generation:
                 return cached
             registry = self._inventory.readers.registry
-            body = generate_latest(registry) if registry is not None else b""
+            body = drop_empty_labels(generate_latest(registry)) if registry is not None else b""
             # Compressed once here rather than per scrape: Prometheus asks for gzip, and the compressed
             # body is a small fraction of the text, which a scrape then writes in a few system calls.
             self._cache = _Exposition(version, generation, gzip.compress(body, compresslevel=5, mtime=0))

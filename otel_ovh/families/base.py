@@ -9,7 +9,7 @@ is a module that builds a :class:`Family`, and a line in the registry.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -42,6 +42,9 @@ class Metric(Generic[T]):
     attributes: tuple[str, ...]
     source: str
     points: Callable[[T], Iterable[Point]]
+    # The unit of one point, where it differs from the instrument's: one instrument may carry counts and
+    # sizes (a quota of instances, a quota of bytes), and ``collect --format json`` shows each its own.
+    point_unit: Callable[[Mapping[str, object]], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,16 @@ class Column(Generic[T]):
     width: int
     cell: Callable[[T | None], str]
     align: str = ">"  # numbers to the right, words to the left
+    # The total row's cell, from every project's record; None: the column has no meaningful total.
+    total: Callable[[Sequence[T | None]], str] | None = None
+
+
+def money(amounts: Iterable[tuple[float, str | None]]) -> str:
+    """A sum of amounts per currency, as a table shows it ("1,234.50 EUR"; "-" when there is none)."""
+    sums: dict[str, float] = {}
+    for amount, currency in amounts:
+        sums[currency or ""] = sums.get(currency or "", 0.0) + amount
+    return " + ".join(f"{value:,.2f} {currency}".rstrip() for currency, value in sorted(sums.items())) or "-"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ per project equals OVH's own ``totalPrice``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -23,6 +23,7 @@ from otel_ovh.families.base import (
     Point,
     Regions,
     Scope,
+    money,
 )
 from otel_ovh.families.fields import iter_keyed
 from otel_ovh.families.usage import Charge, Consumption, Usage, parse_usage
@@ -128,9 +129,11 @@ def _narrow(usage: Usage, regions: Regions) -> Usage:
 
 
 def _month_to_date(usage: Usage | None) -> str:
-    if usage is None:
-        return "-"
-    return f"{sum(c.price for c in usage.charges):,.2f} {usage.currency or ''}".rstrip()
+    return _total_spent([usage])
+
+
+def _total_spent(usages: Sequence[Usage | None]) -> str:
+    return money((sum(c.price for c in u.charges), u.currency) for u in usages if u is not None)
 
 
 FAMILY: Family[Usage] = Family(
@@ -188,7 +191,7 @@ FAMILY: Family[Usage] = Family(
             _period_start,
         ),
     ),
-    columns=(Column("month-to-date", 14, _month_to_date),),
+    columns=(Column("month-to-date", 14, _month_to_date, total=_total_spent),),
     narrow=_narrow,
     regions_in_use=lambda usage: (c.region for c in usage.charges if c.price),
     currency=lambda usage: usage.currency,

@@ -8,10 +8,10 @@ project without credits is normal: an empty list, no series, not a failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.families.fields import Fields, Problems
 from otel_ovh.ovh_api.client import ApiError, OvhApi
 
@@ -85,8 +85,11 @@ def _expiry(credits: tuple[Credit, ...]) -> Iterable[Point]:
 
 
 def _left(credits: tuple[Credit, ...] | None) -> str:
-    amounts = [c.available for c in credits or () if c.available is not None]
-    return f"{sum(amounts):,.2f}" if amounts else "-"
+    return _left_in_all([credits])
+
+
+def _left_in_all(credits: Sequence[tuple[Credit, ...] | None]) -> str:
+    return money((c.available, c.currency) for cs in credits for c in cs or () if c.available is not None)
 
 
 def _with_currency(credits: tuple[Credit, ...], currency: str) -> tuple[Credit, ...]:
@@ -126,7 +129,7 @@ FAMILY: Family[tuple[Credit, ...]] = Family(
             _expiry,
         ),
     ),
-    columns=(Column("credits", 10, _left),),
+    columns=(Column("credits", 14, _left, total=_left_in_all),),
     currency=lambda credits: next((c.currency for c in credits if c.currency), None),
     with_currency=_with_currency,
 )

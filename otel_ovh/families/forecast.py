@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.families.fields import Fields, Problems
 from otel_ovh.families.usage import parse_usage
 from otel_ovh.ovh_api.client import OvhApi
@@ -51,7 +51,11 @@ def _usable_credits(forecast: Forecast | None) -> Iterable[Point]:
 
 
 def _cell(forecast: Forecast | None) -> str:
-    return f"{forecast.total:,.2f}" if forecast else "-"
+    return _sum_of([forecast])
+
+
+def _sum_of(forecasts: Sequence[Forecast | None]) -> str:
+    return money((f.total, f.currency) for f in forecasts if f is not None)
 
 
 FAMILY: Family[Forecast | None] = Family(
@@ -78,7 +82,7 @@ FAMILY: Family[Forecast | None] = Family(
             _usable_credits,
         ),
     ),
-    columns=(Column("forecast", 12, _cell),),
+    columns=(Column("forecast", 14, _cell, total=_sum_of),),
     currency=lambda forecast: forecast.currency if forecast else None,
     with_currency=lambda forecast, c: (
         replace(forecast, currency=forecast.currency or c) if forecast else None

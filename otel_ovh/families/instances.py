@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Regions, Scope
@@ -109,6 +109,10 @@ def _narrow(instances: tuple[Instance, ...], regions: Regions) -> tuple[Instance
     return tuple(i for i in instances if regions.wanted(i.region))
 
 
+def _count(records: Sequence[Sequence[object] | None]) -> str:
+    return str(sum(len(r or ()) for r in records))
+
+
 FAMILY: Family[tuple[Instance, ...]] = Family(
     name="instances",
     routes=(INSTANCES, FLAVORS),
@@ -133,7 +137,7 @@ FAMILY: Family[tuple[Instance, ...]] = Family(
             _points("memory"),
         ),
     ),
-    columns=(Column("inst", 5, lambda instances: str(len(instances or ()))),),
+    columns=(Column("inst", 5, lambda instances: str(len(instances or ())), total=_count),),
     narrow=_narrow,
     regions_in_use=lambda instances: (i.region for i in instances),
 )

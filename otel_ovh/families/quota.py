@@ -7,7 +7,7 @@ service the region does not offer) and skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
@@ -111,6 +111,10 @@ def _narrow(quotas: tuple[Quota, ...], regions: Regions) -> tuple[Quota, ...]:
     )
 
 
+def _unit(attributes: Mapping[str, object]) -> str:
+    return "By" if str(attributes.get("ovh.quota", "")).endswith("_bytes") else "{quota}"
+
+
 def _top(quotas: tuple[Quota, ...] | None) -> str:
     saturation = [(q.usage / q.limit, q) for q in quotas or () if q.limit and q.usage is not None]
     top = max(saturation, key=lambda item: item[0], default=None)
@@ -130,6 +134,7 @@ FAMILY: Family[tuple[Quota, ...]] = Family(
             ("cloud.region", "ovh.quota"),
             "`quota` (`max*` fields; RAM MiB, volume GiB)",
             _points("limit"),
+            _unit,
         ),
         Metric(
             "ovh.cloud.quota.usage",
@@ -139,6 +144,7 @@ FAMILY: Family[tuple[Quota, ...]] = Family(
             ("cloud.region", "ovh.quota"),
             "`quota` (`used*` fields; RAM MiB, volume GiB)",
             _points("usage"),
+            _unit,
         ),
     ),
     columns=(Column("top quota", 28, _top, "<"),),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
@@ -178,6 +178,10 @@ def _narrow(buckets: tuple[Bucket, ...], regions: Regions) -> tuple[Bucket, ...]
     return tuple(b for b in buckets if regions.wanted(b.region))
 
 
+def _count(records: Sequence[Sequence[object] | None]) -> str:
+    return str(sum(len(r or ()) for r in records))
+
+
 FAMILY: Family[tuple[Bucket, ...]] = Family(
     name="storage",
     routes=(
@@ -207,7 +211,7 @@ FAMILY: Family[tuple[Bucket, ...]] = Family(
             _points("objects"),
         ),
     ),
-    columns=(Column("buckets", 7, lambda buckets: str(len(buckets or ()))),),
+    columns=(Column("buckets", 7, lambda buckets: str(len(buckets or ())), total=_count),),
     narrow=_narrow,
     regions_in_use=lambda buckets: (b.region for b in buckets),
 )

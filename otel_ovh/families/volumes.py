@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Scope
@@ -59,6 +59,10 @@ def _size(volumes: tuple[Volume, ...]) -> Iterable[Point]:
             yield attributes, v.size_bytes
 
 
+def _count(records: Sequence[Sequence[object] | None]) -> str:
+    return str(sum(len(r or ()) for r in records))
+
+
 FAMILY: Family[tuple[Volume, ...]] = Family(
     name="volumes",
     routes=(ROUTE,),
@@ -74,7 +78,7 @@ FAMILY: Family[tuple[Volume, ...]] = Family(
             _size,
         ),
     ),
-    columns=(Column("vol", 5, lambda volumes: str(len(volumes or ()))),),
+    columns=(Column("vol", 5, lambda volumes: str(len(volumes or ())), total=_count),),
     narrow=lambda volumes, regions: tuple(v for v in volumes if regions.wanted(v.region)),
     regions_in_use=lambda volumes: (v.region for v in volumes),
 )

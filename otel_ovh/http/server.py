@@ -112,6 +112,11 @@ class _Connection(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT  # a silent client releases its thread (StreamRequestHandler applies it)
 
+    def version_string(self) -> str:
+        """``http.server`` joins the two versions with a space, which an empty ``sys_version`` leaves
+        trailing; the Python version is not the client's business."""
+        return self.server_version
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
 

@@ -31,7 +31,8 @@ def otel_ovh(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[
 def test_collect_once_json(tmp_path: Path) -> None:
     result = otel_ovh("collect", "--once", "--demo", "--format", "json", home=tmp_path)
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    rows = report["points"]
     projects = {row["attributes"]["cloud.account.id"] for row in rows}
     assert len(projects) == 3
     metrics = {row["metric"] for row in rows}
@@ -61,11 +62,45 @@ def test_collect_once_prometheus_passes_promtool(tmp_path: Path) -> None:
 def test_collect_once_table_for_people(tmp_path: Path) -> None:
     result = otel_ovh("collect", "--once", "--demo", home=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # progress only on a terminal
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:4] == ["project", "name", "month-to-date", "forecast"]
-    body = lines[2:]
-    assert len(body) == 3 and all(line.rstrip().endswith("ok") for line in body)
-    assert all("EUR" in line for line in body)
+    assert lines[0].split()[:5] == ["project", "id", "month-to-date", "forecast", "top"]
+    body, total = lines[2:5], lines[6]
+    assert [line.split()[0] for line in body] == ["data-platform", "prod-eu", "staging"]  # names, whole
+    assert all(line.endswith("ok") and line.count("EUR") >= 2 for line in body)
+    assert total.startswith("total") and total.endswith("3 ok")
+    month_to_date = [float(line.split()[2].replace(",", "")) for line in body]
+    assert float(total.split()[3].replace(",", "")) == pytest.approx(sum(month_to_date), abs=0.011)
+
+
+def test_collect_once_json_says_when_and_how_each_project_fared(tmp_path: Path) -> None:
+    report = json.loads(otel_ovh("collect", "--demo", "--format", "json", home=tmp_path).stdout)
+    assert report["timestamp"].endswith("+00:00")
+    assert [(p["name"], p["status"], p["errors"]) for p in report["projects"]] == [
+        ("data-platform", "ok", []),
+        ("prod-eu", "ok", []),
+        ("staging", "ok", []),
+    ]
+
+
+def test_failure_reasons_are_whole_and_on_their_own_lines(tmp_path: Path) -> None:
+    """A project whose quota answers 403: its row says FAILED, the reason follows in full."""
+    from otel_ovh.simulator import Fault, SimulatedOvh, World, WorldShape
+
+    sim = SimulatedOvh(World(seed=7, shape=WorldShape(projects=2)), port=0).start()
+    try:
+        broken = sim.world.project_ids[0]
+        sim.faults.add(Fault(project=broken, path="quota", status=403, error_code="NOT_GRANTED_CALL"))
+        env = {f"OTEL_OVH_OVH__{k.upper()}": v for k, v in sim.credentials.items()}
+        result = otel_ovh("collect", home=tmp_path, OTEL_OVH_OVH__ENDPOINT=sim.url, **env)
+    finally:
+        sim.stop()
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    row = next(line for line in lines if broken in line)
+    assert row.endswith("FAILED")
+    reasons = lines[lines.index(next(line for line in lines if line.endswith(f"({broken}) failed:"))) + 1 :]
+    assert reasons and reasons[0].startswith("  - ") and "403" in reasons[0] and len(reasons[0]) > 60
 
 
 def test_check_config_lists_readable_projects(tmp_path: Path) -> None:
@@ -151,3 +186,40 @@ def test_push_only_mode_keeps_the_health_probes(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    """stderr a terminal: projects done of total, OVH calls and time; the table still on stdout."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal's size
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "otel_ovh", "collect", "--demo"],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+            cwd=ROOT,
+        )
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the other side closed: the command is done
+                break
+            if not chunk:
+                break
+            shown += chunk
+        stdout, _ = process.communicate(timeout=120)
+    finally:
+        os.close(leader)
+    assert process.returncode == 0
+    text = shown.decode(errors="replace")
+    assert "collect" in text and "3/3" in text and "OVH calls" in text, text
+    assert b"month-to-date" in stdout

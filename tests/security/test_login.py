@@ -79,7 +79,7 @@ def test_login_requests_read_only_rules_and_stores_the_key_for_the_settings(
     assert credential.status == "validated"
     done = run_cli("collect", "--once", "--format", "json", env=env)
     assert done.returncode == 0, done.stderr
-    projects = {row["attributes"].get("cloud.account.id") for row in json.loads(done.stdout)}
+    projects = {row["attributes"].get("cloud.account.id") for row in json.loads(done.stdout)["points"]}
     assert projects == set(sim.world.project_ids)
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import pytest
 
 from otel_ovh import __version__
 from otel_ovh.config import parse_settings
 from otel_ovh.pipeline import build_resource
+from otel_ovh.resource import host_instance_id
 
 KEYS = {"application_key": "a", "application_secret": "b", "consumer_key": "c"}
 
@@ -47,3 +51,14 @@ def test_the_environment_is_read_at_load_not_when_the_resource_is_built(
     settings = parse_settings({"ovh": KEYS})
     monkeypatch.setenv("OTEL_SERVICE_NAME", "later")
     assert build_resource(settings).attributes["service.name"] == "at-load"
+
+
+def test_the_instance_id_survives_a_restart_on_one_host(tmp_path: Path) -> None:
+    """Two loads without HOSTNAME (two starts) give one id; another machine id gives another."""
+    assert _resource({})["service.instance.id"] == _resource({})["service.instance.id"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.write_text("3d121d0a7f3c4c1e9d1f0e0b5a6c7d8e\n")
+    two.write_text("0000000000000000000000000000000a\n")
+    assert host_instance_id((one,)) == host_instance_id((tmp_path / "absent", one))
+    assert host_instance_id((one,)) != host_instance_id((two,))
+    assert host_instance_id((tmp_path / "absent",)) == socket.gethostname()
