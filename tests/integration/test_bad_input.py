@@ -92,7 +92,8 @@ def test_simulate_on_a_busy_port(busy_port: int, tmp_path: Path) -> None:
 
 def test_serve_on_a_busy_port(busy_port: int, tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text(f"prometheus:\n  port: {busy_port}\n")
-    result = run("serve", "--demo", "--config", str(config), home=tmp_path)
+    keys = "  application_key: ak\n  application_secret: as\n  consumer_key: ck\n"
+    config.write_text(f"ovh:\n{keys}prometheus:\n  port: {busy_port}\n")  # it fails before any OVH call
+    result = run("serve", "--config", str(config), home=tmp_path)
     assert_one_line(result)
     assert "prometheus.port" in result.stderr
