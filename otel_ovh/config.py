@@ -271,10 +271,13 @@ def load_settings(
     if config_file is not None:
         files.append(readable_yaml(Path(config_file), "--config"))
     secrets_path = secrets_file or env.get(SECRETS_VARIABLE)
+    secrets: Path | None = None
     if secrets_path:
-        files.append(_private(readable_yaml(Path(secrets_path), "secrets file")))
+        secrets = readable_yaml(Path(secrets_path), "secrets file")
     elif DEFAULT_SECRETS_FILE.expanduser().is_file():
-        files.append(_private(readable_yaml(DEFAULT_SECRETS_FILE.expanduser(), "secrets file")))
+        secrets = readable_yaml(DEFAULT_SECRETS_FILE.expanduser(), "secrets file")
+    if secrets is not None:
+        files.append(secrets)
     settings = load(
         Settings,
         files,
@@ -283,11 +286,15 @@ def load_settings(
         ignored_variables={SECRETS_VARIABLE},
         given=overrides,
     )
-    return replace(_completed(settings, env, require_credentials), source_files=tuple(files))
+    completed = _completed(settings, env, require_credentials)
+    if secrets is not None:
+        _warn_if_readable(secrets)
+    return replace(completed, source_files=tuple(files))
 
 
-def _private(path: Path) -> Path:
-    """Warn (once, on stderr: logging is not set up yet) when others may read the credentials."""
+def _warn_if_readable(path: Path) -> None:
+    """Once the settings are known good (a bad file gets its one-line error alone), say when others may
+    read the credentials; on stderr, as logging is not set up yet."""
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         logging.getLogger(__name__).warning(
@@ -296,7 +303,6 @@ def _private(path: Path) -> Path:
             stat.S_IMODE(mode),
             path,
         )
-    return path
 
 
 def parse_settings(
