@@ -28,6 +28,7 @@ FAMILIES: tuple[Family[Any], ...] = tuple(
         "credits",
         "budget",
         "savings_plans",
+        "network",
     )
 )
 # check-config names each readable project, as the project family reads it.

@@ -232,6 +232,10 @@ EXTRAS: tuple[ExtraSpec, ...] = (
 # A savings plan: commitment of `size` instances of a flavor, billed per hour whatever the use; the
 # instances it covers are listed with its id and billed 0 on their hourly line.
 QUOTA_COUNTERS = {spec.kind: spec.counter for spec in EXTRAS if spec.counter}
+# Gateways are billed per hour by size; they are generated with the network inventory (network.py).
+GATEWAY_KIND = "resources.gateway"
+GATEWAY_PRICE = {"s": 0.0035, "m": 0.0139, "l": 0.0556}
+QUOTA_COUNTERS[GATEWAY_KIND] = "usedGateways"
 
 SAVINGS_PLAN_FLAVOR = "b3-8"
 SAVINGS_PLAN_HOURLY = 0.0545

@@ -37,6 +37,7 @@ from otel_ovh.simulator.catalog import (
 from otel_ovh.simulator.credits import generate_credits
 from otel_ovh.simulator.ids import random_hex, random_uuid, stable_uuid
 from otel_ovh.simulator.model import Bucket, Container, Instance, Meter, Project, Volume
+from otel_ovh.simulator.network import generate_network
 from otel_ovh.simulator.plans import generate_plan_scenarios
 from otel_ovh.simulator.timeutil import month_start
 
@@ -105,6 +106,7 @@ class Generator:
         if not empty:
             self._populate(project, index, now)
             generate_plan_scenarios(self.seed, project, now)
+        generate_network(self.seed, project, now, empty)
         return project
 
     def active_regions(self, project: Project) -> list[str]:

@@ -136,6 +136,29 @@ class SpendAlert:
 
 
 @dataclass
+class NetworkResource:
+    """A floating IP, gateway or load balancer; its cost is the meter of the same id (resourcesUsage).
+
+    ``associated`` is a floating IP's entity (type, id, ip), None when it is idle; ``floating_ip`` a
+    load balancer's (id, ip) when one is associated with it.
+    """
+
+    kind: str  # "floatingip", "gateway" or "loadbalancer"
+    id: str
+    region: str
+    name: str
+    status: str
+    created: int
+    ip: str
+    network_id: str
+    model: str = ""  # a gateway's size
+    operating_status: str = ""  # a load balancer's
+    associated: tuple[str, str, str] | None = None
+    gateway_id: str | None = None
+    floating_ip: tuple[str, str] | None = None
+
+
+@dataclass
 class Project:
     id: str
     name: str
@@ -160,6 +183,7 @@ class Project:
     credits: list[Credit] = field(default_factory=list)
     alerts: list[SpendAlert] = field(default_factory=list)
     plan_terms: dict[str, int] = field(default_factory=dict)  # savings plan id -> months per term
+    network: list[NetworkResource] = field(default_factory=list)
 
     def live_instances(self, region: str | None = None) -> list[Instance]:
         return [i for i in self.instances.values() if i.deleted is None and region in (None, i.region)]

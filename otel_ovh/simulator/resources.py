@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from otel_ovh.simulator import budget, credits, history, legacy, plans
+from otel_ovh.simulator import budget, credits, history, legacy, network, plans
 from otel_ovh.simulator.billing import Window, usage_body
 from otel_ovh.simulator.catalog import (
     COMPUTE_SERVICES,
@@ -332,6 +332,16 @@ class ProjectView:
         if not region_spec(self._region_name(region)).object_storage:
             raise service_error(400, f"Region {region} does not offer S3 object storage")
         return [self.bucket_body(b) for b in self.p.buckets if b.region == region and b.created <= self.now]
+
+    # --- network inventory -------------------------------------------------------------------------
+    def floating_ips(self, region: str) -> list[Json]:
+        return network.floating_ips(self.p, self._region_name(region), self.now)
+
+    def gateways(self, region: str) -> list[Json]:
+        return network.gateways(self.p, self._region_name(region), self.now)
+
+    def load_balancers(self, region: str) -> list[Json]:
+        return network.load_balancers(self.p, self._region_name(region), self.now)
 
     # --- credits -----------------------------------------------------------------------------------
     def credits(self) -> list[int]:

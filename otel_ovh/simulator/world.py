@@ -34,6 +34,11 @@ HANDLERS: dict[str, Handler] = {
     f"{P}/region/{{regionName}}": lambda v, a, q: v.region(a["regionName"]),
     f"{P}/region/{{regionName}}/quota": lambda v, a, q: v.quota(a["regionName"]),
     f"{P}/region/{{regionName}}/storage": lambda v, a, q: v.buckets(a["regionName"]),
+    f"{P}/region/{{regionName}}/floatingip": lambda v, a, q: v.floating_ips(a["regionName"]),
+    f"{P}/region/{{regionName}}/gateway": lambda v, a, q: v.gateways(a["regionName"]),
+    f"{P}/region/{{regionName}}/loadbalancing/loadbalancer": lambda v, a, q: v.load_balancers(
+        a["regionName"]
+    ),
     f"{P}/quota": lambda v, a, q: v.quotas(),
     f"{P}/instance": lambda v, a, q: v.instances(q.get("region")),
     f"{P}/instance/{{instanceId}}": lambda v, a, q: v.instance(a["instanceId"]),

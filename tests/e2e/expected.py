@@ -94,3 +94,18 @@ def savings_plans(world: World, pid: str) -> list[dict[str, Any]]:
     now = datetime.fromtimestamp(world.now(), UTC)
     body = world.body(project_path(pid, "/usage/plans"), {"year": str(now.year), "month": str(now.month)})
     return list(body["flavors"])
+
+
+NETWORK_KINDS = ("floatingip", "gateway", "loadbalancing/loadbalancer")
+
+
+def network(world: World, pid: str) -> dict[str, list[dict[str, Any]]]:
+    """Each kind's listing (floating IPs, gateways, load balancers), over every region with a quota."""
+    return {
+        kind: [
+            item
+            for q in quotas(world, pid)
+            for item in world.body(project_path(pid, f"/region/{q['region']}/{kind}"))
+        ]
+        for kind in NETWORK_KINDS
+    }

@@ -160,6 +160,43 @@ def test_credits_left_granted_and_expiry(prometheus: PrometheusServer, frozen_wo
     assert checked >= 4
 
 
+def _labels(result: list[dict[str, object]], *names: str) -> dict[str, tuple[str, ...]]:
+    return {
+        r["metric"]["cloud_resource_id"]: tuple(r["metric"][n] for n in names)  # type: ignore[index]
+        for r in result
+    }
+
+
+def test_floating_ips_gateways_and_load_balancers(prometheus: PrometheusServer, frozen_world: World) -> None:
+    prometheus.wait_for("ovh_cloud_floating_ip_info")
+    counts = {"floatingip": 0, "gateway": 0, "loadbalancing/loadbalancer": 0}
+    for pid in frozen_world.project_ids:
+        served = expected.network(frozen_world, pid)
+        selector = f'{{cloud_account_id="{pid}"}}'
+        ips = _labels(
+            prometheus.query(f"ovh_cloud_floating_ip_info{selector}"), "cloud_region", "ovh_attached"
+        )
+        assert ips == {
+            i["id"]: (i["region"], "false" if i["associatedEntity"] is None else "true")
+            for i in served["floatingip"]
+        }, pid
+        gateways = _labels(
+            prometheus.query(f"ovh_cloud_gateway_info{selector}"),
+            "ovh_resource_name",
+            "ovh_sku",
+            "ovh_status",
+        )
+        assert gateways == {g["id"]: (g["name"], g["model"], g["status"]) for g in served["gateway"]}, pid
+        balancers = _labels(
+            prometheus.query(f"ovh_cloud_loadbalancer_info{selector}"), "ovh_status", "ovh_operating_status"
+        )
+        lbs = served["loadbalancing/loadbalancer"]
+        assert balancers == {b["id"]: (b["provisioningStatus"], b["operatingStatus"]) for b in lbs}, pid
+        for kind, items in served.items():
+            counts[kind] += len(items)
+    assert all(counts.values()), counts
+
+
 def test_forecast_usable_credits(prometheus: PrometheusServer, frozen_world: World) -> None:
     usable = _by(prometheus.wait_for("ovh_cloud_cost_forecast_usable_credits"), "cloud_account_id")
     offered = {
@@ -182,6 +219,8 @@ def test_spend_threshold_is_ovh_own_alert_threshold(
         amount, currency = wanted[pid] or (None, None)
         assert float(series["value"][1]) == amount, pid  # type: ignore[index]
         assert series["metric"]["ovh_currency"] == currency, pid  # type: ignore[index]
+
+
 def test_savings_plans_size_end_cost_saved_and_over_quota(
     prometheus: PrometheusServer, frozen_world: World
 ) -> None:

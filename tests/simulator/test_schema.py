@@ -86,6 +86,11 @@ def requests_of(world: World, project_id: str) -> list[tuple[str, str, dict[str,
         if r not in {q["region"] for q in quotas}
     ]
     found += [
+        (f"{P}/region/{{regionName}}/{kind}", f"{base}/region/{q['region']}/{kind}", None)
+        for q in quotas
+        for kind in ("floatingip", "gateway", "loadbalancing/loadbalancer")
+    ]
+    found += [
         (f"{P}/instance/{{instanceId}}", f"{base}/instance/{i['id']}", None)
         for i in world.body(f"{base}/instance")
     ]

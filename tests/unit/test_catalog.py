@@ -58,6 +58,18 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_cloud_savings_plan_cost_total": (Kind.COUNTER, {"ovh_sku", "ovh_currency"}),
     "ovh_cloud_savings_plan_saved_total": (Kind.COUNTER, {"ovh_sku", "ovh_currency"}),
     "ovh_cloud_savings_plan_over_quota": (Kind.GAUGE, {"ovh_sku"}),
+    "ovh_cloud_floating_ip_info": (
+        Kind.GAUGE,
+        {"cloud_region", "cloud_resource_id", "ovh_status", "ovh_attached"},
+    ),
+    "ovh_cloud_gateway_info": (
+        Kind.GAUGE,
+        {"cloud_region", "cloud_resource_id", "ovh_resource_name", "ovh_sku", "ovh_status"},
+    ),
+    "ovh_cloud_loadbalancer_info": (
+        Kind.GAUGE,
+        {"cloud_region", "cloud_resource_id", "ovh_resource_name", "ovh_status", "ovh_operating_status"},
+    ),
     "otel_ovh_collection_success": (Kind.GAUGE, set()),
     "otel_ovh_data_age_seconds": (Kind.GAUGE, set()),
     "otel_ovh_collection_duration_seconds": (Kind.GAUGE, set()),

@@ -1,0 +1,252 @@
+"""Family ``network``: floating IPs (associated or not), gateways and load balancers, region by region.
+
+They cost money (they are resourcesUsage lines) but no other family shows them as inventory, and an
+unassociated floating IP is idle spend. OVH lists them only per region, and a project sees many regions
+it never uses, so the family first reads the quota (one call) and lists each kind only in the regions
+whose quota counts one in use (``usedFloatingIPs``, ``usedGateways``, ``usedLoadbalancers``): a project
+pays one call plus one per kind and region in use, never a call per region it may use. The quota is read
+here rather than borrowed from the ``quota`` family so that each family stays switchable on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
+from otel_ovh.families.fields import Fields, Problems, iter_keyed
+from otel_ovh.ovh_api.client import ApiError, OvhApi
+
+QUOTA = PROJECT + "/quota"
+FLOATING_IPS = PROJECT + "/region/{regionName}/floatingip"
+GATEWAYS = PROJECT + "/region/{regionName}/gateway"
+LOAD_BALANCERS = PROJECT + "/region/{regionName}/loadbalancing/loadbalancer"
+# Answers meaning "this region does not offer that service" rather than a failure.
+_NOT_OFFERED = frozenset({400, 404})
+# route -> (quota category, usage key) that says whether the region has any.
+_IN_USE = {
+    FLOATING_IPS: ("network", "usedFloatingIPs"),
+    GATEWAYS: ("network", "usedGateways"),
+    LOAD_BALANCERS: ("loadbalancer", "usedLoadbalancers"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FloatingIp:
+    id: str
+    region: str
+    status: str
+    attached: bool  # an associated entity (instance, load balancer, router…); False is idle spend
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    id: str
+    region: str
+    name: str
+    model: str  # size: s, m, l…
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadBalancer:
+    id: str
+    region: str
+    name: str
+    status: str  # provisioning status
+    operating_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    floating_ips: tuple[FloatingIp, ...] = ()
+    gateways: tuple[Gateway, ...] = ()
+    load_balancers: tuple[LoadBalancer, ...] = ()
+
+
+def regions_in_use(body: object, problems: Problems) -> dict[str, list[str]]:
+    """Route -> the regions whose quota counts at least one of its kind in use."""
+    found: dict[str, list[str]] = {route: [] for route in _IN_USE}
+    for region, quota in iter_keyed(body, "quota", problems, "region"):
+        for route, (category, key) in _IN_USE.items():
+            counters = quota.obj(category)  # null: the region does not offer the service
+            used = counters.number(key) if counters is not None else None
+            if used:
+                found[route].append(region)
+    return found
+
+
+def parse_floating_ips(body: object, problems: Problems, region: str) -> list[FloatingIp]:
+    return [
+        FloatingIp(
+            id=ip_id,
+            region=item.text("region") or region,
+            status=item.text("status") or "",
+            attached=_associated(item),
+        )
+        for ip_id, item in iter_keyed(body, f"region/{region}/floatingip", problems, "id")
+    ]
+
+
+def _associated(item: Fields) -> bool:
+    entity = item.obj("associatedEntity")
+    return entity is not None and bool(entity.text("id"))
+
+
+def parse_gateways(body: object, problems: Problems, region: str) -> list[Gateway]:
+    return [
+        Gateway(
+            id=gateway_id,
+            region=item.text("region") or region,
+            name=item.text("name") or "",
+            model=item.text("model") or "",
+            status=item.text("status") or "",
+        )
+        for gateway_id, item in iter_keyed(body, f"region/{region}/gateway", problems, "id")
+    ]
+
+
+def parse_load_balancers(body: object, problems: Problems, region: str) -> list[LoadBalancer]:
+    where = f"region/{region}/loadbalancing/loadbalancer"
+    return [
+        LoadBalancer(
+            id=lb_id,
+            region=item.text("region") or region,
+            name=item.text("name") or "",
+            status=item.text("provisioningStatus") or "",
+            operating_status=item.text("operatingStatus") or "",
+        )
+        for lb_id, item in iter_keyed(body, where, problems, "id")
+    ]
+
+
+def _list(api: OvhApi, scope: Scope, route: str, region: str) -> object:
+    try:
+        return api.get(route, scope.params(regionName=region))
+    except ApiError as error:
+        if error.status in _NOT_OFFERED:
+            return []
+        raise
+
+
+def _fetch(api: OvhApi, scope: Scope) -> Network:
+    """The quota, then each kind's list in the wanted regions where the quota shows one in use."""
+    wanted = {
+        route: [r for r in regions if scope.region_wanted(r)]
+        for route, regions in regions_in_use(api.get(QUOTA, scope.params()), scope.problems).items()
+    }
+    problems = scope.problems
+    return Network(
+        floating_ips=tuple(
+            ip
+            for r in wanted[FLOATING_IPS]
+            for ip in parse_floating_ips(_list(api, scope, FLOATING_IPS, r), problems, r)
+        ),
+        gateways=tuple(
+            g for r in wanted[GATEWAYS] for g in parse_gateways(_list(api, scope, GATEWAYS, r), problems, r)
+        ),
+        load_balancers=tuple(
+            lb
+            for r in wanted[LOAD_BALANCERS]
+            for lb in parse_load_balancers(_list(api, scope, LOAD_BALANCERS, r), problems, r)
+        ),
+    )
+
+
+def _floating_ips(network: Network) -> Iterable[Point]:
+    for ip in network.floating_ips:
+        attributes = {"cloud.region": ip.region, "cloud.resource_id": ip.id, "ovh.status": ip.status}
+        yield {**attributes, "ovh.attached": "true" if ip.attached else "false"}, 1.0
+
+
+def _gateways(network: Network) -> Iterable[Point]:
+    for g in network.gateways:
+        yield (
+            {
+                "cloud.region": g.region,
+                "cloud.resource_id": g.id,
+                "ovh.resource.name": g.name,
+                "ovh.sku": g.model,
+                "ovh.status": g.status,
+            },
+            1.0,
+        )
+
+
+def _load_balancers(network: Network) -> Iterable[Point]:
+    for lb in network.load_balancers:
+        yield (
+            {
+                "cloud.region": lb.region,
+                "cloud.resource_id": lb.id,
+                "ovh.resource.name": lb.name,
+                "ovh.status": lb.status,
+                "ovh.operating_status": lb.operating_status,
+            },
+            1.0,
+        )
+
+
+def _narrow(network: Network, regions: Regions) -> Network:
+    return Network(
+        tuple(ip for ip in network.floating_ips if regions.wanted(ip.region)),
+        tuple(g for g in network.gateways if regions.wanted(g.region)),
+        tuple(lb for lb in network.load_balancers if regions.wanted(lb.region)),
+    )
+
+
+def _in_use(network: Network) -> Iterable[str]:
+    yield from (ip.region for ip in network.floating_ips)
+    yield from (g.region for g in network.gateways)
+    yield from (lb.region for lb in network.load_balancers)
+
+
+def _idle_ips(network: Network | None) -> str:
+    if network is None:
+        return "-"
+    return str(sum(1 for ip in network.floating_ips if not ip.attached))
+
+
+FAMILY: Family[Network] = Family(
+    name="network",
+    routes=(
+        QUOTA,
+        FLOATING_IPS,  # per region whose quota counts floating IPs in use
+        GATEWAYS,  # per region whose quota counts gateways in use
+        LOAD_BALANCERS,  # per region whose quota counts load balancers in use
+    ),
+    fetch=_fetch,
+    metrics=(
+        Metric(
+            "ovh.cloud.floating_ip.info",
+            Kind.GAUGE,
+            "{info}",
+            "Always 1, per floating IP; `ovh_attached` is false for one with no associated entity "
+            "(idle spend).",
+            ("cloud.region", "cloud.resource_id", "ovh.status", "ovh.attached"),
+            "`quota`, then `region/{r}/floatingip` (`associatedEntity`, `status`)",
+            _floating_ips,
+        ),
+        Metric(
+            "ovh.cloud.gateway.info",
+            Kind.GAUGE,
+            "{info}",
+            "Always 1, per gateway; carries its name, model (size) and status.",
+            ("cloud.region", "cloud.resource_id", "ovh.resource.name", "ovh.sku", "ovh.status"),
+            "`quota`, then `region/{r}/gateway` (`name`, `model`, `status`)",
+            _gateways,
+        ),
+        Metric(
+            "ovh.cloud.loadbalancer.info",
+            Kind.GAUGE,
+            "{info}",
+            "Always 1, per load balancer; carries its provisioning and operating status.",
+            ("cloud.region", "cloud.resource_id", "ovh.resource.name", "ovh.status", "ovh.operating_status"),
+            "`quota`, then `region/{r}/loadbalancing/loadbalancer` (`provisioningStatus`, `operatingStatus`)",
+            _load_balancers,
+        ),
+    ),
+    columns=(Column("idle ip", 7, _idle_ips),),
+    narrow=_narrow,
+    regions_in_use=_in_use,
+)
