@@ -1,4 +1,5 @@
-"""Family ``volumes``: each block volume's provisioned size, type and status."""
+"""Family ``volumes``: each block volume's provisioned size, type and status, and how many instances it
+is attached to: a volume attached to none is still billed, the idle spend FinOps teams hunt first."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Scope
-from otel_ovh.families.fields import GIB, Problems, iter_keyed
+from otel_ovh.families.fields import GIB, Fields, Problems, iter_keyed
 from otel_ovh.ovh_api.client import OvhApi
 
 ROUTE = PROJECT + "/volume"
@@ -20,6 +21,19 @@ class Volume:
     type: str
     status: str
     size_bytes: float | None
+    attachments: int | None = None  # len(attachedTo); None when the answer did not say
+
+
+def _attachments(item: Fields) -> int | None:
+    """How many instances ``attachedTo`` names; an answer without a readable list says nothing (no
+    series), rather than a 0 that would count the volume as idle."""
+    value = item.raw("attachedTo")
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        item.problems.add(f"{item.where}.attachedTo", "expected a list of instance ids")
+        return None
+    return sum(1 for instance in value if isinstance(instance, str) and instance)
 
 
 def parse_volumes(body: object, problems: Problems) -> list[Volume]:
@@ -37,6 +51,7 @@ def parse_volumes(body: object, problems: Problems) -> list[Volume]:
                 type=item.text("type") or "",
                 status=item.text("status") or "",
                 size_bytes=size * GIB if size is not None else None,
+                attachments=_attachments(item),
             )
         )
     return volumes
@@ -63,6 +78,12 @@ def _count(records: Sequence[Sequence[object] | None]) -> str:
     return str(sum(len(r or ()) for r in records))
 
 
+def _attached(volumes: tuple[Volume, ...]) -> Iterable[Point]:
+    for v in volumes:
+        if v.attachments is not None:
+            yield {"cloud.region": v.region, "cloud.resource_id": v.id}, float(v.attachments)
+
+
 FAMILY: Family[tuple[Volume, ...]] = Family(
     name="volumes",
     routes=(ROUTE,),
@@ -76,6 +97,15 @@ FAMILY: Family[tuple[Volume, ...]] = Family(
             ("cloud.region", "cloud.resource_id", "ovh.resource.name", "ovh.volume.type", "ovh.status"),
             "`volume` (`size`, GiB)",
             _size,
+        ),
+        Metric(
+            "ovh.cloud.volume.attachments",
+            Kind.GAUGE,
+            "{attachment}",
+            "Instances each block volume is attached to; 0 is an idle volume, billed all the same.",
+            ("cloud.region", "cloud.resource_id"),
+            "`volume` (`len(attachedTo)`)",
+            _attached,
         ),
     ),
     columns=(Column("vol", 5, lambda volumes: str(len(volumes or ())), total=_count),),

@@ -251,3 +251,16 @@ def test_savings_plans_size_end_cost_saved_and_over_quota(
             assert over[flavor["flavor"]] == fees["overQuota"]["quantity"]
         planned += bool(flavors)
     assert planned >= 2
+
+
+def test_volume_attachments_and_idle_volumes(prometheus: PrometheusServer, frozen_world: World) -> None:
+    prometheus.wait_for("ovh_cloud_volume_attachments")
+    idle = 0
+    for pid in frozen_world.project_ids:
+        served = {
+            v["id"]: len(v["attachedTo"]) for v in frozen_world.body(expected.project_path(pid, "/volume"))
+        }
+        result = prometheus.query(f'ovh_cloud_volume_attachments{{cloud_account_id="{pid}"}}')
+        assert _by(result, "cloud_resource_id") == served, pid
+        idle += sum(1 for count in served.values() if count == 0)
+    assert idle

@@ -58,6 +58,7 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_cloud_savings_plan_cost_total": (Kind.COUNTER, {"ovh_sku", "ovh_currency"}),
     "ovh_cloud_savings_plan_saved_total": (Kind.COUNTER, {"ovh_sku", "ovh_currency"}),
     "ovh_cloud_savings_plan_over_quota": (Kind.GAUGE, {"ovh_sku"}),
+    "ovh_cloud_volume_attachments": (Kind.GAUGE, {"cloud_region", "cloud_resource_id"}),
     "ovh_cloud_floating_ip_info": (
         Kind.GAUGE,
         {"cloud_region", "cloud_resource_id", "ovh_status", "ovh_attached"},

@@ -237,3 +237,29 @@ def test_forecast_usable_credits_are_read_when_offered() -> None:
     assert not problems
     odd = parse_forecast({**ref.FORECAST, "usableCredits": {"totalCredit": "lots"}}, problems)
     assert odd is not None and odd.usable_credits is None and odd.total == 195.2 and problems
+
+
+def test_volume_attachments_count_the_instances_and_zero_is_idle() -> None:
+    from otel_ovh.families.volumes import FAMILY as VOLUMES
+
+    problems = Problems()
+    bodies = [
+        *ref.VOLUMES,  # attached to one instance, then to none
+        {**ref.VOLUMES[0], "id": "v3", "attachedTo": None},  # nothing said: no series, not "idle"
+        {**ref.VOLUMES[0], "id": "v4"},
+        {**ref.VOLUMES[0], "id": "v5", "attachedTo": "i-1"},  # wrong type: dropped and reported
+        {**ref.VOLUMES[0], "id": "v6", "attachedTo": ["i-1", "i-2", 7]},  # a non-id is not counted
+    ]
+    del bodies[3]["attachedTo"]
+    volumes = parse_volumes(bodies, problems)
+    assert [v.attachments for v in volumes] == [1, 0, None, None, None, 2]
+    assert len(problems.messages) == 1
+    (metric,) = [m for m in VOLUMES.metrics if m.name == "ovh.cloud.volume.attachments"]
+    points = list(metric.points(tuple(volumes)))
+    assert [(p[0]["cloud.resource_id"], p[1]) for p in points] == [
+        (volumes[0].id, 1.0),
+        (volumes[1].id, 0.0),
+        ("v6", 2.0),
+    ]
+    assert set(points[0][0]) == {"cloud.region", "cloud.resource_id"}
+    assert list(metric.points(())) == []
