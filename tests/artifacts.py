@@ -42,6 +42,9 @@ EXTRA_METRICS: dict[str, frozenset[str]] = {
     "up": frozenset(),
     "target_info": frozenset({"service_name", "service_version", "service_instance_id"}),
     "ovh_cloud_budget": frozenset({"cloud_account_id", "ovh_currency"}),
+    # Recorded by alerts/otel-ovh.rules.yml, and the user's own threshold (docs/alerts.md#idle-spend).
+    "ovh_cloud_idle_spend": frozenset({"cloud_account_id", "ovh_project_name", "ovh_currency"}),
+    "ovh_cloud_idle_spend_threshold": frozenset({"cloud_account_id", "ovh_currency"}),
 }
 
 # What Grafana puts in place of its built-in variables when it runs a query (typical values).

@@ -32,6 +32,7 @@ REQUIRED_ALERTS = {
     "OvhCloudSavingsPlanEndingSoon",
     "OvhCloudSavingsPlanOverQuota",
     "OvhCloudSavingsPlanUnused",
+    "OvhCloudIdleSpendHigh",
     "OtelOvhCollectionFailing",
     "OtelOvhDataStale",
     "OtelOvhExporterDown",

@@ -89,6 +89,8 @@ def spend_threshold(world: World, pid: str) -> tuple[float, str] | None:
         return None
     lowest = min(in_force, key=lambda alert: alert["monthlyThreshold"])
     return float(lowest["monthlyThreshold"]), lowest["formattedMonthlyThreshold"]["currencyCode"]
+
+
 def savings_plans(world: World, pid: str) -> list[dict[str, Any]]:
     """The flavors of ``usage/plans`` for the world's current UTC month (the month the exporter asks)."""
     now = datetime.fromtimestamp(world.now(), UTC)
@@ -109,3 +111,25 @@ def network(world: World, pid: str) -> dict[str, list[dict[str, Any]]]:
         ]
         for kind in NETWORK_KINDS
     }
+
+
+def idle_spend(world: World, pid: str) -> float:
+    """The usage lines of the volumes attached to nothing and of the floating IPs associated with
+    nothing, summed as OVH prices them (0 for a project with none)."""
+    idle_volumes = {v["id"] for v in world.body(project_path(pid, "/volume")) if not v["attachedTo"]}
+    idle_ips = {i["id"] for i in network(world, pid)["floatingip"] if i["associatedEntity"] is None}
+    usage = world.body(project_path(pid, "/usage/current"))
+    volumes = sum(
+        float(d["totalPrice"])
+        for line in usage["hourlyUsage"]["volume"] or []
+        for d in line["details"]
+        if d["volumeId"] in idle_volumes
+    )
+    ips = sum(
+        float(c["totalPrice"])
+        for typed in usage.get("resourcesUsage") or []
+        for r in typed["resources"]
+        for c in r["components"]
+        if c.get("resourceId") in idle_ips
+    )
+    return volumes + ips

@@ -264,3 +264,15 @@ def test_volume_attachments_and_idle_volumes(prometheus: PrometheusServer, froze
         assert _by(result, "cloud_resource_id") == served, pid
         idle += sum(1 for count in served.values() if count == 0)
     assert idle
+
+
+def test_idle_spend_is_the_idle_volumes_and_floating_ips_lines(
+    prometheus: PrometheusServer, frozen_world: World
+) -> None:
+    wanted = {pid: expected.idle_spend(frozen_world, pid) for pid in frozen_world.project_ids}
+    spending = {pid for pid, amount in wanted.items() if amount}
+    result = prometheus.wait_for("ovh_cloud_idle_spend", lambda r: len(r) >= len(spending), timeout=30)
+    recorded = _by(result, "cloud_account_id")
+    assert len(spending) >= 2 and set(recorded) <= set(wanted)
+    for pid, amount in wanted.items():
+        assert recorded.get(pid, 0.0) == pytest.approx(amount, abs=0.005), pid
