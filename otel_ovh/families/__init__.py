@@ -29,6 +29,7 @@ FAMILIES: tuple[Family[Any], ...] = tuple(
         "budget",
         "savings_plans",
         "network",
+        "kube",
     )
 )
 # check-config names each readable project, as the project family reads it.

@@ -36,6 +36,7 @@ from otel_ovh.simulator.catalog import (
 )
 from otel_ovh.simulator.credits import generate_credits
 from otel_ovh.simulator.ids import random_hex, random_uuid, stable_uuid
+from otel_ovh.simulator.kube import generate_clusters
 from otel_ovh.simulator.model import Bucket, Container, Instance, Meter, Project, Volume
 from otel_ovh.simulator.network import generate_network
 from otel_ovh.simulator.plans import generate_plan_scenarios
@@ -62,10 +63,10 @@ class WorldShape:
 class Generator:
     """Draws projects and resources; the World also uses it for the resources tests create later."""
 
-    def __init__(self, seed: int, shape: WorldShape) -> None:
+    def __init__(self, seed: int, shape: WorldShape, rng: random.Random | None = None) -> None:
         self.seed = seed
         self.shape = shape
-        self.rng = random.Random(seed)
+        self.rng = rng or random.Random(seed)
 
     def created(self, now: int, recent: bool) -> int:
         """A creation date: this month (so the resource is billed from then) or long before."""
@@ -106,6 +107,8 @@ class Generator:
         if not empty:
             self._populate(project, index, now)
             generate_plan_scenarios(self.seed, project, now)
+            kube = Generator(self.seed, self.shape, random.Random(f"{self.seed}/kube/{index}"))
+            generate_clusters(kube.rng, project, now, self.active_regions(project), kube.add_instance)
         generate_network(self.seed, project, now, empty)
         return project
 

@@ -156,6 +156,42 @@ class NetworkResource:
     associated: tuple[str, str, str] | None = None
     gateway_id: str | None = None
     floating_ip: tuple[str, str] | None = None
+class KubeNode:
+    """A Managed Kubernetes node: the project instance it runs on (``instance_id``), and once the
+    autoscaler removed it, when (the instance is deleted at the same time and billed until then)."""
+
+    id: str
+    name: str
+    instance_id: str | None
+    created: int
+    deleted: int | None = None
+
+
+@dataclass
+class NodePool:
+    id: str
+    name: str
+    flavor: str
+    min_nodes: int
+    max_nodes: int
+    desired: int
+    created: int
+    monthly: bool = False
+    nodes: list[KubeNode] = field(default_factory=list)
+
+
+@dataclass
+class Cluster:
+    id: str
+    name: str
+    region: str
+    version: str
+    plan: str
+    created: int
+    etcd_usage: int  # bytes
+    etcd_quota: int
+    status: str = "READY"
+    pools: list[NodePool] = field(default_factory=list)
 
 
 @dataclass
@@ -184,6 +220,7 @@ class Project:
     alerts: list[SpendAlert] = field(default_factory=list)
     plan_terms: dict[str, int] = field(default_factory=dict)  # savings plan id -> months per term
     network: list[NetworkResource] = field(default_factory=list)
+    clusters: list[Cluster] = field(default_factory=list)  # Managed Kubernetes
 
     def live_instances(self, region: str | None = None) -> list[Instance]:
         return [i for i in self.instances.values() if i.deleted is None and region in (None, i.region)]

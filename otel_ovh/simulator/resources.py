@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from otel_ovh.simulator import budget, credits, history, legacy, network, plans
+
+from otel_ovh.simulator import budget, credits, history, kube, legacy, network, plans
 from otel_ovh.simulator.billing import Window, usage_body
 from otel_ovh.simulator.catalog import (
     COMPUTE_SERVICES,
@@ -362,6 +363,22 @@ class ProjectView:
 
     def alert(self, alert_id: str) -> Json:
         return budget.alert_body(self.p.alerts, alert_id, self.now, self.p.legacy)
+
+    # --- Managed Kubernetes (kube.py) ---------------------------------------------------------------
+    def clusters(self) -> list[str]:
+        return kube.cluster_ids(self.p, self.now)
+
+    def cluster(self, kube_id: str) -> Json:
+        return kube.cluster_body(self.p, kube_id, self.now)
+
+    def nodepools(self, kube_id: str) -> list[Json]:
+        return kube.nodepools_body(self.p, kube_id, self.now)
+
+    def nodes(self, kube_id: str, pool_id: str, history: bool) -> list[Json]:
+        return kube.nodes_body(self.p, kube_id, pool_id, self.now, history)
+
+    def etcd(self, kube_id: str) -> Json:
+        return kube.etcd_body(self.p, kube_id, self.now)
 
     # --- consumption -----------------------------------------------------------------------------
     def usage(self, forecast: bool) -> Json:

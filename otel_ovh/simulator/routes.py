@@ -36,6 +36,11 @@ CLOUD_ROUTES = (
     f"{P}/credit/{{id}}",
     f"{P}/alerting",
     f"{P}/alerting/{{id}}",
+    f"{P}/kube",
+    f"{P}/kube/{{kubeId}}",
+    f"{P}/kube/{{kubeId}}/nodepool",
+    f"{P}/kube/{{kubeId}}/nodepool/{{nodePoolId}}/nodes",
+    f"{P}/kube/{{kubeId}}/metrics/etcdUsage",
 )
 AUTH_ROUTES = ("/auth/time", "/auth/credential", "/auth/currentCredential", "/auth/details")
 PROJECT_PREFIX = "/cloud/project/"

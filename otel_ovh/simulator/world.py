@@ -56,6 +56,13 @@ HANDLERS: dict[str, Handler] = {
     f"{P}/credit/{{id}}": lambda v, a, q: v.credit(a["id"]),
     f"{P}/alerting": lambda v, a, q: v.alerts(),
     f"{P}/alerting/{{id}}": lambda v, a, q: v.alert(a["id"]),
+    f"{P}/kube": lambda v, a, q: v.clusters(),
+    f"{P}/kube/{{kubeId}}": lambda v, a, q: v.cluster(a["kubeId"]),
+    f"{P}/kube/{{kubeId}}/nodepool": lambda v, a, q: v.nodepools(a["kubeId"]),
+    f"{P}/kube/{{kubeId}}/nodepool/{{nodePoolId}}/nodes": lambda v, a, q: v.nodes(
+        a["kubeId"], a["nodePoolId"], q.get("history") == "true"
+    ),
+    f"{P}/kube/{{kubeId}}/metrics/etcdUsage": lambda v, a, q: v.etcd(a["kubeId"]),
 }
 ROUTER = Router(CLOUD_ROUTES)
 

@@ -133,3 +133,52 @@ def idle_spend(world: World, pid: str) -> float:
         if c.get("resourceId") in idle_ips
     )
     return volumes + ips
+def kube_clusters(world: World, pid: str) -> dict[str, dict[str, Any]]:
+    """Each cluster's detail body, with its ``etcd`` answer and its ``pools``, each pool with its nodes
+    as ``nodes?history=true`` lists them (live and deleted)."""
+    base = project_path(pid, "/kube")
+    clusters = {}
+    for kube_id in world.body(base):
+        body = dict(world.body(f"{base}/{kube_id}"))
+        body["etcd"] = world.body(f"{base}/{kube_id}/metrics/etcdUsage")
+        body["pools"] = [
+            {
+                **pool,
+                "nodes": world.body(f"{base}/{kube_id}/nodepool/{pool['id']}/nodes", {"history": "true"}),
+            }
+            for pool in world.body(f"{base}/{kube_id}/nodepool")
+        ]
+        clusters[kube_id] = body
+    return clusters
+
+
+def instance_cents(world: World, pid: str) -> dict[str, int]:
+    """Cents per instance id over every detail of ``usage/current`` that names it (hours, local disk,
+    licence, traffic), deleted instances included."""
+    cents: dict[str, int] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            instance = value.get("instanceId") or value.get("resourceId")
+            if isinstance(instance, str) and isinstance(value.get("totalPrice"), int | float):
+                cents[instance] = cents.get(instance, 0) + round(value["totalPrice"] * 100)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(world.body(project_path(pid, "/usage/current")))
+    return cents
+
+
+def kube_cost_cents(world: World, pid: str) -> dict[tuple[str, str], int]:
+    """(cluster name, nodepool name) -> cents of its nodes' instances this period, deleted nodes included."""
+    cents = instance_cents(world, pid)
+    totals: dict[tuple[str, str], int] = {}
+    for cluster in kube_clusters(world, pid).values():
+        for pool in cluster["pools"]:
+            key = (cluster["name"], pool["name"])
+            for node in pool["nodes"]:
+                totals[key] = totals.get(key, 0) + cents.get(node["instanceId"] or "", 0)
+    return totals

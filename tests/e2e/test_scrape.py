@@ -276,3 +276,98 @@ def test_idle_spend_is_the_idle_volumes_and_floating_ips_lines(
     assert len(spending) >= 2 and set(recorded) <= set(wanted)
     for pid, amount in wanted.items():
         assert recorded.get(pid, 0.0) == pytest.approx(amount, abs=0.005), pid
+COST_PER_NODEPOOL = (
+    "sum by (k8s_cluster_name, ovh_kube_nodepool_name) (ovh_cloud_cost_total{{{sel}}}"
+    " * on (cloud_account_id, cloud_resource_id) group_left (k8s_cluster_name, ovh_kube_nodepool_name)"
+    " ovh_cloud_kube_node_info{{{sel}}})"
+)
+
+
+def test_kube_clusters_nodepools_and_etcd(prometheus: PrometheusServer, frozen_world: World) -> None:
+    prometheus.wait_for("ovh_cloud_kube_cluster_info")
+    seen = 0
+    for pid in frozen_world.project_ids:
+        clusters = expected.kube_clusters(frozen_world, pid)
+        selector = f'{{cloud_account_id="{pid}"}}'
+        info = {
+            r["metric"]["k8s_cluster_uid"]: r["metric"]
+            for r in prometheus.query(f"ovh_cloud_kube_cluster_info{selector}")
+        }
+        assert set(info) == set(clusters), pid  # a project without clusters: no series
+        usage = _by(prometheus.query(f"ovh_cloud_kube_etcd_usage_bytes{selector}"), "k8s_cluster_uid")
+        quota = _by(prometheus.query(f"ovh_cloud_kube_etcd_quota_bytes{selector}"), "k8s_cluster_uid")
+        nodes = {
+            (
+                r["metric"]["k8s_cluster_uid"],
+                r["metric"]["ovh_kube_nodepool_name"],
+                r["metric"]["ovh_kube_nodes_state"],
+            ): float(r["value"][1])
+            for r in prometheus.query(f"ovh_cloud_kube_nodepool_nodes{selector}")
+        }
+        for kube_id, body in clusters.items():
+            labels = info[kube_id]
+            assert (labels["k8s_cluster_name"], labels["cloud_region"], labels["ovh_status"]) == (
+                body["name"],
+                body["region"],
+                body["status"],
+            )
+            assert (labels["ovh_plan"], labels["ovh_version"]) == (body["plan"], body["version"])
+            assert (usage[kube_id], quota[kube_id]) == (body["etcd"]["usage"], body["etcd"]["quota"])
+            for pool in body["pools"]:
+                for state, field in (
+                    ("current", "currentNodes"),
+                    ("desired", "desiredNodes"),
+                    ("available", "availableNodes"),
+                    ("up_to_date", "upToDateNodes"),
+                    ("min", "minNodes"),
+                    ("max", "maxNodes"),
+                ):
+                    assert nodes[(kube_id, pool["name"], state)] == pool[field]
+            seen += 1
+    assert seen >= 2
+
+
+def test_cost_per_cluster_and_nodepool_includes_deleted_nodes(
+    prometheus: PrometheusServer, frozen_world: World
+) -> None:
+    from datetime import datetime
+
+    from otel_ovh.simulator.timeutil import month_start
+
+    start = month_start(frozen_world.now())
+    deleted = 0
+    prometheus.wait_for("ovh_cloud_kube_node_info")
+    for pid in frozen_world.project_ids:
+        want = expected.kube_cost_cents(frozen_world, pid)
+        sel = f'cloud_account_id="{pid}"'
+        got = {
+            (r["metric"]["k8s_cluster_name"], r["metric"]["ovh_kube_nodepool_name"]): round(
+                float(r["value"][1]) * 100
+            )
+            for r in prometheus.query(COST_PER_NODEPOOL.format(sel=sel))
+        }
+        assert got == {key: cents for key, cents in want.items() if cents}, pid
+        per_cluster = _by(
+            prometheus.query(f"sum by (k8s_cluster_name) ({COST_PER_NODEPOOL.format(sel=sel)})"),
+            "k8s_cluster_name",
+        )
+        for name in {name for name, _ in want}:
+            assert round(per_cluster.get(name, 0.0) * 100) == sum(
+                c for (n, _), c in want.items() if n == name
+            )
+        node_info = {
+            r["metric"]["cloud_resource_id"]: r["metric"]
+            for r in prometheus.query(f"ovh_cloud_kube_node_info{{{sel}}}")
+        }
+        for cluster in expected.kube_clusters(frozen_world, pid).values():
+            for pool in cluster["pools"]:
+                for node in pool["nodes"]:
+                    gone = node["deletedAt"]
+                    if gone is None:
+                        assert node["instanceId"] in node_info
+                    elif datetime.fromisoformat(gone).timestamp() >= start:
+                        assert node_info[node["instanceId"]]["ovh_status"] == "DELETED"
+                        deleted += 1
+                    else:
+                        assert node["instanceId"] not in node_info  # deleted before the period: no cost left
+    assert deleted >= 1

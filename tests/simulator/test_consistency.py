@@ -8,6 +8,8 @@ import pytest
 
 from otel_ovh.simulator import World, WorldShape
 from otel_ovh.simulator.meters import GIB
+from otel_ovh.simulator.model import Instance
+from otel_ovh.simulator.timeutil import month_start
 from tests.simulator.support import Clock, usage_lines
 
 
@@ -19,12 +21,19 @@ def usage_ids(usage: dict[str, Any], key: str) -> set[str]:
     return {d[key] for _, line in usage_lines(usage) for d in line.get("details") or [] if key in d}
 
 
+def deleted_instances(world: World, project: str) -> dict[str, Instance]:
+    """Instances deleted this period (Kubernetes nodes autoscaled away): unlisted, still billed."""
+    start = month_start(world.now())
+    return {i.id: i for i in world.project(project).instances.values() if (i.deleted or 0) >= start}
+
+
 def test_usage_names_exactly_the_instances_and_volumes_that_exist(world: World) -> None:
     for project in world.project_ids:
         usage = get(world, project, "/usage/current")
         instances = {i["id"] for i in get(world, project, "/instance")}
         volumes = {v["id"] for v in get(world, project, "/volume")}
-        assert usage_ids(usage, "instanceId") == instances
+        gone = set(deleted_instances(world, project))
+        assert usage_ids(usage, "instanceId") == instances | gone and not instances & gone
         assert usage_ids(usage, "volumeId") == volumes
         for line in usage["hourlyUsage"]["instance"]:
             for detail in line["details"]:
@@ -39,6 +48,8 @@ def test_usage_lines_carry_the_resources_regions_and_flavors(world: World) -> No
         for section in ("hourlyUsage", "monthlyUsage"):
             for line in usage[section]["instance"]:
                 for detail in line["details"]:
+                    if detail["instanceId"] in deleted_instances(world, project):
+                        continue  # no longer listed: nothing to compare with
                     instance = instances[detail["instanceId"]]
                     assert line["region"] == instance["region"]
                     assert line["reference"].split(".")[0] == flavors[instance["flavorId"]]["name"]
@@ -169,6 +180,10 @@ def test_outgoing_traffic_matches_the_bandwidth_lines(world: World) -> None:
             traffic = sum(
                 i["currentMonthOutgoingTraffic"]
                 for i in get(world, project, "/instance", region=line["region"])
+            ) + sum(  # what deleted instances sent until then is still billed
+                i.traffic_per_hour * ((i.deleted or 0) - max(i.created, month_start(world.now()))) // 3600
+                for i in deleted_instances(world, project).values()
+                if i.region == line["region"]
             )
             assert traffic > 0
             assert line["outgoingBandwidth"]["quantity"]["value"] == pytest.approx(traffic / GIB, abs=1e-3)

@@ -106,6 +106,21 @@ def requests_of(world: World, project_id: str) -> list[tuple[str, str, dict[str,
     found += [(f"{P}/credit/{{id}}", f"{base}/credit/{c}", None) for c in world.body(f"{base}/credit")]
     found.append((f"{P}/alerting", f"{base}/alerting", None))
     found += [(f"{P}/alerting/{{id}}", f"{base}/alerting/{a}", None) for a in world.body(f"{base}/alerting")]
+    return found + _kube_requests(world, base)
+
+
+def _kube_requests(world: World, base: str) -> list[tuple[str, str, dict[str, str] | None]]:
+    kube = f"{P}/kube/{{kubeId}}"
+    found: list[tuple[str, str, dict[str, str] | None]] = [(f"{P}/kube", f"{base}/kube", None)]
+    for k in world.body(f"{base}/kube"):
+        found += [
+            (kube, f"{base}/kube/{k}", None),
+            (f"{kube}/metrics/etcdUsage", f"{base}/kube/{k}/metrics/etcdUsage", None),
+        ]
+        found.append((f"{kube}/nodepool", f"{base}/kube/{k}/nodepool", None))
+        for pool in world.body(f"{base}/kube/{k}/nodepool"):
+            path = f"{base}/kube/{k}/nodepool/{pool['id']}/nodes"
+            found += [(f"{kube}/nodepool/{{nodePoolId}}/nodes", path, q) for q in (None, {"history": "true"})]
     return found
 
 

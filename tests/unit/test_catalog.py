@@ -71,6 +71,27 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
         Kind.GAUGE,
         {"cloud_region", "cloud_resource_id", "ovh_resource_name", "ovh_status", "ovh_operating_status"},
     ),
+    "ovh_cloud_kube_cluster_info": (
+        Kind.GAUGE,
+        {"k8s_cluster_uid", "k8s_cluster_name", "cloud_region", "ovh_status", "ovh_plan", "ovh_version"},
+    ),
+    "ovh_cloud_kube_nodepool_nodes": (
+        Kind.GAUGE,
+        {"k8s_cluster_uid", "ovh_kube_nodepool_name", "ovh_sku", "ovh_kube_nodes_state"},
+    ),
+    "ovh_cloud_kube_node_info": (
+        Kind.GAUGE,
+        {
+            "cloud_resource_id",
+            "k8s_cluster_uid",
+            "k8s_cluster_name",
+            "ovh_kube_nodepool_name",
+            "k8s_node_name",
+            "ovh_status",
+        },
+    ),
+    "ovh_cloud_kube_etcd_usage_bytes": (Kind.GAUGE, {"k8s_cluster_uid"}),
+    "ovh_cloud_kube_etcd_quota_bytes": (Kind.GAUGE, {"k8s_cluster_uid"}),
     "otel_ovh_collection_success": (Kind.GAUGE, set()),
     "otel_ovh_data_age_seconds": (Kind.GAUGE, set()),
     "otel_ovh_collection_duration_seconds": (Kind.GAUGE, set()),

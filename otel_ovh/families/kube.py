@@ -1,0 +1,308 @@
+"""Family ``kube``: Managed Kubernetes clusters, their nodepools, the instance each node runs on, and etcd
+usage against its quota.
+
+OVH bills a cluster's nodes as instances of the project, so the bill alone cannot say what a cluster or
+a nodepool costs; ``ovh_cloud_kube_node_info`` carries the node's instance id as ``cloud_resource_id``,
+which joins it to the cost lines in PromQL. Once the autoscaler deletes a node its instance leaves
+``instance`` but stays in the bill until the period ends, so nodes are read with ``history=true`` and
+those deleted during the current (calendar, UTC) month are kept; older ones are dropped, as their cost
+is no longer in the period.
+
+Calls per refresh: ``kube`` (ids), then per cluster ``kube/{kubeId}``, ``nodepool`` and
+``metrics/etcdUsage``, and per nodepool one ``nodes?history=true``: 1 + 3 x clusters + nodepools. A
+project without clusters is normal (an empty list, or a 404 where the product was never enabled).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
+from otel_ovh.families.fields import Fields, Problems, iter_keyed
+from otel_ovh.ovh_api.client import ApiError, OvhApi
+
+LIST = PROJECT + "/kube"
+DETAIL = PROJECT + "/kube/{kubeId}"
+NODEPOOLS = PROJECT + "/kube/{kubeId}/nodepool"
+NODES = PROJECT + "/kube/{kubeId}/nodepool/{nodePoolId}/nodes"
+ETCD = PROJECT + "/kube/{kubeId}/metrics/etcdUsage"
+_GONE = frozenset({404})  # a cluster or nodepool removed between the list and its detail
+# ovh.kube.nodes.state -> the cloud.kube.NodePool field it reads
+clock = time.time  # the tests set the day
+NODE_STATES = {
+    "current": "currentNodes",
+    "desired": "desiredNodes",
+    "available": "availableNodes",
+    "up_to_date": "upToDateNodes",
+    "min": "minNodes",
+    "max": "maxNodes",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    instance_id: str | None  # None while OVH has not yet given it an instance
+    status: str
+    deleted: float | None  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class NodePool:
+    id: str
+    name: str
+    flavor: str
+    nodes: dict[str, float]  # state (NODE_STATES) -> count; a missing field drops that state only
+    members: tuple[Node, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    id: str
+    name: str
+    region: str
+    status: str
+    plan: str
+    version: str
+    etcd_usage: float | None = None
+    etcd_quota: float | None = None
+    pools: tuple[NodePool, ...] = ()
+
+
+def period_start(now: float) -> float:
+    """The start of the billing period around ``now``: OVH bills calendar months, in UTC."""
+    moment = datetime.fromtimestamp(now, UTC)
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC).timestamp()
+
+
+def parse_cluster_ids(body: object, problems: Problems) -> list[str]:
+    if not isinstance(body, list):
+        problems.add("kube", "expected a list of cluster ids")
+        return []
+    ids = [item for item in body if isinstance(item, str) and item]
+    if len(ids) < len(body):
+        problems.add("kube", f"{len(body) - len(ids)} id(s) that are not text dropped")
+    return ids
+
+
+def parse_cluster(body: object, problems: Problems, kube_id: str) -> Cluster:
+    fields = Fields(body, f"kube/{kube_id}", problems)
+    return Cluster(
+        id=fields.text("id") or kube_id,
+        name=fields.text("name") or "",
+        region=fields.text("region") or "",
+        status=fields.text("status") or "",
+        plan=fields.text("plan") or "",
+        version=fields.text("version") or "",
+    )
+
+
+def parse_nodepools(body: object, problems: Problems, kube_id: str) -> list[NodePool]:
+    pools = []
+    for pool_id, item in iter_keyed(body, f"kube/{kube_id}/nodepool", problems, "id"):
+        counts = {state: item.number(key) for state, key in NODE_STATES.items()}
+        pools.append(
+            NodePool(
+                id=pool_id,
+                name=item.text("name") or pool_id,
+                flavor=item.text("flavor") or "",
+                nodes={state: value for state, value in counts.items() if value is not None},
+            )
+        )
+    return pools
+
+
+def parse_nodes(body: object, problems: Problems, where: str, since: float) -> tuple[Node, ...]:
+    """The nodes of a pool, live and deleted since ``since`` (the period start); older ones are dropped."""
+    nodes = []
+    for name, item in iter_keyed(body, where, problems, "name"):
+        deleted = item.timestamp("deletedAt")
+        if deleted is not None and deleted < since:
+            continue
+        nodes.append(Node(name, item.text("instanceId"), item.text("status") or "", deleted))
+    return tuple(nodes)
+
+
+def parse_etcd(body: object, problems: Problems, kube_id: str) -> tuple[float | None, float | None]:
+    fields = Fields(body, f"kube/{kube_id}/metrics/etcdUsage", problems)
+    return fields.number("usage"), fields.number("quota")
+
+
+def _get(api: OvhApi, route: str, params: dict[str, str], query: dict[str, str] | None = None) -> object:
+    """The answer, or None when what was listed has gone since (404)."""
+    try:
+        return api.get(route, params, query)
+    except ApiError as error:
+        if error.status in _GONE:
+            return None
+        raise
+
+
+def _fetch_cluster(api: OvhApi, scope: Scope, kube_id: str, since: float) -> Cluster | None:
+    params = scope.params(kubeId=kube_id)
+    detail = _get(api, DETAIL, params)
+    if detail is None:
+        return None
+    cluster = parse_cluster(detail, scope.problems, kube_id)
+    pools = []
+    for pool in parse_nodepools(_get(api, NODEPOOLS, params) or [], scope.problems, kube_id):
+        where = f"kube/{kube_id}/nodepool/{pool.id}/nodes"
+        body = _get(api, NODES, scope.params(kubeId=kube_id, nodePoolId=pool.id), {"history": "true"})
+        members = parse_nodes(body or [], scope.problems, where, since)
+        pools.append(NodePool(pool.id, pool.name, pool.flavor, pool.nodes, members))
+    etcd = _get(api, ETCD, params)
+    usage, quota = parse_etcd(etcd, scope.problems, kube_id) if etcd is not None else (None, None)
+    return Cluster(
+        cluster.id,
+        cluster.name,
+        cluster.region,
+        cluster.status,
+        cluster.plan,
+        cluster.version,
+        usage,
+        quota,
+        tuple(pools),
+    )
+
+
+def _fetch(api: OvhApi, scope: Scope) -> tuple[Cluster, ...]:
+    listed = _get(api, LIST, scope.params())  # 404: Managed Kubernetes never enabled on the project
+    since = period_start(clock())
+    clusters = []
+    for kube_id in parse_cluster_ids(listed if listed is not None else [], scope.problems):
+        cluster = _fetch_cluster(api, scope, kube_id, since)
+        if cluster is not None:
+            clusters.append(cluster)
+    return tuple(clusters)
+
+
+def _cluster_info(clusters: tuple[Cluster, ...]) -> Iterable[Point]:
+    for c in clusters:
+        yield (
+            {
+                "k8s.cluster.uid": c.id,
+                "k8s.cluster.name": c.name,
+                "cloud.region": c.region,
+                "ovh.status": c.status,
+                "ovh.plan": c.plan,
+                "ovh.version": c.version,
+            },
+            1.0,
+        )
+
+
+def _pool_nodes(clusters: tuple[Cluster, ...]) -> Iterable[Point]:
+    for c in clusters:
+        for pool in c.pools:
+            for state, value in pool.nodes.items():
+                attributes = {"ovh.kube.nodepool.name": pool.name, "ovh.sku": pool.flavor}
+                yield {"k8s.cluster.uid": c.id, **attributes, "ovh.kube.nodes.state": state}, value
+
+
+def _node_info(clusters: tuple[Cluster, ...]) -> Iterable[Point]:
+    for c in clusters:
+        for pool in c.pools:
+            for node in pool.members:
+                if node.instance_id:  # nothing to join a node without an instance to
+                    yield (
+                        {
+                            "cloud.resource_id": node.instance_id,
+                            "k8s.cluster.uid": c.id,
+                            "k8s.cluster.name": c.name,
+                            "ovh.kube.nodepool.name": pool.name,
+                            "k8s.node.name": node.name,
+                            "ovh.status": node.status,
+                        },
+                        1.0,
+                    )
+
+
+def _etcd(which: str) -> Callable[[tuple[Cluster, ...]], Iterable[Point]]:
+    def points(clusters: tuple[Cluster, ...]) -> Iterable[Point]:
+        for c in clusters:
+            value = c.etcd_usage if which == "usage" else c.etcd_quota
+            if value is not None:
+                yield {"k8s.cluster.uid": c.id}, value
+
+    return points
+
+
+def _narrow(clusters: tuple[Cluster, ...], regions: Regions) -> tuple[Cluster, ...]:
+    return tuple(c for c in clusters if regions.wanted(c.region))
+
+
+_CLUSTER = "`kube` + `kube/{kubeId}`"
+_NODEPOOL_ATTRS = ("k8s.cluster.uid", "ovh.kube.nodepool.name", "ovh.sku", "ovh.kube.nodes.state")
+_NODE_ATTRS = (
+    "cloud.resource_id",
+    "k8s.cluster.uid",
+    "k8s.cluster.name",
+    "ovh.kube.nodepool.name",
+    "k8s.node.name",
+    "ovh.status",
+)
+
+FAMILY: Family[tuple[Cluster, ...]] = Family(
+    name="kube",
+    routes=(LIST, DETAIL, NODEPOOLS, NODES, ETCD),
+    fetch=_fetch,
+    metrics=(
+        Metric(
+            "ovh.cloud.kube.cluster.info",
+            Kind.GAUGE,
+            "{info}",
+            "Always 1 per Managed Kubernetes cluster; carries its name, region, status, plan and version.",
+            ("k8s.cluster.uid", "k8s.cluster.name", "cloud.region", "ovh.status", "ovh.plan", "ovh.version"),
+            f"{_CLUSTER} (`name`, `region`, `status`, `plan`, `version`)",
+            _cluster_info,
+        ),
+        Metric(
+            "ovh.cloud.kube.nodepool.nodes",
+            Kind.GAUGE,
+            "{node}",
+            "Nodes of each nodepool: current, desired, available, up to date, and the autoscaler's bounds.",
+            _NODEPOOL_ATTRS,
+            "`kube/{kubeId}/nodepool` (`currentNodes`, `desiredNodes`, `availableNodes`, "
+            "`upToDateNodes`, `minNodes`, `maxNodes`)",
+            _pool_nodes,
+        ),
+        Metric(
+            "ovh.cloud.kube.node.info",
+            Kind.GAUGE,
+            "{info}",
+            "Always 1 per node, live or deleted this billing period; `cloud_resource_id` is the instance "
+            "it runs on, which joins the node's cluster and nodepool to its cost lines.",
+            _NODE_ATTRS,
+            "`kube/{kubeId}/nodepool/{nodePoolId}/nodes?history=true` (`instanceId`, `name`, `status`)",
+            _node_info,
+        ),
+        Metric(
+            "ovh.cloud.kube.etcd.usage",
+            Kind.GAUGE,
+            "By",
+            "What each cluster's etcd stores.",
+            ("k8s.cluster.uid",),
+            "`kube/{kubeId}/metrics/etcdUsage` (`usage`)",
+            _etcd("usage"),
+        ),
+        Metric(
+            "ovh.cloud.kube.etcd.quota",
+            Kind.GAUGE,
+            "By",
+            "The most each cluster's etcd may store; past it the cluster refuses writes.",
+            ("k8s.cluster.uid",),
+            "`kube/{kubeId}/metrics/etcdUsage` (`quota`)",
+            _etcd("quota"),
+        ),
+    ),
+    columns=(Column("k8s", 4, lambda clusters: str(len(clusters)) if clusters is not None else "-"),),
+    narrow=_narrow,
+    regions_in_use=lambda clusters: (c.region for c in clusters),
+    notes=(
+        "`ovh_kube_nodes_state` is one of current, desired, available, up_to_date, min, max "
+        "(`currentNodes`, `desiredNodes`, `availableNodes`, `upToDateNodes`, `minNodes`, `maxNodes`).",
+    ),
+)

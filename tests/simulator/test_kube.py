@@ -1,0 +1,82 @@
+"""Managed Kubernetes tells the same story as the rest of the account: every node runs on an instance
+of the project, a node the autoscaler removed this month is gone from ``instance`` and ``nodes`` but
+still in the usage lines and in ``nodes?history=true``, and nodepool counts are the nodes listed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from otel_ovh.simulator import ApiError, World, WorldShape, generate
+from otel_ovh.simulator.timeutil import month_start
+from tests.e2e.expected import instance_cents, kube_clusters, project_path
+from tests.simulator.support import Clock
+
+
+def _get(world: World, pid: str, tail: str, query: dict[str, str] | None = None) -> Any:
+    return world.body(project_path(pid, tail), query)
+
+
+def test_nodes_are_instances_of_the_project_and_deleted_ones_only_in_the_bill(clock: Clock) -> None:
+    world = World(seed=42, shape=WorldShape(projects=4), clock=clock)
+    deleted_this_month = with_clusters = 0
+    for pid in world.project_ids:
+        instances = {i["id"]: i for i in _get(world, pid, "/instance")}
+        billed = instance_cents(world, pid)
+        clusters = kube_clusters(world, pid)
+        with_clusters += bool(clusters)
+        for kube_id, cluster in clusters.items():
+            for pool in cluster["pools"]:
+                live = _get(world, pid, f"/kube/{kube_id}/nodepool/{pool['id']}/nodes")
+                assert live == [n for n in pool["nodes"] if n["deletedAt"] is None]
+                assert pool["currentNodes"] == len(live) and pool["minNodes"] <= len(live) <= pool["maxNodes"]
+                for node in live:
+                    instance = instances[node["instanceId"]]
+                    assert (instance["name"], instance["region"]) == (node["name"], cluster["region"])
+                    assert node["flavor"] == pool["flavor"] and node["instanceId"] in billed
+                for node in pool["nodes"]:
+                    if node["deletedAt"] is None:
+                        continue
+                    assert node["status"] == "DELETED" and node["instanceId"] not in instances
+                    recent = world.project(pid).instances[node["instanceId"]].deleted or 0
+                    if recent >= month_start(world.now()):
+                        deleted_this_month += 1
+                        assert billed.get(node["instanceId"], 0) > 0  # its cost is still in the period
+                    else:
+                        assert node["instanceId"] not in billed  # deleted last month: out of this bill
+            etcd = cluster["etcd"]
+            assert 0 < etcd["usage"] < etcd["quota"]
+    assert with_clusters == 2 and deleted_this_month >= 1
+
+
+def test_the_first_cluster_is_near_its_etcd_quota(world: World) -> None:
+    first = next(iter(kube_clusters(world, world.project_ids[0]).values()))
+    assert first["etcd"]["usage"] > 0.95 * first["etcd"]["quota"]
+
+
+def test_unknown_clusters_and_pools_are_404_and_an_empty_project_has_none(world: World) -> None:
+    pid = world.project_ids[0]
+    kube_id = _get(world, pid, "/kube")[0]
+    for tail in ("/kube/nope", f"/kube/{kube_id}/nodepool/nope/nodes", "/kube/nope/metrics/etcdUsage"):
+        with pytest.raises(ApiError) as raised:
+            _get(world, pid, tail)
+        assert raised.value.status == 404
+    assert _get(world, world.add_project(empty=True), "/kube") == []
+    assert _get(world, world.project_ids[1], "/kube") == []  # odd projects run no Kubernetes
+
+
+def test_kubernetes_leaves_the_rest_of_the_world_as_it_was(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nodes come from their own random stream, after everything else: without clusters, the seed gives
+    the same projects, instances, volumes and meters."""
+    with_kube = World(seed=42, shape=WorldShape(projects=4), clock=clock)
+    monkeypatch.setattr(generate, "generate_clusters", lambda *args: None)
+    without = World(seed=42, shape=WorldShape(projects=4), clock=clock)
+    assert with_kube.project_ids == without.project_ids
+    for pid in without.project_ids:
+        before, after = without.project(pid), with_kube.project(pid)
+        nodes = {n.instance_id for c in after.clusters for p in c.pools for n in p.nodes}
+        assert {k: v for k, v in after.instances.items() if k not in nodes} == before.instances
+        assert (after.volumes, after.extras, after.credits) == (before.volumes, before.extras, before.credits)
