@@ -33,6 +33,8 @@ REQUIRED_ALERTS = {
     "OvhCloudSavingsPlanOverQuota",
     "OvhCloudSavingsPlanUnused",
     "OvhCloudIdleSpendHigh",
+    "OvhCloudKubeEtcdUsageHigh",
+    "OvhCloudKubeEtcdUsageCritical",
     "OtelOvhCollectionFailing",
     "OtelOvhDataStale",
     "OtelOvhExporterDown",
