@@ -156,6 +156,9 @@ class NetworkResource:
     associated: tuple[str, str, str] | None = None
     gateway_id: str | None = None
     floating_ip: tuple[str, str] | None = None
+
+
+@dataclass
 class KubeNode:
     """A Managed Kubernetes node: the project instance it runs on (``instance_id``), and once the
     autoscaler removed it, when (the instance is deleted at the same time and billed until then)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-
 from otel_ovh.simulator import budget, credits, history, kube, legacy, network, plans
 from otel_ovh.simulator.billing import Window, usage_body
 from otel_ovh.simulator.catalog import (

@@ -133,6 +133,8 @@ def idle_spend(world: World, pid: str) -> float:
         if c.get("resourceId") in idle_ips
     )
     return volumes + ips
+
+
 def kube_clusters(world: World, pid: str) -> dict[str, dict[str, Any]]:
     """Each cluster's detail body, with its ``etcd`` answer and its ``pools``, each pool with its nodes
     as ``nodes?history=true`` lists them (live and deleted)."""

@@ -276,6 +276,8 @@ def test_idle_spend_is_the_idle_volumes_and_floating_ips_lines(
     assert len(spending) >= 2 and set(recorded) <= set(wanted)
     for pid, amount in wanted.items():
         assert recorded.get(pid, 0.0) == pytest.approx(amount, abs=0.005), pid
+
+
 COST_PER_NODEPOOL = (
     "sum by (k8s_cluster_name, ovh_kube_nodepool_name) (ovh_cloud_cost_total{{{sel}}}"
     " * on (cloud_account_id, cloud_resource_id) group_left (k8s_cluster_name, ovh_kube_nodepool_name)"
