@@ -6,17 +6,9 @@ from typing import Any
 
 from otel_ovh.families.budget import FAMILY, parse_alert, parse_alert_ids, project_threshold
 from otel_ovh.families.fields import Problems
+from tests.unit.reference_bodies import price
 
 ALERT_ID = "5ca5f72d-5c1d-40ea-bcf6-31557119135d"
-
-
-def _price(value: float, currency: str = "EUR") -> dict[str, object]:
-    return {
-        "currencyCode": currency,
-        "priceInUcents": round(value * 1e8),
-        "text": f"{value:.2f} €",
-        "value": value,
-    }
 
 
 def _alert(threshold: int = 1500, **changes: Any) -> dict[str, Any]:
@@ -29,7 +21,7 @@ def _alert(threshold: int = 1500, **changes: Any) -> dict[str, Any]:
         "email": "finops@example.com",
         "emails": ["finops@example.com"],
         "monthlyThreshold": threshold,
-        "formattedMonthlyThreshold": _price(threshold),
+        "formattedMonthlyThreshold": price(threshold),
         "service": "all",
         "status": "ok",
     }
@@ -43,7 +35,7 @@ LEGACY = {
     "delay": 3600,
     "email": "finops@example.com",
     "monthlyThreshold": 800,
-    "formattedMonthlyThreshold": _price(800),
+    "formattedMonthlyThreshold": price(800),
 }
 
 

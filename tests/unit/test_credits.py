@@ -6,16 +6,7 @@ from datetime import UTC, datetime
 
 from otel_ovh.families.credits import FAMILY, parse_credit, parse_credit_ids
 from otel_ovh.families.fields import Problems
-
-
-def _price(value: float) -> dict[str, object]:
-    return {
-        "currencyCode": "EUR",
-        "priceInUcents": round(value * 1e8),
-        "text": f"{value:.2f} €",
-        "value": value,
-    }
-
+from tests.unit.reference_bodies import price
 
 CREDIT = {
     "id": 4211,
@@ -23,9 +14,9 @@ CREDIT = {
     "voucher": "PCV-123",
     "bill": None,
     "products": ["publicCloudProject"],
-    "total_credit": _price(200.0),
-    "used_credit": _price(58.5),
-    "available_credit": _price(141.5),
+    "total_credit": price(200.0),
+    "used_credit": price(58.5),
+    "available_credit": price(141.5),
     "validity": {"from": "2026-06-01T00:00:00+02:00", "to": "2027-05-31T23:59:59+02:00"},
 }
 

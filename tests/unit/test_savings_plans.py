@@ -11,19 +11,11 @@ import pytest
 from otel_ovh.families import savings_plans
 from otel_ovh.families.fields import Problems
 from otel_ovh.families.savings_plans import FAMILY, Plans, billing_month, parse_plans
+from tests.unit.reference_bodies import price
 
 PLAN_A = "5a0c7f7e-0000-4000-8000-000000000001"
 PLAN_B = "5a0c7f7e-0000-4000-8000-000000000002"
 PLAN_C = "5a0c7f7e-0000-4000-8000-000000000003"
-
-
-def _price(value: float, currency: str = "EUR") -> dict[str, object]:
-    return {
-        "currencyCode": currency,
-        "priceInUcents": round(value * 1e8),
-        "text": f"{value:.2f} €",
-        "value": value,
-    }
 
 
 def _detail(plan_id: str, size: float, total: float) -> dict[str, object]:
@@ -32,8 +24,8 @@ def _detail(plan_id: str, size: float, total: float) -> dict[str, object]:
         "planName": "b3-8 commitment",
         "period": {"from": "2026-11-01T00:00:00+00:00", "to": "2026-12-01T00:00:00+00:00"},
         "size": size,
-        "unitPrice": _price(0.0545),
-        "totalPrice": _price(total),
+        "unitPrice": price(0.0545),
+        "totalPrice": price(total),
     }
 
 
@@ -48,16 +40,16 @@ def _flavor(name: str, subscriptions: list[dict[str, object]], cost: float, save
         "fees": {
             "flatFee": {
                 "details": [_detail(str(s["id"]), _size(s), cost * _size(s) / total) for s in subscriptions],
-                "totalPrice": _price(cost),
+                "totalPrice": price(cost),
             },
             "overQuota": {
                 "ids": [s["id"] for s in subscriptions],
                 "quantity": over,
-                "unitPrice": _price(0.0681),
-                "totalPrice": _price(round(over * 0.0681, 2)),
+                "unitPrice": price(0.0681),
+                "totalPrice": price(round(over * 0.0681, 2)),
             },
-            "savedAmount": _price(saved),
-            "totalPrice": _price(cost),
+            "savedAmount": price(saved),
+            "totalPrice": price(cost),
         },
         "periods": [
             {
@@ -97,7 +89,7 @@ BODY: dict[str, Any] = {
             "c3-8", [_subscription(PLAN_C, 3, "2028-01-01T00:00:00+01:00")], cost=80.1, saved=0.0, over=0
         ),
     ],
-    "totalSavings": _price(4.90),
+    "totalSavings": price(4.90),
 }
 
 
@@ -142,7 +134,7 @@ def test_the_reference_shape_gives_every_plan_and_every_flavor() -> None:
     "body",
     [
         {**BODY, "flavors": []},
-        {"projectId": "p", "period": BODY["period"], "flavors": [], "totalSavings": _price(0.0)},
+        {"projectId": "p", "period": BODY["period"], "flavors": [], "totalSavings": price(0.0)},
         {"flavors": None},
         {},
     ],
