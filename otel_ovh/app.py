@@ -10,13 +10,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from otel_ovh.config import OvhSettings, Settings, SettingsError
+from otel_ovh.health import probes
 from otel_ovh.http.server import MetricsServer
 from otel_ovh.ovh_api.client import CallStats, Credentials, OvhApi
 from otel_ovh.refresher import Refresher
 from otel_ovh.snapshot import SnapshotStore
+from otel_ovh.supervisor import Supervisor
 from otel_ovh.telemetry import Telemetry
 from otel_ovh.web_config import load_web_config
 
@@ -55,6 +57,7 @@ class Exporter:
     refresher: Refresher
     telemetry: Telemetry
     server: MetricsServer | None = None
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
     @classmethod
     def build(
@@ -66,6 +69,8 @@ class Exporter:
         store = SnapshotStore()
         refresher = Refresher(settings, api, store, clock=clock)
         telemetry = Telemetry(settings, store, stats, clock=clock)
+        supervisor = Supervisor()
+        healthy, ready = probes(supervisor, refresher, telemetry, store)
         server = None
         # Push-only deployments keep the server for /healthz and /readyz (a sidecar needs its probes);
         # /metrics then answers 404.
@@ -80,8 +85,8 @@ class Exporter:
                     settings.prometheus.host,
                     settings.prometheus.port,
                     telemetry.render if settings.prometheus.enabled else None,
-                    healthy=lambda: refresher.alive,
-                    ready=refresher.first_refresh_done.is_set,
+                    healthy=healthy,
+                    ready=ready,
                     web_config=web_config,
                 )
             except OSError as exc:
@@ -90,7 +95,7 @@ class Exporter:
                 if exc.errno == errno.EADDRINUSE:
                     raise SettingsError("prometheus.port", f"{where} is already in use") from None
                 raise SettingsError("prometheus.host", f"cannot listen on {where}: {exc.strerror}") from None
-        return cls(settings, api, store, refresher, telemetry, server)
+        return cls(settings, api, store, refresher, telemetry, server, supervisor)
 
     def start(self) -> None:
         if self.server is not None:
@@ -100,14 +105,17 @@ class Exporter:
             )
             log.info("serving " + what, self.server.url)
             if self.settings.prometheus.enabled:
-                self.telemetry.keep_self_rendered()
-        self.refresher.start()
+                self.supervisor.start("self-metrics", self.telemetry.keep_self_rendered)
+        self.supervisor.start("refresher", self.refresher.run)
+        self.supervisor.watch("OTLP export", self.telemetry.reader_trouble)
 
     def wait(self, stop: threading.Event) -> None:
         stop.wait()
 
     def stop(self) -> None:
+        self.supervisor.stop()
         self.refresher.stop()
+        self.supervisor.join()
         if self.server is not None:
             self.server.stop()
         self.telemetry.shutdown()

@@ -180,4 +180,3 @@ CATALOG: tuple[MetricDefinition, ...] = (
 )
 
 BY_NAME: Mapping[str, MetricDefinition] = {m.name: m for m in CATALOG}
-

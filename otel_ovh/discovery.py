@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import hashlib
 
-from otel_ovh.families.fields import Problems
+from otel_ovh.families.fields import Problems, plain_texts
 from otel_ovh.ovh_api.client import OvhApi
 
 PROJECTS = "/cloud/project"
 
 
 def parse_project_ids(body: object, problems: Problems) -> list[str]:
-    if not isinstance(body, list):
-        problems.add("project list", "expected a list of project ids")
-        return []
-    return [item for item in body if isinstance(item, str) and item]
+    return plain_texts(body, "project list", problems)
 
 
 def readable_projects(api: OvhApi) -> list[str]:

@@ -12,7 +12,17 @@ In the text format a label value escapes its quotes (``\\"``), so ``name=""`` pr
 
 from __future__ import annotations
 
+import copy
+import logging
 import re
+from collections.abc import Iterable
+
+from prometheus_client import generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
+
+from otel_ovh.outages import OutageLog
 
 _NOT_FIRST = re.compile(rb',[a-zA-Z_][a-zA-Z0-9_]*=""')
 _FIRST = re.compile(rb'\{[a-zA-Z_][a-zA-Z0-9_]*=""(,|\})')
@@ -23,3 +33,55 @@ def drop_empty_labels(text: bytes) -> bytes:
         return text
     text = _NOT_FIRST.sub(b"", text)
     return _FIRST.sub(lambda match: b"{" if match.group(1) == b"," else b"", text)
+
+
+def render_tolerant(registry: Collector, log: OutageLog, what: str) -> bytes:
+    """``generate_latest``, where one series that cannot be written costs that series, not the render.
+
+    Parsing already drops what could not be served; this is the last line: a render that fails whole
+    would leave every scrape with the previous exposition (going stale) or an error. The slow path runs
+    only after a failure: the registry is collected again and written one family, then one series, at a
+    time.
+    """
+    try:
+        body = generate_latest(registry)
+    except Exception:
+        body = None
+    if body is not None:
+        log.recovered(what, f"{what}: every series is rendered again")
+        return body
+    parts: list[bytes] = []
+    dropped = 0
+    for metric in registry.collect():
+        try:
+            parts.append(generate_latest(_Only([metric])))
+            continue
+        except Exception:
+            pass
+        kept = [sample for sample in metric.samples if _writable(metric, sample)]
+        dropped += len(metric.samples) - len(kept)
+        family = copy.copy(metric)
+        family.samples = kept
+        parts.append(generate_latest(_Only([family])))
+    log.failed(what, f"{what}: {dropped} series that could not be rendered dropped", logging.WARNING)
+    return b"".join(parts)
+
+
+class _Only:
+    """A registry of the given metric families (``generate_latest`` asks only for ``collect``)."""
+
+    def __init__(self, metrics: list[Metric]) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterable[Metric]:
+        return self._metrics
+
+
+def _writable(metric: Metric, sample: Sample) -> bool:
+    family = copy.copy(metric)
+    family.samples = [sample]
+    try:
+        generate_latest(_Only([family]))
+    except Exception:
+        return False
+    return True

@@ -90,6 +90,7 @@ class Refresher:
         self.refreshes = 0
         self.last_refresh_duration: float | None = None
         self.first_refresh_done = threading.Event()
+        self._dropped: dict[str, tuple[int, list[str]]] = {}  # this refresh's: kind -> (count, where)
         # Called with (projects done, projects in this refresh) as each project completes: long work can
         # show how far it is (``collect --once``); the serving loop leaves it unset.
         self.on_progress: Callable[[int, int], None] | None = None
@@ -97,7 +98,8 @@ class Refresher:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="otel-ovh-refresher", daemon=True)
+        """Refresh in a thread of its own; ``serve`` runs :meth:`run` under the supervisor instead."""
+        self._thread = threading.Thread(target=self.run, name="otel-ovh-refresher", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 1.0) -> None:
@@ -111,7 +113,8 @@ class Refresher:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Refresh every ``collect.interval`` until :meth:`stop`."""
         background_priority()
         while not self._stop.is_set():
             started = self._clock()
@@ -151,6 +154,7 @@ class Refresher:
         ids = self.project_ids()
         families = self._rules.families
         runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
+        self._dropped = {}
         futures: dict[Future[tuple[object, Problems]], tuple[str, Family[Any]]] = {}
         for pid in ids:
             for family in families:
@@ -198,6 +202,7 @@ class Refresher:
             self._api.stats.total(),
             f", failing: {', '.join(failed)}" if failed else "",
         )
+        self._log_dropped()
         self.first_refresh_done.set()
 
     def _fetch(self, pid: str, family: Family[Any]) -> tuple[object, Problems]:
@@ -220,8 +225,10 @@ class Refresher:
             run.records = run.records.with_record(family, outcome)
             self._outages.recovered("credentials", "OVH accepts the credentials again")
             self._outages.recovered(f"{pid}/{family.name}", f"project {pid}: {family.name} works again")
-        if problems:
-            self._log_problems(pid, family.name, problems)
+        for kind, count in problems.kinds.items():
+            total, where = self._dropped.get(kind, (0, []))
+            where += [f"project {pid}: {family.name}: {m}" for m in problems.examples[kind][: 3 - len(where)]]
+            self._dropped[kind] = (total + count, where)
         run.pending -= 1
         if run.pending:
             return False
@@ -283,9 +290,17 @@ class Refresher:
             return
         self._outages.failed(key, message)
 
-    def _log_problems(self, pid: str, family: str, problems: Problems) -> None:
-        shown = "; ".join(problems.messages[:5])
-        more = f" (+{len(problems.messages) - 5} more)" if len(problems.messages) > 5 else ""
-        self._outages.failed(
-            f"{pid}/{family}/problems", f"project {pid}: {family}: skipped values: {shown}{more}"
-        )
+    def _log_dropped(self) -> None:
+        """One warning per kind of unreadable value and refresh, however many values and projects: each
+        value is dropped alone, and a line per value would bury the rest of the log."""
+        for kind, (count, where) in sorted(self._dropped.items()):
+            more = f" (+{count - len(where)} more)" if count > len(where) else ""
+            log.warning(
+                "refresh %d: %d value(s) dropped, %s: %s%s",
+                self.refreshes,
+                count,
+                kind,
+                "; ".join(where),
+                more,
+            )
+        self._dropped = {}

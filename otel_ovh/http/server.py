@@ -22,7 +22,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from otel_ovh.http.handler import Handler, Render, Request, Response
+from otel_ovh.http.handler import Handler, Probe, Render, Request, Response
 from otel_ovh.web_config import WebConfig
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,8 @@ class MetricsServer:
         port: int,
         render: Render | None,
         *,
-        healthy: Callable[[], bool],
-        ready: Callable[[], bool],
+        healthy: Probe,
+        ready: Probe,
         web_config: WebConfig | None = None,
     ) -> None:
         web = web_config or WebConfig()
