@@ -180,3 +180,4 @@ CATALOG: tuple[MetricDefinition, ...] = (
 )
 
 BY_NAME: Mapping[str, MetricDefinition] = {m.name: m for m in CATALOG}
+
