@@ -51,7 +51,7 @@ class Rule:
     """
 
     path: str
-    rewrite: Transform | None = None  # the decoded JSON in, the new JSON value out (json.dumps'd)
+    rewrite: Transform | None = None  # the decoded JSON in, the new JSON value (json.dumps'd) or bytes out
     body: bytes | None = None  # the raw body to send instead of the upstream one
     status: int | None = None  # the status to send instead of the upstream one
     huge: int = 0  # send a valid JSON array of about this many bytes, streamed, instead of the body
@@ -195,7 +195,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if rule is not None:
             status = rule.status if rule.status is not None else status
             if rule.rewrite is not None:
-                body = json.dumps(rule.rewrite(json.loads(body))).encode()
+                rewritten = rule.rewrite(json.loads(body))
+                # bytes go as they are: JSON that json.dumps cannot write (a literal 1e400)
+                body = rewritten if isinstance(rewritten, bytes) else json.dumps(rewritten).encode()
             elif rule.body is not None:
                 body = rule.body
             elif rule.gzip_bomb:

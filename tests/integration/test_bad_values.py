@@ -1,0 +1,278 @@
+"""One bad value in an OVH answer costs that value only, through the served process's own HTTP endpoint.
+
+Each case turns one value of one project's answer hostile (valid JSON all the same) through the hostile
+OVH stand-in, and holds that: the other projects' series are whole and fresh; the affected project loses
+only the series (or the label) the value fed; ``/metrics`` and ``/probe`` answer 200 and parse; one
+warning per kind of bad value is logged per refresh, and no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from otel_ovh.app import Exporter
+from otel_ovh.config import parse_settings
+from otel_ovh.families.fields import NEGATIVE, OUT_OF_RANGE, UNENCODABLE, WRONG_TYPE
+from otel_ovh.simulator import SimulatedOvh, World
+from tests.support.hostile_ovh import HostileOvh, Rule
+
+Lines = set[str]
+Unit = Callable[[str], bool]  # the lines the bad value may change: its series, its record
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    path: str  # below /cloud/project/{pid}
+    rewrite: Callable[[Any], Any]
+    kind: str
+    unit: Callable[[Any], Unit]  # from the answer as OVH sent it
+    kept: Callable[[Any], str] | None = None  # a series that must still be there, the bad value dropped
+    normalize: Callable[[str], str] | None = None  # what else may differ in every line of the project
+
+
+def first(key: str, value: Any, where: Callable[[Any], Any] = lambda body: body[0]) -> Callable[[Any], Any]:
+    def rewrite(body: Any) -> Any:
+        where(body)[key] = value
+        return body
+
+    return rewrite
+
+
+def raw(key: str, token: str, where: Callable[[Any], Any]) -> Callable[[Any], bytes]:
+    """JSON that ``json.dumps`` does not write, such as the literal ``1e400``."""
+
+    def rewrite(body: Any) -> bytes:
+        where(body)[key] = "@raw@"
+        return json.dumps(body).replace('"@raw@"', token).encode()
+
+    return rewrite
+
+
+def nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def with_id(prefix: str = "") -> Callable[[Any], Unit]:
+    def unit(body: Any) -> Unit:
+        resource = f'cloud_resource_id="{body[0]["id"]}"'
+        return lambda line: line.startswith(prefix) and resource in line
+
+    return unit
+
+
+def of(metric: str, **labels: str) -> Unit:
+    wanted = [f'{key}="{value}"' for key, value in labels.items()]
+    return lambda line: line.startswith(metric) and all(label in line for label in wanted)
+
+
+def usage_line(body: Any) -> Any:
+    return body["hourlyUsage"]["instance"][0]
+
+
+def usage_detail(body: Any) -> Any:
+    return usage_line(body)["details"][0]
+
+
+def usage_unit(metric: str) -> Callable[[Any], Unit]:
+    def unit(body: Any) -> Unit:
+        line = usage_line(body)
+        return of(metric, cloud_region=line["region"], ovh_sku=line["reference"], ovh_service="instance")
+
+    return unit
+
+
+def quota_unit(metric: str, quota: str) -> Callable[[Any], Unit]:
+    return lambda body: of(metric, cloud_region=body[0]["region"], ovh_quota=quota)
+
+
+def project_name(line: str) -> str:
+    return re.sub(r'ovh_project_name="[^"]*"', 'ovh_project_name="?"', line)
+
+
+VOLUME_SIZE = "ovh_cloud_volume_size_bytes"
+CASES = [
+    Case(
+        "surrogate in the project's description",
+        "",
+        lambda body: {**body, "description": "\ud800", "projectName": "x\udfff"},
+        UNENCODABLE,
+        lambda body: lambda line: False,
+        kept=lambda body: f'ovh_project_name="{body["project_id"]}"',
+        normalize=project_name,
+    ),
+    Case(
+        "surrogate in a volume's name",
+        "/volume",
+        first("name", "\ud800"),
+        UNENCODABLE,
+        with_id(),
+        kept=lambda body: f'{VOLUME_SIZE}{{cloud_account_id="',
+    ),
+    Case("surrogate in a volume's region", "/volume", first("region", "GRA\udbff"), UNENCODABLE, with_id()),
+    Case(
+        "surrogate in an instance's name",
+        "/instance",
+        first("name", "web-\ud800"),
+        UNENCODABLE,
+        with_id("ovh_cloud_instance_"),
+    ),
+    Case(
+        "surrogate in an instance's region",
+        "/instance",
+        first("region", "\udc00"),
+        UNENCODABLE,
+        with_id("ovh_cloud_instance_"),
+    ),
+    Case(
+        "1e400 in a price",
+        "/usage/current",
+        raw("totalPrice", "1e400", usage_detail),
+        OUT_OF_RANGE,
+        usage_unit("ovh_cloud_cost_total"),
+    ),
+    Case(
+        "a 400-digit quantity",
+        "/usage/current",
+        first("value", 10**400, lambda body: usage_detail(body)["quantity"]),
+        OUT_OF_RANGE,
+        usage_unit("ovh_cloud_usage_seconds_total"),
+    ),
+    Case(
+        "a 400-digit quota",
+        "/quota",
+        first("maxCores", 10**400, lambda body: body[0]["instance"]),
+        OUT_OF_RANGE,
+        quota_unit("ovh_cloud_quota_limit", "cores"),
+    ),
+    Case("NaN as a volume's size", "/volume", first("size", math.nan), OUT_OF_RANGE, with_id(VOLUME_SIZE)),
+    Case("a negative volume size", "/volume", first("size", -5), NEGATIVE, with_id(VOLUME_SIZE)),
+    Case("text as a volume's size", "/volume", first("size", "500"), WRONG_TYPE, with_id(VOLUME_SIZE)),
+    Case(
+        "an object as an instance's name",
+        "/instance",
+        first("name", {"a": 1}),
+        WRONG_TYPE,
+        with_id("ovh_cloud_instance_"),
+    ),
+    Case(
+        "a boolean as a quota's usage",
+        "/quota",
+        first("usedCores", True, lambda body: body[0]["instance"]),
+        WRONG_TYPE,
+        quota_unit("ovh_cloud_quota_usage", "cores"),
+    ),
+    Case(
+        "deep nesting in a volume's name",
+        "/volume",
+        first("name", nested(200)),
+        WRONG_TYPE,
+        with_id(),
+        kept=lambda body: f'{VOLUME_SIZE}{{cloud_account_id="',
+    ),
+]
+
+
+@pytest.fixture
+def hostile(sim: SimulatedOvh) -> Iterator[HostileOvh]:
+    with HostileOvh(sim) as ovh:
+        yield ovh
+
+
+@pytest.fixture
+def served(hostile: HostileOvh) -> Iterator[Exporter]:
+    """The exporter with its HTTP server; refreshes are run by the test, one at a time."""
+    raw_settings = {
+        "ovh": {"endpoint": hostile.url, **hostile.credentials},
+        "collect": {"max_calls_per_second": 0},
+        "prometheus": {"enabled": True, "host": "127.0.0.1", "port": 0},
+    }
+    exporter = Exporter.build(parse_settings(raw_settings))
+    assert exporter.server is not None
+    exporter.server.start()
+    yield exporter
+    exporter.stop()
+
+
+def scrape(exporter: Exporter, path: str = "/metrics") -> str:
+    assert exporter.server is not None
+    answer = requests.get(f"{exporter.server.url}{path}", headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    families = list(text_string_to_metric_families(answer.text))  # parses, or raises
+    assert families or path != "/metrics"
+    return answer.text
+
+
+def ovh_lines(body: str, pid: str) -> Lines:
+    account = f'cloud_account_id="{pid}"'
+    return {line for line in body.splitlines() if line.startswith("ovh_cloud_") and account in line}
+
+
+def fresh(body: str, pid: str) -> bool:
+    account = f'cloud_account_id="{pid}"'
+    success = [line for line in body.splitlines() if line.startswith("otel_ovh_collection_success")]
+    ages = [line for line in body.splitlines() if line.startswith("otel_ovh_data_age_seconds")]
+    return any(account in line and line.endswith(" 1.0") for line in success) and any(
+        account in line for line in ages
+    )
+
+
+def dropped_warnings(records: list[logging.LogRecord]) -> Counter[tuple[int, str]]:
+    found: Counter[tuple[int, str]] = Counter()
+    for record in records:
+        match = re.match(r"refresh (\d+): \d+ value\(s\) dropped, ([^:]+):", record.getMessage())
+        if match:
+            found[(int(match.group(1)), match.group(2))] += 1
+    return found
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_one_bad_value_costs_that_value_only(
+    case: Case, world: World, hostile: HostileOvh, served: Exporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    pid, *others = world.project_ids
+    served.refresher.refresh_once()
+    before = scrape(served)
+    sent = world.body(f"/cloud/project/{pid}{case.path}")
+    unit = case.unit(sent)
+    hostile.add(Rule(f"/cloud/project/{pid}{case.path}", rewrite=case.rewrite))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="otel_ovh"):
+        served.refresher.refresh_once()
+        served.refresher.refresh_once()
+    after = scrape(served)
+
+    for other in others:  # whole and fresh
+        assert ovh_lines(after, other) == ovh_lines(before, other)
+        assert fresh(after, other)
+        assert ovh_lines(scrape(served, f"/probe?target={other}"), other) == ovh_lines(before, other)
+    assert fresh(after, pid)  # a value dropped is no failed collection
+
+    old, new = ovh_lines(before, pid), ovh_lines(after, pid)
+    assert new != old, "the bad value changed nothing: the case does not test what it says"
+    same = case.normalize or (lambda line: line)
+    assert {same(line) for line in old if not unit(line)} == {same(line) for line in new if not unit(line)}
+    assert len(new) >= len(old) - sum(1 for line in old if unit(line))
+    if case.kept is not None:
+        assert any(case.kept(sent) in line for line in new), "the record went with its bad value"
+    assert ovh_lines(scrape(served, f"/probe?target={pid}"), pid) == new
+
+    warnings = dropped_warnings(caplog.records)
+    assert set(warnings.values()) == {1}, warnings  # one per kind per refresh
+    refreshes = served.refresher.refreshes
+    assert {(refreshes - 1, case.kind), (refreshes, case.kind)} <= set(warnings)
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
