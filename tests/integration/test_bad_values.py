@@ -13,7 +13,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +22,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
 from otel_ovh.families.fields import NEGATIVE, OUT_OF_RANGE, UNENCODABLE, WRONG_TYPE
-from otel_ovh.simulator import SimulatedOvh, World
+from otel_ovh.simulator import World
+from tests.integration.conftest import ExporterFactory
 from tests.support.hostile_ovh import HostileOvh, Rule
 
 Lines = set[str]
@@ -187,27 +187,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def hostile(sim: SimulatedOvh) -> Iterator[HostileOvh]:
-    with HostileOvh(sim) as ovh:
-        yield ovh
-
-
-@pytest.fixture
-def served(hostile: HostileOvh) -> Iterator[Exporter]:
-    """The exporter with its HTTP server; refreshes are run by the test, one at a time."""
-    raw_settings = {
-        "ovh": {"endpoint": hostile.url, **hostile.credentials},
-        "collect": {"max_calls_per_second": 0},
-        "prometheus": {"enabled": True, "host": "127.0.0.1", "port": 0},
-    }
-    exporter = Exporter.build(parse_settings(raw_settings))
-    assert exporter.server is not None
-    exporter.server.start()
-    yield exporter
-    exporter.stop()
-
-
 def scrape(exporter: Exporter, path: str = "/metrics") -> str:
     assert exporter.server is not None
     answer = requests.get(f"{exporter.server.url}{path}", headers={"Accept-Encoding": "gzip"}, timeout=10)
@@ -242,24 +221,29 @@ def dropped_warnings(records: list[logging.LogRecord]) -> Counter[tuple[int, str
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_one_bad_value_costs_that_value_only(
-    case: Case, world: World, hostile: HostileOvh, served: Exporter, caplog: pytest.LogCaptureFixture
+    case: Case,
+    world: World,
+    hostile: HostileOvh,
+    served: ExporterFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     pid, *others = world.project_ids
-    served.refresher.refresh_once()
-    before = scrape(served)
+    exporter = served()
+    exporter.refresher.refresh_once()
+    before = scrape(exporter)
     sent = world.body(f"/cloud/project/{pid}{case.path}")
     unit = case.unit(sent)
     hostile.add(Rule(f"/cloud/project/{pid}{case.path}", rewrite=case.rewrite))
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="otel_ovh"):
-        served.refresher.refresh_once()
-        served.refresher.refresh_once()
-    after = scrape(served)
+        exporter.refresher.refresh_once()
+        exporter.refresher.refresh_once()
+    after = scrape(exporter)
 
     for other in others:  # whole and fresh
         assert ovh_lines(after, other) == ovh_lines(before, other)
         assert fresh(after, other)
-        assert ovh_lines(scrape(served, f"/probe?target={other}"), other) == ovh_lines(before, other)
+        assert ovh_lines(scrape(exporter, f"/probe?target={other}"), other) == ovh_lines(before, other)
     assert fresh(after, pid)  # a value dropped is no failed collection
 
     old, new = ovh_lines(before, pid), ovh_lines(after, pid)
@@ -269,10 +253,10 @@ def test_one_bad_value_costs_that_value_only(
     assert len(new) >= len(old) - sum(1 for line in old if unit(line))
     if case.kept is not None:
         assert any(case.kept(sent) in line for line in new), "the record went with its bad value"
-    assert ovh_lines(scrape(served, f"/probe?target={pid}"), pid) == new
+    assert ovh_lines(scrape(exporter, f"/probe?target={pid}"), pid) == new
 
     warnings = dropped_warnings(caplog.records)
     assert set(warnings.values()) == {1}, warnings  # one per kind per refresh
-    refreshes = served.refresher.refreshes
+    refreshes = exporter.refresher.refreshes
     assert {(refreshes - 1, case.kind), (refreshes, case.kind)} <= set(warnings)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]

@@ -15,40 +15,11 @@ import requests
 
 from otel_ovh import supervisor as supervision
 from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
-from otel_ovh.simulator import SimulatedOvh, World
+from otel_ovh.simulator import World
+from tests.integration.conftest import ExporterFactory
 from tests.support.hostile_ovh import HostileOvh, Rule
 
-ExporterFor = Callable[..., Exporter]
 _ACCOUNT = re.compile(r'cloud_account_id="([0-9a-f]{32})"')
-
-
-@pytest.fixture
-def hostile(sim: SimulatedOvh) -> Iterator[HostileOvh]:
-    with HostileOvh(sim) as ovh:
-        yield ovh
-
-
-@pytest.fixture
-def served(hostile: HostileOvh) -> Iterator[ExporterFor]:
-    """Exporters with their HTTP server, through the hostile stand-in; refreshes are the test's to run."""
-    built: list[Exporter] = []
-
-    def build(**collect: Any) -> Exporter:
-        raw = {
-            "ovh": {"endpoint": hostile.url, **hostile.credentials},
-            "collect": {"max_calls_per_second": 0, "retries": 0, **collect},
-            "prometheus": {"enabled": True, "host": "127.0.0.1", "port": 0},
-        }
-        exporter = Exporter.build(parse_settings(raw))
-        assert exporter.server is not None
-        exporter.server.start()
-        built.append(exporter)
-        return exporter
-
-    yield build
-    for exporter in built:
-        exporter.stop()
 
 
 def get(exporter: Exporter, path: str) -> tuple[int, str]:
@@ -77,7 +48,7 @@ def answer_with(exporter: Exporter, path: str, status: int, timeout: float = 15.
 
 
 def test_a_supervised_loop_that_dies_is_unhealthy_until_restarted(
-    served: ExporterFor, monkeypatch: pytest.MonkeyPatch
+    served: ExporterFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each of our loops (the refresher's, the self metrics') made to raise once: ``/healthz`` is 503 with
     the reason, then 200 once the supervisor has restarted it; the refresher goes on refreshing."""
@@ -114,7 +85,7 @@ def test_a_supervised_loop_that_dies_is_unhealthy_until_restarted(
 
 
 def test_readyz_is_ready_only_once_a_project_is_served_and_says_why_not(
-    served: ExporterFor, hostile: HostileOvh, world: World, monkeypatch: pytest.MonkeyPatch
+    served: ExporterFactory, hostile: HostileOvh, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     exporter = served()
     assert get(exporter, "/readyz") == (503, "not ready: the first refresh has not finished\n")
@@ -154,7 +125,9 @@ def test_readyz_is_ready_only_once_a_project_is_served_and_says_why_not(
     assert get(exporter, "/readyz") == (200, "ok\n")
 
 
-def test_readyz_says_when_there_is_no_project_to_collect(served: ExporterFor, hostile: HostileOvh) -> None:
+def test_readyz_says_when_there_is_no_project_to_collect(
+    served: ExporterFactory, hostile: HostileOvh
+) -> None:
     exporter = served()
     hostile.add(Rule("/cloud/project", status=500))
     exporter.refresher.refresh_once()
@@ -168,7 +141,7 @@ def test_readyz_says_when_there_is_no_project_to_collect(served: ExporterFor, ho
 
 
 def test_every_body_carries_the_self_metrics_of_its_own_snapshot(
-    served: ExporterFor, hostile: HostileOvh, world: World
+    served: ExporterFactory, hostile: HostileOvh, world: World
 ) -> None:
     """Projects come and go between refreshes (the project list alternates), while scrapes hammer
     ``/metrics``: no body shows a project's OVH series without its ``otel_ovh_collection_success``, nor
