@@ -34,7 +34,7 @@ Unit = Callable[[str], bool]  # the lines the bad value may change: its series, 
 @dataclass(frozen=True)
 class Case:
     id: str
-    path: str  # below /cloud/project/{pid}
+    path: str  # below /cloud/project/{pid}; {kube}, {credit}, {alert}: the project's first one
     rewrite: Callable[[Any], Any]
     kind: str
     unit: Callable[[Any], Unit]  # from the answer as OVH sent it
@@ -104,6 +104,26 @@ def project_name(line: str) -> str:
     return re.sub(r'ovh_project_name="[^"]*"', 'ovh_project_name="?"', line)
 
 
+def named(metric: str, label: str, key: str = "id") -> Callable[[Any], Unit]:
+    """The series of ``metric`` whose ``label`` is the answer's (or its first item's) ``key``."""
+
+    def unit(body: Any) -> Unit:
+        item = body[0] if isinstance(body, list) else body
+        return of(metric, **{label: str(item[key])})
+
+    return unit
+
+
+def resolve(world: World, pid: str, path: str) -> str:
+    """``path`` with the project's first cluster, credit and spend alert filled in."""
+    below = f"/cloud/project/{pid}"
+    firsts = {
+        name: world.body(f"{below}/{route}")[0] for name, route in FIRSTS.items() if f"{{{name}}}" in path
+    }
+    return below + path.format(**firsts)
+
+
+FIRSTS = {"kube": "kube", "credit": "credit", "alert": "alerting"}
 VOLUME_SIZE = "ovh_cloud_volume_size_bytes"
 CASES = [
     Case(
@@ -184,6 +204,62 @@ CASES = [
         with_id(),
         kept=lambda body: f'{VOLUME_SIZE}{{cloud_account_id="',
     ),
+    Case(
+        "surrogate in a Swift container's name",
+        "/storage",
+        first("name", "c\ud800"),
+        UNENCODABLE,
+        named("ovh_cloud_storage_", "cloud_resource_id", "name"),
+    ),
+    Case(
+        "1e400 as an S3 bucket's size",
+        "/region/GRA/storage",
+        raw("objectsSize", "1e400", lambda body: body[0]),
+        OUT_OF_RANGE,
+        named("ovh_cloud_storage_size_bytes", "cloud_resource_id", "name"),
+    ),
+    Case(
+        "surrogate in a Kubernetes cluster's name",
+        "/kube/{kube}",
+        first("name", "\udfff", lambda body: body),
+        UNENCODABLE,
+        named("ovh_cloud_kube_", "k8s_cluster_uid"),
+    ),
+    Case(
+        "a 400-digit credit",
+        "/credit/{credit}",
+        lambda body: {**body, "available_credit": {"value": 10**400, "priceInUcents": 10**400}},
+        OUT_OF_RANGE,
+        named("ovh_cloud_credit_available", "ovh_credit_id"),
+    ),
+    Case(
+        "NaN as a spend threshold",
+        "/alerting/{alert}",
+        lambda body: {**body, "monthlyThreshold": math.nan, "formattedMonthlyThreshold": {"value": math.inf}},
+        OUT_OF_RANGE,
+        lambda body: of("ovh_cloud_spend_threshold"),
+    ),
+    Case(
+        "text as a savings plan's usage over quota",
+        "/usage/plans",
+        first("quantity", "5", lambda body: body["flavors"][0]["fees"]["overQuota"]),
+        WRONG_TYPE,
+        lambda body: of("ovh_cloud_savings_plan_over_quota", ovh_sku=body["flavors"][0]["flavor"]),
+    ),
+    Case(
+        "surrogate in a floating IP's status",
+        "/region/EU-WEST-PAR/floatingip",
+        first("status", "\ud800"),
+        UNENCODABLE,
+        named("ovh_cloud_floating_ip_info", "cloud_resource_id"),
+    ),
+    Case(
+        "1e400 as the forecast's usable credits",
+        "/usage/forecast",
+        raw("totalCredit", "1e400", lambda body: body["usableCredits"]),
+        OUT_OF_RANGE,
+        lambda body: of("ovh_cloud_cost_forecast_usable_credits"),
+    ),
 ]
 
 
@@ -231,9 +307,10 @@ def test_one_bad_value_costs_that_value_only(
     exporter = served()
     exporter.refresher.refresh_once()
     before = scrape(exporter)
-    sent = world.body(f"/cloud/project/{pid}{case.path}")
+    path = resolve(world, pid, case.path)
+    sent = world.body(path)
     unit = case.unit(sent)
-    hostile.add(Rule(f"/cloud/project/{pid}{case.path}", rewrite=case.rewrite))
+    hostile.add(Rule(path, rewrite=case.rewrite))
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="otel_ovh"):
         exporter.refresher.refresh_once()
