@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -22,10 +22,13 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from otel_ovh.app import Exporter
+from otel_ovh.families import BY_NAME
 from otel_ovh.families.fields import NEGATIVE, OUT_OF_RANGE, UNENCODABLE, WRONG_TYPE
 from otel_ovh.simulator import World
+from otel_ovh.snapshot import ProjectState
 from tests.integration.conftest import ExporterFactory
 from tests.support.hostile_ovh import HostileOvh, Rule
+from tests.support.otlp_receiver import OtlpGrpcReceiver
 
 Lines = set[str]
 Unit = Callable[[str], bool]  # the lines the bad value may change: its series, its record
@@ -337,3 +340,52 @@ def test_one_bad_value_costs_that_value_only(
     refreshes = exporter.refresher.refreshes
     assert {(refreshes - 1, case.kind), (refreshes, case.kind)} <= set(warnings)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def test_values_that_slip_past_parsing_cost_their_series_when_served(
+    world: World,
+    make_exporter: ExporterFactory,
+    otlp_grpc_receiver: OtlpGrpcReceiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Defence in depth: records written straight into a snapshot, as a parser bug would leave them (a
+    name no UTF-8 encoder takes, an infinite size). The Prometheus body and the OTLP export still carry
+    every other series; the name is escaped, the size dropped with one warning."""
+    exporter = make_exporter(
+        prometheus={"enabled": True, "port": 0},
+        otlp={"enabled": True, "endpoint": otlp_grpc_receiver.endpoint, "interval": 3600},
+    )
+    exporter.refresher.refresh_once()
+    before = exporter.telemetry.render().decode()
+    pid, volumes = world.project_ids[0], BY_NAME["volumes"]
+    state = exporter.store.current.projects[pid]
+    record = state.data.get(volumes)
+    assert record is not None
+    named, sized, *rest = record
+    poisoned = (replace(named, name="\ud800"), replace(sized, size_bytes=math.inf), *rest)
+
+    def poison(projects: dict[str, ProjectState]) -> None:
+        projects[pid] = replace(state, data=state.data.with_record(volumes, poisoned))
+
+    with caplog.at_level(logging.WARNING, logger="otel_ovh"):
+        exporter.store.update(poison)
+        body = exporter.telemetry.render().decode()
+    list(text_string_to_metric_families(body))
+    assert 'ovh_resource_name="\\\\ud800"' in body
+    size_of = f'{VOLUME_SIZE}{{cloud_account_id="{pid}"'
+    sizes = [line for line in body.splitlines() if line.startswith(size_of)]
+    assert not [line for line in sizes if sized.id in line]
+    assert len(sizes) == len([line for line in before.splitlines() if line.startswith(size_of)]) - 1
+    others = [line for line in before.splitlines() if line.startswith("ovh_cloud_") and pid not in line]
+    assert set(others) <= set(body.splitlines())
+    assert [r.getMessage() for r in caplog.records if "not finite" in r.getMessage()] == [
+        "ovh.cloud.volume.size: 1 point(s) that are not finite numbers dropped"
+    ]
+
+    exporter.telemetry.force_flush()
+    exported = otlp_grpc_receiver.latest("ovh.cloud.volume.size")
+    names = {dict(key).get("ovh.resource.name") for key in exported}
+    assert "\\ud800" in names
+    assert all(isinstance(value, int | float) and math.isfinite(value) for value in exported.values())
+    served = sum(len(project.data.get(volumes) or ()) for project in exporter.store.current.projects.values())
+    assert len(exported) == served - 1
