@@ -9,6 +9,7 @@ and no secret: the log has the details.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from otel_ovh.http.handler import Probe
@@ -40,13 +41,23 @@ def not_ready(state: State) -> str | None:
         return "not ready: the first refresh has not finished"
     if not current.projects:
         if state.discovery_error is not None:
-            return f"not ready: no project to collect: cannot list projects ({state.discovery_error})"
+            why = _anonymous(state.discovery_error)
+            return f"not ready: no project to collect: cannot list projects ({why})"
         return "not ready: no project to collect (none configured here, or the credentials read none)"
     failed = [project for project in current.projects.values() if project.errors]
     if len(failed) == len(current.projects):
-        first = failed[0].errors[0].splitlines()[0][:160]
+        first = _anonymous(failed[0].errors[0])
         return f"not ready: every project failed its last refresh ({len(failed)}; one said: {first})"
     return "not ready: no project has data younger than collect.max_staleness"
+
+
+_PROJECT_ID = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def _anonymous(error: object) -> str:
+    """An error's first line, with any project id OVH's message quoted taken out."""
+    lines = str(error).splitlines() or [""]
+    return _PROJECT_ID.sub("<project>", lines[0])[:160]
 
 
 def probes(
