@@ -15,9 +15,9 @@ def parse_project_ids(body: object, problems: Problems) -> list[str]:
     return plain_texts(body, "project list", problems)
 
 
-def readable_projects(api: OvhApi) -> list[str]:
+def readable_projects(api: OvhApi, problems: Problems | None = None) -> list[str]:
     """Every project the credentials can read; raises ``ApiError`` when OVH will not list them."""
-    return parse_project_ids(api.get(PROJECTS), Problems())
+    return parse_project_ids(api.get(PROJECTS), Problems() if problems is None else problems)
 
 
 def in_shard(project_id: str, shard: tuple[int, int] | None) -> bool:

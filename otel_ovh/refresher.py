@@ -137,8 +137,10 @@ class Refresher:
         """Configured projects, or every project the credentials can read; then this shard's share."""
         ids = self._configured
         if not ids:
+            problems = Problems()
             try:
-                ids = self._known_projects = readable_projects(self._api)
+                ids = self._known_projects = readable_projects(self._api, problems)
+                self._book("project list", problems)
                 self.discovery_error = None
                 self._outages.recovered("discovery", "project discovery works again")
             except ApiError as error:
@@ -151,10 +153,10 @@ class Refresher:
 
     def refresh_once(self) -> None:
         started = self._clock()
+        self._dropped = {}
         ids = self.project_ids()
         families = self._rules.families
         runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
-        self._dropped = {}
         futures: dict[Future[tuple[object, Problems]], tuple[str, Family[Any]]] = {}
         for pid in ids:
             for family in families:
@@ -225,10 +227,7 @@ class Refresher:
             run.records = run.records.with_record(family, outcome)
             self._outages.recovered("credentials", "OVH accepts the credentials again")
             self._outages.recovered(f"{pid}/{family.name}", f"project {pid}: {family.name} works again")
-        for kind, count in problems.kinds.items():
-            total, where = self._dropped.get(kind, (0, []))
-            where += [f"project {pid}: {family.name}: {m}" for m in problems.examples[kind][: 3 - len(where)]]
-            self._dropped[kind] = (total + count, where)
+        self._book(f"project {pid}: {family.name}", problems)
         run.pending -= 1
         if run.pending:
             return False
@@ -289,6 +288,13 @@ class Refresher:
             )
             return
         self._outages.failed(key, message)
+
+    def _book(self, source: str, problems: Problems) -> None:
+        """Count this refresh's unreadable values by kind, keeping the first few for the log line."""
+        for kind, count in problems.kinds.items():
+            total, where = self._dropped.get(kind, (0, []))
+            where += [f"{source}: {message}" for message in problems.examples[kind][: 3 - len(where)]]
+            self._dropped[kind] = (total + count, where)
 
     def _log_dropped(self) -> None:
         """One warning per kind of unreadable value and refresh, however many values and projects: each

@@ -389,3 +389,20 @@ def test_values_that_slip_past_parsing_cost_their_series_when_served(
     assert all(isinstance(value, int | float) and math.isfinite(value) for value in exported.values())
     served = sum(len(project.data.get(volumes) or ()) for project in exporter.store.current.projects.values())
     assert len(exported) == served - 1
+
+
+def test_a_project_list_with_bad_entries_keeps_the_good_ones(
+    world: World, hostile: HostileOvh, served: ExporterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    hostile.add(Rule("/cloud/project", rewrite=lambda body: [*body, "\ud800", 12, None, [["x"]]]))
+    exporter = served()
+    with caplog.at_level(logging.INFO, logger="otel_ovh"):
+        exporter.refresher.refresh_once()
+    body = scrape(exporter)
+    assert all(fresh(body, pid) for pid in world.project_ids)
+    assert set(_ACCOUNT.findall(body)) == set(world.project_ids)
+    assert dropped_warnings(caplog.records) == {(1, UNENCODABLE): 1, (1, WRONG_TYPE): 1}
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+_ACCOUNT = re.compile(r'cloud_account_id="([^"]*)"')

@@ -18,6 +18,7 @@ from otel_ovh.app import Exporter
 from otel_ovh.simulator import World
 from tests.integration.conftest import ExporterFactory
 from tests.support.hostile_ovh import HostileOvh, Rule
+from tests.support.otlp_receiver import OtlpGrpcReceiver
 
 _ACCOUNT = re.compile(r'cloud_account_id="([0-9a-f]{32})"')
 
@@ -184,3 +185,23 @@ def test_every_body_carries_the_self_metrics_of_its_own_snapshot(
     assert scrapes[0] > 50
     assert mismatches == []
     assert exporter.store.current.version >= 12  # the snapshots did swap under the scrapes
+
+
+def test_a_dead_otlp_export_thread_is_unhealthy(
+    make_exporter: ExporterFactory, otlp_grpc_receiver: OtlpGrpcReceiver
+) -> None:
+    """The SDK's periodic readers are not ours to restart, but a dead one means no export: say so."""
+    exporter = make_exporter(
+        otlp={"enabled": True, "endpoint": otlp_grpc_receiver.endpoint, "interval": 3600}
+    )
+    exporter.supervisor.watch("OTLP export", exporter.telemetry.reader_trouble)
+    assert exporter.supervisor.health() is None
+    [reader] = exporter.telemetry._self.readers.others
+    finished = threading.Thread(target=lambda: None)
+    finished.start()
+    finished.join()
+    alive, reader._daemon_thread = reader._daemon_thread, finished  # type: ignore[attr-defined]
+    try:
+        assert exporter.supervisor.health() == "OTLP export: the OTLP export thread of the self metrics died"
+    finally:
+        reader._daemon_thread = alive  # type: ignore[attr-defined]
