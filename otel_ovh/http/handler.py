@@ -40,8 +40,8 @@ _BAD_TARGET = b"target must be a project id (32 hexadecimal characters)\n"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="otel-ovh"'}
 
 Render = Callable[[bool], bytes]
-# A probe's check: None when fine, else why not, in one line (answered with 503).
-Probe = Callable[[], str | None]
+# A probe's check: None (or True) when fine, else why not in one line (or False: no reason), as a 503.
+Probe = Callable[[], str | bool | None]
 
 
 @dataclass(frozen=True)
@@ -141,23 +141,25 @@ class Handler:
         if request.method != "GET":  # after the 401, so a stranger learns nothing from the method either
             return self._response(405, b"method not allowed\n", TEXT, {"Allow": "GET"})
         if probe:
-            return self._probe(self.healthy if request.path == "/healthz" else self.ready)
+            if request.path == "/healthz":
+                return self._probe(self.healthy, "unhealthy")
+            return self._probe(self.ready, "not ready")
         if request.path in ("/metrics", "/probe"):
             return self._metrics(request)
         if request.path == "/":
             return self._response(200, _INDEX, HTML)
         return self._response(404, b"not found\n", TEXT)
 
-    def _probe(self, check: Probe) -> Response:
+    def _probe(self, check: Probe, failing: str) -> Response:
         """``check`` failing is itself the answer: a probe that cannot tell is not a healthy one."""
         try:
             trouble = check()
         except Exception as exc:
             log.debug("probe check failed", exc_info=True)
             trouble = f"cannot tell ({type(exc).__name__})"
-        if trouble is None:
+        if trouble is None or trouble is True:
             return self._response(200, b"ok\n", TEXT)
-        line = " ".join(trouble.split())[:300]
+        line = " ".join(str(trouble or failing).split())[:300]
         return self._response(503, line.encode("utf-8", "backslashreplace") + b"\n", TEXT)
 
     def _metrics(self, request: Request) -> Response:

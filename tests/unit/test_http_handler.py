@@ -116,6 +116,12 @@ def test_healthz_says_what_died_and_a_failing_check_is_unhealthy() -> None:
     assert response.status == 503 and len(response.body) < 2000
 
 
+def test_a_check_may_answer_with_a_bare_boolean() -> None:
+    handler = Handler(None, healthy=lambda: False, ready=lambda: True)
+    answers = [handler.handle(Request.from_target("GET", path)) for path in ("/healthz", "/readyz")]
+    assert [(a.status, a.body) for a in answers] == [(503, b"unhealthy\n"), (200, b"ok\n")]
+
+
 def test_request_headers_are_case_insensitive_and_the_first_repeat_wins() -> None:
     request = Request.from_target(
         "get", "/probe?target=x", [("ACCEPT-Encoding", "gzip"), ("accept-encoding", "br")]
