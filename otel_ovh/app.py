@@ -115,7 +115,7 @@ class Exporter:
     def stop(self) -> None:
         self.supervisor.stop()
         self.refresher.stop()
-        self.supervisor.join()
+        self.supervisor.join("refresher")
         if self.server is not None:
             self.server.stop()
         self.telemetry.shutdown()

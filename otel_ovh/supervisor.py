@@ -83,11 +83,12 @@ class Supervisor:
         """Stop restarting (first: a loop told to stop by its owner then ends for good)."""
         self._stop.set()
 
-    def join(self, timeout: float = 1.0) -> None:
-        """Wait, up to ``timeout`` in all, for the loops that their owners told to stop."""
+    def join(self, *names: str, timeout: float = 1.0) -> None:
+        """Wait, up to ``timeout`` in all, for the loops named (all when none is) that their owners told
+        to stop."""
         deadline = self._clock() + timeout
         for task in list(self._tasks.values()):
-            if task.thread is not None:
+            if task.thread is not None and (not names or task.name in names):
                 task.thread.join(max(0.0, deadline - self._clock()))
 
     # -- the watchdog ------------------------------------------------------------------------------
