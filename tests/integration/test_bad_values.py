@@ -406,3 +406,24 @@ def test_a_project_list_with_bad_entries_keeps_the_good_ones(
 
 
 _ACCOUNT = re.compile(r'cloud_account_id="([^"]*)"')
+
+
+def test_an_id_that_reads_as_a_path_costs_its_own_call_only(
+    world: World, hostile: HostileOvh, served: ExporterFactory
+) -> None:
+    """OVH lists ids that later calls put in their routes: one of ``../../..`` must not make a call to
+    another route (read-only, but signed with our credentials), only a call that finds nothing."""
+    pid = world.project_ids[0]
+    exporter = served()
+    exporter.refresher.refresh_once()
+    before = ovh_lines(scrape(exporter), pid)
+    odd = ["../../../../me", "..", "a/../../b?c=d#e"]
+    hostile.add(Rule(f"/cloud/project/{pid}/kube", rewrite=lambda body: [*odd, *body]))
+    exporter.refresher.refresh_once()
+    assert ovh_lines(scrape(exporter), pid) == before
+    kube = f"/cloud/project/{pid}/kube"
+    strays = [
+        path for path in hostile.calls if path != "/auth/time" and not path.startswith("/cloud/project")
+    ]
+    assert strays == []
+    assert hostile.count(f"{kube}/..%2F..%2F..%2F..%2Fme") == 1 and hostile.count(f"{kube}/%252E%252E") == 1
