@@ -58,11 +58,13 @@ def render_tolerant(registry: Collector, log: OutageLog, what: str) -> bytes:
             continue
         except Exception:
             pass
-        kept = [sample for sample in metric.samples if _writable(metric, sample)]
-        dropped += len(metric.samples) - len(kept)
         family = copy.copy(metric)
-        family.samples = kept
-        parts.append(generate_latest(_Only([family])))
+        family.samples = [sample for sample in metric.samples if _writable(metric, sample)]
+        try:
+            parts.append(generate_latest(_Only([family])))
+            dropped += len(metric.samples) - len(family.samples)
+        except Exception:  # the family itself (its name, its help) cannot be written
+            dropped += len(metric.samples)
     log.failed(what, f"{what}: {dropped} series that could not be rendered dropped", logging.WARNING)
     return b"".join(parts)
 

@@ -62,3 +62,18 @@ def test_an_unencodable_label_costs_its_series_only(caplog: pytest.LogCaptureFix
 def test_a_whole_render_is_the_plain_one_when_nothing_is_wrong() -> None:
     registry = registry_of([("a", "é", 1.0)])
     assert render_tolerant(registry, OutageLog(logging.getLogger("test")), "x") == generate_latest(registry)
+
+
+def test_a_family_that_cannot_be_written_at_all_costs_that_family() -> None:
+    class _BadHelp:
+        def collect(self) -> Iterable[Metric]:
+            bad = GaugeMetricFamily("bad", "help \ud800", labels=["name"])
+            bad.add_metric(["x"], 1.0)
+            good = GaugeMetricFamily("good", "help", labels=["name"])
+            good.add_metric(["y"], 2.0)
+            return [bad, good]
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_BadHelp())
+    body = render_tolerant(registry, OutageLog(logging.getLogger("test")), "x").decode()
+    assert [f.name for f in text_string_to_metric_families(body)] == ["good"]
