@@ -7,6 +7,10 @@ generator like any other, so it is listed in ``instance`` and billed in ``usage/
 autoscaler removed this month is deleted with its instance: it leaves ``instance`` and ``nodes``, stays
 in the usage lines until the period ends, and in ``nodes?history=true`` (with ``deletedAt``), which is
 the only place that still says which cluster and nodepool the cost belongs to.
+
+Autoscaling (``autoscale``, driven by ``World.autoscale``): each pass gives every nodepool a new size
+within its bounds, drawn from the pass's own random stream; the nodes beyond it are deleted with their
+instances, the missing ones are created with theirs, so ``instance``, the quota and the bill follow.
 """
 
 from __future__ import annotations
@@ -100,6 +104,24 @@ def _node(
     inst.monthly_since = created if pool.monthly else None
     inst.has_plan_code = True
     return KubeNode(random_uuid(rng), name, inst.id, created, deleted)
+
+
+def autoscale(rng: random.Random, project: Project, now: int, add: AddInstance) -> list[str]:
+    """One pass of the autoscaler over every nodepool of the project; returns the instance ids of the
+    nodes it removed (their instances are marked deleted here; the caller detaches what used them)."""
+    removed: list[str] = []
+    for cluster in (c for c in project.clusters if c.created <= now):
+        for pool in (p for p in cluster.pools if p.created <= now):
+            live = _live(pool, now)
+            pool.desired = rng.randint(pool.min_nodes, pool.max_nodes)
+            for node in rng.sample(live, max(0, len(live) - pool.desired)):
+                node.deleted = now
+                if node.instance_id is not None:
+                    project.instances[node.instance_id].deleted = now
+                    removed.append(node.instance_id)
+            for _ in range(pool.desired - len(live)):
+                pool.nodes.append(_node(rng, project, cluster, pool, add, created=now))
+    return removed
 
 
 # --- answers -------------------------------------------------------------------------------------
