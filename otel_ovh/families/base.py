@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from otel_ovh.families.fields import Problems
 from otel_ovh.ovh_api.client import OvhApi
@@ -73,6 +73,12 @@ class Regions:
     used: frozenset[str] | None = None
 
 
+class Records(Protocol):
+    """A project's records, each read through the family that parsed it (``snapshot.ProjectData``)."""
+
+    def get(self, family: Family[T]) -> T | None: ...
+
+
 @dataclass(frozen=True)
 class Column(Generic[T]):
     """A cell of ``collect --format table``: a project's value, from its record (None when absent)."""
@@ -83,6 +89,32 @@ class Column(Generic[T]):
     align: str = ">"  # numbers to the right, words to the left
     # The total row's cell, from every project's record; None: the column has no meaningful total.
     total: Callable[[Sequence[T | None]], str] | None = None
+
+    def of(self, family: Family[T]) -> ProjectColumn:
+        """This cell as the table reads every cell: from all of a project's records."""
+        total = self.total
+        return ProjectColumn(
+            self.header,
+            self.width,
+            (family.name,),
+            lambda records: self.cell(records.get(family)),
+            self.align,
+            None if total is None else lambda projects: total([r.get(family) for r in projects]),
+        )
+
+
+@dataclass(frozen=True)
+class ProjectColumn:
+    """A cell of ``collect --format table`` read from all of a project's records: a family's own
+    (``Column.of``), or one derived from several families' records (``families.derived``), which no
+    single family can compute. Shown only when every family it reads is enabled."""
+
+    header: str
+    width: int
+    reads: tuple[str, ...]  # the names of the families whose records it reads
+    cell: Callable[[Records], str]
+    align: str = ">"
+    total: Callable[[Sequence[Records]], str] | None = None
 
 
 def money(amounts: Iterable[tuple[float, str | None]]) -> str:
