@@ -47,13 +47,30 @@ class Metric(Generic[T]):
     point_unit: Callable[[Mapping[str, object]], str] | None = None
 
 
+class Records(Protocol):
+    """A project's records, each read through the family that parsed it (``snapshot.ProjectData``)."""
+
+    def get(self, family: Family[T]) -> T | None: ...
+
+
+class _NoRecords:
+    def get(self, family: Family[T]) -> T | None:
+        return None
+
+
+NO_RECORDS: Records = _NoRecords()  # stateless, so one is shared
+
+
 @dataclass(frozen=True)
 class Scope:
-    """What one fetch may know: the project, the region filter, and where to report unreadable values."""
+    """What one fetch may know: the project, the region filter, where to report unreadable values, and
+    the records already fetched in this refresh of the project (those of the families in ``uses``, when
+    they are on and answered)."""
 
     project_id: str
     problems: Problems
     region_wanted: Callable[[str], bool]
+    records: Records = NO_RECORDS
 
     def params(self, **extra: str) -> dict[str, str]:
         """Path parameters for a route below ``PROJECT``."""
@@ -71,12 +88,6 @@ class Regions:
 
     wanted: Callable[[str], bool]
     used: frozenset[str] | None = None
-
-
-class Records(Protocol):
-    """A project's records, each read through the family that parsed it (``snapshot.ProjectData``)."""
-
-    def get(self, family: Family[T]) -> T | None: ...
 
 
 @dataclass(frozen=True)
@@ -173,4 +184,7 @@ class Family(Generic[T]):
     history: Callable[[OvhApi, Scope, int], list[Period[T]]] | None = None
     history_routes: tuple[str, ...] = ()
     project_name: Callable[[T], str | None] = _no_text  # OVH's name for the project, if the record has it
+    # Families whose record of the same refresh ``fetch`` reads from ``scope.records`` rather than asking
+    # OVH again: when they are on, the refresher starts this family once they have answered.
+    uses: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # closing lines of docs/metrics.md (the values a label takes)
