@@ -38,15 +38,21 @@ AUTOSCALING = {
 
 
 def generate_clusters(
-    rng: random.Random, project: Project, now: int, regions: list[str], add: AddInstance
+    rng: random.Random,
+    project: Project,
+    now: int,
+    regions: list[str],
+    add: AddInstance,
+    sizes: tuple[int | None, int | None] = (None, None),
 ) -> None:
-    """One or two clusters on even projects, one or two nodepools each, a few nodes; the first pool of a
-    project lost a node to the autoscaler this month (and, on the first cluster, one last month, which
-    ``history`` still shows but no bill of this period does). The first project's first cluster is
-    near its etcd quota, so the alerts have something to say."""
+    """One or two clusters on even projects (or ``sizes``: clusters, nodepools each), one or two
+    nodepools each, a few nodes; the first pool of a project lost a node to the autoscaler this month
+    (and, on the first cluster, one last month, which ``history`` still shows but no bill of this period
+    does). The first project's first cluster is near its etcd quota, so the alerts have something to say."""
     if project.index % 2 or not regions:
         return
-    for c in range(rng.randint(1, 2)):
+    clusters, pools = sizes
+    for c in range(rng.randint(1, 2) if clusters is None else clusters):
         quota = 6 * GIB
         share = 0.96 if project.index == 0 and c == 0 else rng.uniform(0.02, 0.5)
         cluster = Cluster(
@@ -59,7 +65,7 @@ def generate_clusters(
             etcd_usage=int(quota * share),
             etcd_quota=quota,
         )
-        for k in range(rng.randint(1, 2)):
+        for k in range(rng.randint(1, 2) if pools is None else pools):
             _add_pool(rng, project, cluster, k, now, add)
         project.clusters.append(cluster)
 

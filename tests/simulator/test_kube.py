@@ -149,3 +149,9 @@ def test_autoscaled_nodes_leave_their_volumes_and_floating_ips(clock: Clock) -> 
         world.autoscale(pid)
     assert node["instanceId"] not in _live_nodes(world, pid)
     assert _get(world, pid, f"/volume/{volume}")["attachedTo"] == []
+
+
+def test_the_shape_may_fix_clusters_and_nodepools(clock: Clock) -> None:
+    world = World(seed=42, shape=WorldShape(projects=3, clusters=3, nodepools=4), clock=clock)
+    sizes = [[len(c["pools"]) for c in kube_clusters(world, pid).values()] for pid in world.project_ids]
+    assert sizes == [[4, 4, 4], [], [4, 4, 4]]
