@@ -4,10 +4,12 @@ still in the usage lines and in ``nodes?history=true``, and nodepool counts are 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from otel_ovh.demo import autoscaling
 from otel_ovh.simulator import ApiError, World, WorldShape, generate
 from otel_ovh.simulator.timeutil import month_end, month_start
 from tests.e2e.expected import instance_cents, kube_clusters, project_path
@@ -155,3 +157,17 @@ def test_the_shape_may_fix_clusters_and_nodepools(clock: Clock) -> None:
     world = World(seed=42, shape=WorldShape(projects=3, clusters=3, nodepools=4), clock=clock)
     sizes = [[len(c["pools"]) for c in kube_clusters(world, pid).values()] for pid in world.project_ids]
     assert sizes == [[4, 4, 4], [], [4, 4, 4]]
+
+
+def test_the_demo_autoscales_on_its_own_and_stops_with_the_demo(clock: Clock) -> None:
+    world = World(seed=7, shape=WorldShape(projects=2), clock=clock)
+    pid = world.project_ids[0]
+    before = _get(world, pid, "/instance")
+    with autoscaling(world, every=0.02):
+        deadline = time.monotonic() + 10
+        while _get(world, pid, "/instance") == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+    after = _get(world, pid, "/instance")
+    assert after != before, "no autoscaler pass changed the nodes within 10 s"
+    time.sleep(0.1)
+    assert _get(world, pid, "/instance") == after, "the autoscaler kept running after the demo ended"
