@@ -265,6 +265,7 @@ class Telemetry:
 
         Bounded, so that a stop (SIGTERM from Kubernetes) ends in time whatever the collector does.
         """
+        self._store.unsubscribe(self._on_snapshot)
         self._stopping.set()
         threads = [
             threading.Thread(target=p.shutdown, name="otel-ovh-shutdown", daemon=True)
