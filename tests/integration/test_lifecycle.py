@@ -4,6 +4,7 @@ code, a second signal, and SIGHUP with good and with bad new settings (the data 
 from __future__ import annotations
 
 import re
+import secrets
 import signal
 import threading
 import time
@@ -17,7 +18,16 @@ import yaml
 
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from otel_ovh.simulator.faults import Fault
-from tests.security.support import Served, request, sim_env, start_serve
+from tests.security.support import (
+    Served,
+    basic,
+    clean_env,
+    htpasswd_hash,
+    request,
+    sim_env,
+    start_serve,
+    write_web_config,
+)
 from tests.support.otlp_receiver import OtlpHttpReceiver
 from tests.support.waiting import wait_until
 
@@ -268,3 +278,89 @@ def test_sighup_with_bad_settings_keeps_the_running_ones_with_one_line_each(
     assert len(log_lines(served, "settings not reloaded")) == len(bad)
     assert len(log_lines(served, "settings reloaded")) == 1
     assert "Traceback" not in output
+
+
+def test_sighup_applies_a_new_web_config_on_the_same_port_and_keeps_it_when_the_new_one_is_bad(
+    sim: SimulatedOvh, tmp_path: Path
+) -> None:
+    config, web = tmp_path / "config.yaml", tmp_path / "web.yml"
+    pid = sim.world.project_ids[0]
+    write_settings(config, {pid: {}}, collect={"families": ["project"]})
+    served = start_serve(tmp_path / "serve", sim_env(sim, tmp_path), "--config", str(config))
+    password = "scrape-" + secrets.token_hex(8)
+    try:
+        assert request("127.0.0.1", served.port, "/metrics").status == 200
+        write_web_config(web, {"basic_auth_users": {"prometheus": htpasswd_hash(password)}})
+        with_web = {"web_config_file": str(web)}
+        write_settings(config, {pid: {}}, collect={"families": ["project"]}, prometheus=with_web)
+        served.process.send_signal(signal.SIGHUP)
+        wait_until(
+            lambda: request("127.0.0.1", served.port, "/metrics").status,
+            lambda status: status == 401,
+            timeout=20,
+            what="/metrics asking for a password",
+        )
+        allowed = request("127.0.0.1", served.port, "/metrics", headers=basic("prometheus", password))
+        assert allowed.status == 200 and pid in served_series(allowed.body)
+        web.write_text("basic_auth_users: [", encoding="utf-8")
+        served.process.send_signal(signal.SIGHUP)
+        wait_until(
+            lambda: log_lines(served, "settings not reloaded"),
+            bool,
+            timeout=10,
+            what="the refusal of a broken web config",
+        )
+        assert request("127.0.0.1", served.port, "/metrics").status == 401
+        allowed = request("127.0.0.1", served.port, "/metrics", headers=basic("prometheus", password))
+        assert allowed.status == 200
+    finally:
+        served.stop()
+    refusal = log_lines(served, "settings not reloaded")
+    assert len(refusal) == 1 and "prometheus.web_config_file" in refusal[0], refusal
+    assert password not in served.output()
+
+
+def collection_success(body: bytes, pid: str) -> float | None:
+    line = rf'^otel_ovh_collection_success\{{[^}}]*cloud_account_id="{pid}"[^}}]*\}} (\S+)$'
+    found = re.search(line, body.decode(), re.M)
+    return float(found.group(1)) if found else None
+
+
+def test_sighup_takes_new_credentials_from_the_secrets_file(sim: SimulatedOvh, tmp_path: Path) -> None:
+    """Wrong ones: the data served so far stays (flagged); right ones again: collected again."""
+    pid = sim.world.project_ids[0]
+    config, keys = tmp_path / "config.yaml", tmp_path / "secrets.yaml"
+    write_settings(config, {pid: {}}, collect={"families": ["cost", "project"], "retries": 0})
+    keys.write_text(yaml.safe_dump({"ovh": dict(sim.credentials)}), encoding="utf-8")
+    keys.chmod(0o600)
+    env = clean_env(tmp_path, OTEL_OVH_OVH__ENDPOINT=sim.url, OTEL_OVH_COLLECT__MAX_CALLS_PER_SECOND="0")
+    wrong = "wrong-ck-" + secrets.token_hex(10)
+    served = start_serve(tmp_path / "serve", env, "--config", str(config), "--secrets", str(keys))
+    try:
+        succeeded = wait_until(  # the self metrics are rendered every second
+            lambda: collection_success(metrics(served), pid), bool, timeout=10, what="collection_success"
+        )
+        assert succeeded == 1
+        wrong_keys = {"ovh": {**sim.credentials, "consumer_key": wrong}}
+        keys.write_text(yaml.safe_dump(wrong_keys), encoding="utf-8")
+        served.process.send_signal(signal.SIGHUP)
+        body = wait_until(
+            lambda: metrics(served),
+            lambda b: collection_success(b, pid) == 0,
+            timeout=20,
+            what="the refresh with the wrong consumer key failing",
+        )
+        assert "ovh_cloud_cost_total" in served_series(body)[pid]  # still served
+        keys.write_text(yaml.safe_dump({"ovh": dict(sim.credentials)}), encoding="utf-8")
+        served.process.send_signal(signal.SIGHUP)
+        wait_until(
+            lambda: collection_success(metrics(served), pid),
+            lambda success: success == 1,
+            timeout=20,
+            what="collection with the right credentials again",
+        )
+    finally:
+        served.stop()
+    output = served.output()
+    assert len(log_lines(served, "settings reloaded")) == 2 and "OVH refuses the credentials" in output
+    assert wrong not in output and sim.credentials["consumer_key"] not in output
