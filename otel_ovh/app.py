@@ -180,7 +180,7 @@ class Exporter:
         refresher = Refresher(settings, api, self.store, clock=self.clock)
         telemetry = self.telemetry
         if _telemetry_inputs(settings) != _telemetry_inputs(self.settings):
-            telemetry = Telemetry(settings, self.store, self.api.stats, clock=self.clock)
+            telemetry = Telemetry(settings, self.store, self.api.stats, self.clock, replacing=telemetry)
         try:
             if self.server is not None:
                 self.server.use_web_config(web_config)
@@ -196,12 +196,13 @@ class Exporter:
         old_refresher.stop()
         refresher.take_over(old_refresher)
         if telemetry is not old_telemetry:
+            # The old pipelines' last OTLP push first: the new ones continue its deltas, and two pushes
+            # converting against the same state at once would both send the same delta.
+            old_telemetry.shutdown(timeout=STOP_BUDGET)
             telemetry.render_inventory()  # the served data in the new pipelines, before a scrape asks
             if self.server is not None and settings.prometheus.enabled:
                 telemetry.keep_self_rendered()
         self.settings, self.api, self.refresher, self.telemetry = settings, api, refresher, telemetry
-        if telemetry is not old_telemetry:
-            threading.Thread(target=old_telemetry.shutdown, name="otel-ovh-shutdown", daemon=True).start()
         refresher.start()
 
     def stop(self, budget: float = STOP_BUDGET) -> None:

@@ -364,3 +364,49 @@ def test_sighup_takes_new_credentials_from_the_secrets_file(sim: SimulatedOvh, t
     output = served.output()
     assert len(log_lines(served, "settings reloaded")) == 2 and "OVH refuses the credentials" in output
     assert wrong not in output and sim.credentials["consumer_key"] not in output
+
+
+def prometheus_sum(body: bytes, name: str) -> float:
+    lines = body.decode().splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(name + "{"))
+
+
+def test_otlp_deltas_continue_across_a_reload_that_rebuilds_the_pipelines(
+    sim: SimulatedOvh, tmp_path: Path
+) -> None:
+    """The spend is sent once: the deltas received add up to the month-to-date total before the reload
+    and after it (new pipelines that started their deltas afresh would send the whole month again)."""
+    pid = sim.world.project_ids[0]
+    config = tmp_path / "config.yaml"
+    write_settings(config, {pid: {}}, collect={"families": ["cost", "project"]})
+    with OtlpHttpReceiver() as receiver:
+        env = sim_env(
+            sim,
+            tmp_path,
+            OTEL_OVH_OTLP__ENABLED="true",
+            OTEL_OVH_OTLP__PROTOCOL="http/protobuf",
+            OTEL_OVH_OTLP__ENDPOINT=receiver.endpoint,
+            OTEL_OVH_OTLP__INTERVAL="1",
+            OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE="delta",
+        )
+        served = start_serve(tmp_path / "serve", env, "--config", str(config))
+
+        def sent() -> float:
+            values = [point.value for record in receiver.metrics("ovh.cloud.cost") for point in record.points]
+            return sum(value for value in values if isinstance(value, int | float))
+
+        try:
+            total = prometheus_sum(metrics(served), "ovh_cloud_cost_total")
+            assert total > 0
+            wait_until(sent, lambda value: abs(value - total) < 0.01, timeout=20, what="the month sent once")
+            write_settings(config, {pid: {}}, collect={"families": ["cost", "project", "quota"]})
+            served.process.send_signal(signal.SIGHUP)
+            receiver.wait_for_metric("ovh.cloud.quota.limit", timeout=20)  # the new pipelines push
+            attempts = len(receiver.attempts())
+            wait_until(
+                lambda: len(receiver.attempts()), lambda n: n >= attempts + 4, timeout=20, what="more pushes"
+            )
+            total = prometheus_sum(metrics(served), "ovh_cloud_cost_total")
+        finally:
+            served.stop()
+    assert sent() == pytest.approx(total, abs=0.01), served.output()[-3000:]
