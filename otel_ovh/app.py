@@ -283,7 +283,8 @@ def reload_settings(exporter: Exporter, load: Callable[[], Settings]) -> bool:
         log.error("settings not reloaded, keeping the running ones: %s: %s", type(error).__name__, error)
         return False
     reconfigure_logging(settings.log_level, settings.secrets())
-    log.info("settings reloaded: %d project(s) configured", len(settings.projects))
+    projects = f"{len(settings.projects)} project(s)" if settings.projects else "every readable project"
+    log.info("settings reloaded: %s, families %s", projects, ", ".join(sorted(settings.collect.families)))
     return True
 
 
