@@ -26,8 +26,8 @@ from otel_ovh.web_config import WebConfig, load_web_config
 
 log = logging.getLogger(__name__)
 
-STOP_BUDGET = 3.5  # seconds from a stop signal to the end of the final OTLP push, whatever it waits for
-STOP_DEADLINE = 4.5  # seconds from a stop signal to exit, come what may (Kubernetes waits 30, we promise 5)
+STOP_BUDGET = 3.0  # seconds from a stop signal to the end of the final OTLP push, whatever it waits for
+STOP_DEADLINE = 4.0  # seconds from a stop signal to exit, come what may (Kubernetes waits 30, we promise 5)
 # Settings a running server cannot take: they would mean listening anew. A reload keeps the running values.
 RESTART_KEYS = ("prometheus.enabled", "prometheus.host", "prometheus.port")
 
