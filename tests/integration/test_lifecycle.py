@@ -152,10 +152,12 @@ def test_a_second_signal_exits_at_once_with_one_line(
 
 @dataclass
 class Scraper:
-    """Scrapes ``/metrics`` back to back, keeping what each scrape served per project."""
+    """Scrapes ``/metrics`` back to back, keeping what each scrape served per project, and asks
+    ``/readyz`` after each."""
 
     served: Served
     scrapes: list[tuple[float, int, dict[str, set[str]]]] = field(default_factory=list)
+    ready: list[int] = field(default_factory=list)  # /readyz, asked after each scrape
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -164,6 +166,7 @@ class Scraper:
             while not self._stop.is_set():
                 answer = request("127.0.0.1", self.served.port, "/metrics")
                 self.scrapes.append((time.monotonic(), answer.status, served_series(answer.body)))
+                self.ready.append(request("127.0.0.1", self.served.port, "/readyz").status)
                 time.sleep(0.02)
 
         self._thread = threading.Thread(target=run, daemon=True)
@@ -218,6 +221,7 @@ def test_sighup_applies_new_settings_and_serves_the_unchanged_data_throughout(
     assert "ovh_cloud_instance_vcpus" in after[relabelled] and "ovh_cloud_instance_vcpus" in after[added]
     assert "ovh_cloud_cost_total" in after[kept]  # served from before the reload: OVH hangs for it
     assert all(status == 200 for _, status, _ in scraper.scrapes)
+    assert set(scraper.ready) == {200}  # ready throughout: a reload is not a start
     assert len(scraper.scrapes) > 20
     for _, _, seen in scraper.scrapes:
         assert "ovh_cloud_cost_total" in seen.get(kept, set()), "the unchanged project had a gap"
