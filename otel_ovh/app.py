@@ -231,9 +231,9 @@ class Signals:
         self.reload_asked = False
 
     def install(self) -> Signals:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._on_stop)
-        signal.signal(signal.SIGHUP, self._on_hangup)
+        from otel_ovh.process import handle_serve_signals
+
+        handle_serve_signals(self._on_stop, self._on_hangup)
         threading.Thread(target=self._deadline, name="otel-ovh-stop-deadline", daemon=True).start()
         return self
 
