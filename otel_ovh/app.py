@@ -102,6 +102,7 @@ class Exporter:
     telemetry: Telemetry
     server: MetricsServer | None = None
     clock: Callable[[], float] = field(default=time.time, repr=False)
+    started: bool = field(default=False, repr=False)
 
     @classmethod
     def build(
@@ -162,6 +163,7 @@ class Exporter:
             if self.settings.prometheus.enabled:
                 self.telemetry.keep_self_rendered()
         self.refresher.start()
+        self.started = True
 
     def reload(self, settings: Settings) -> None:
         """Run with ``settings`` from now on; the data served stays until the new refresh replaces it.
@@ -203,7 +205,8 @@ class Exporter:
             if self.server is not None and settings.prometheus.enabled:
                 telemetry.keep_self_rendered()
         self.settings, self.api, self.refresher, self.telemetry = settings, api, refresher, telemetry
-        refresher.start()
+        if self.started:  # an exporter built but not started (tests) stays so
+            refresher.start()
 
     def stop(self, budget: float = STOP_BUDGET) -> None:
         """Within ``budget`` seconds: OVH calls in flight are abandoned, the final OTLP push is cut short."""
