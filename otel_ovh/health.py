@@ -12,12 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from otel_ovh.http.handler import Probe
 from otel_ovh.ovh_api.client import ApiError
-from otel_ovh.refresher import Refresher
-from otel_ovh.snapshot import Snapshot, SnapshotStore
-from otel_ovh.supervisor import Supervisor
-from otel_ovh.telemetry import Telemetry
+from otel_ovh.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -58,20 +54,3 @@ def _anonymous(error: object) -> str:
     """An error's first line, with any project id OVH's message quoted taken out."""
     lines = str(error).splitlines() or [""]
     return _PROJECT_ID.sub("<project>", lines[0])[:160]
-
-
-def probes(
-    supervisor: Supervisor, refresher: Refresher, telemetry: Telemetry, store: SnapshotStore
-) -> tuple[Probe, Probe]:
-    """The checks of ``/healthz`` and ``/readyz`` over the running exporter."""
-
-    def state() -> State:
-        return State(
-            refresher.refreshes,
-            telemetry.served,
-            store.current,
-            refresher.discovery_error,
-            telemetry.render_error,
-        )
-
-    return supervisor.health, lambda: not_ready(state())

@@ -56,6 +56,11 @@ class Supervisor:
             self._watchdog = threading.Thread(target=self._watch, name="otel-ovh-supervisor", daemon=True)
             self._watchdog.start()
 
+    def retire(self, name: str) -> None:
+        """Stop looking after ``name``: its owner is ending it for good (a reload replaces it)."""
+        with self._lock:
+            self._tasks.pop(name, None)
+
     def watch(self, name: str, trouble: Callable[[], str | None]) -> None:
         """Report ``trouble()`` (None when fine, else why not) in :meth:`health`; nothing is restarted."""
         self._watched[name] = trouble
