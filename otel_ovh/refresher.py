@@ -24,6 +24,7 @@ from otel_ovh.families.base import Family, Scope
 from otel_ovh.families.fields import Problems
 from otel_ovh.outages import OutageLog
 from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.ovh_api.errors import DEADLINE
 from otel_ovh.snapshot import (
     MergeRules,
     ProjectData,
@@ -85,6 +86,7 @@ class Refresher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._outages = OutageLog(log)
+        self._abandoned: set[Future[Any]] = set()
         self._known_projects: list[str] = []
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
         self.refreshes = 0
@@ -137,6 +139,7 @@ class Refresher:
             try:
                 ids = self._known_projects = readable_projects(self._api)
                 self.discovery_error = None
+                self._outages.recovered("unreachable", "OVH answers again")
                 self._outages.recovered("discovery", "project discovery works again")
             except ApiError as error:
                 self.discovery_error = error
@@ -152,9 +155,10 @@ class Refresher:
         families = self._rules.families
         runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
         futures: dict[Future[tuple[object, Problems]], tuple[str, Family[Any]]] = {}
+        deadline = time.monotonic() + self._collect.refresh_timeout
         for pid in ids:
             for family in families:
-                futures[self._pool.submit(self._fetch, pid, family)] = (pid, family)
+                futures[self._pool.submit(self._fetch, pid, family, deadline)] = (pid, family)
 
         # Publish what is ready at the latest after one call timeout, then stragglers as they land.
         # Stragglers landing within STRAGGLER_BATCH of a publish wait for the next one: each publish costs
@@ -173,9 +177,12 @@ class Refresher:
             done, pending = wait(pending, timeout=slice_, return_when=FIRST_COMPLETED)
             if self._stop.is_set():
                 return
+            if pending and time.monotonic() >= deadline:
+                done |= self._abandon(pending)
+                pending = set()
             for future in done:
                 pid, family = futures[future]
-                if self._record(runs[pid], family, *future.result()):
+                if self._record(runs[pid], family, *self._outcome(future, family)):
                     ready.append(pid)
                     finished += 1
                     if self.on_progress is not None:
@@ -200,10 +207,35 @@ class Refresher:
         )
         self.first_refresh_done.set()
 
-    def _fetch(self, pid: str, family: Family[Any]) -> tuple[object, Problems]:
+    def _abandon(self, pending: set[Future[Any]]) -> set[Future[Any]]:
+        """The refresh's deadline has passed: what has not answered is given up for this refresh.
+
+        Calls in flight end at the same deadline (``OvhApi.until``), so the pool is free for the next
+        refresh; what has not started never will. Their outcome is the deadline's error.
+        """
+        for future in pending:
+            future.cancel()
+        self._abandoned.update(future for future in pending if not future.done() or future.cancelled())
+        return pending
+
+    def _outcome(
+        self, future: Future[tuple[object, Problems]], family: Family[Any]
+    ) -> tuple[object, Problems]:
+        if future in self._abandoned:
+            self._abandoned.discard(future)
+            seconds = self._collect.refresh_timeout
+            message = (
+                f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
+            )
+            return ApiError(family.routes[0], 0, message, reason=DEADLINE), Problems()
+        return future.result()
+
+    def _fetch(self, pid: str, family: Family[Any], deadline: float) -> tuple[object, Problems]:
         problems = Problems()
         try:
-            return family.fetch(self._api, Scope(pid, problems, self._collect.region_wanted)), problems
+            with self._api.until(deadline):
+                scope = Scope(pid, problems, self._collect.region_wanted)
+                return family.fetch(self._api, scope), problems
         except ApiError as error:
             return error, problems
         except Exception as exc:  # a parser bug: this family fails, the process and the others go on
@@ -218,6 +250,7 @@ class Refresher:
             self._log_failure(f"{pid}/{family.name}", f"project {pid}: {family.name}: {outcome}", outcome)
         else:
             run.records = run.records.with_record(family, outcome)
+            self._outages.recovered("unreachable", "OVH answers again")
             self._outages.recovered("credentials", "OVH accepts the credentials again")
             self._outages.recovered(f"{pid}/{family.name}", f"project {pid}: {family.name} works again")
         if problems:
@@ -272,6 +305,15 @@ class Refresher:
     # -- logging -----------------------------------------------------------------------------------
 
     def _log_failure(self, key: str, message: str, error: ApiError) -> None:
+        if error.unreachable:
+            # One line for the whole process as well: no call can reach OVH, whatever the project.
+            self._outages.failed(
+                "unreachable",
+                f"OVH is unreachable: {error.why_unreachable} ({error}); "
+                "serving the last data until it answers",
+                logging.ERROR,
+            )
+            return
         if error.is_credential_failure:
             # One line for the whole process: every call fails the same way until the key is fixed.
             self._outages.failed(
