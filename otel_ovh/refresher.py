@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from otel_ovh.config import Settings
 from otel_ovh.discovery import in_shard, readable_projects
 from otel_ovh.families.base import Family, Scope
 from otel_ovh.families.fields import Problems
+from otel_ovh.fanout import FanOut
 from otel_ovh.outages import OutageLog
 from otel_ovh.ovh_api.client import ApiError, OvhApi
 from otel_ovh.ovh_api.errors import DEADLINE
@@ -86,7 +87,6 @@ class Refresher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._outages = OutageLog(log)
-        self._abandoned: set[Future[Any]] = set()
         self._known_projects: list[str] = []
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
         self.refreshes = 0
@@ -154,11 +154,13 @@ class Refresher:
         ids = self.project_ids()
         families = self._rules.families
         runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
-        futures: dict[Future[tuple[object, Problems]], tuple[str, Family[Any]]] = {}
         deadline = time.monotonic() + self._collect.refresh_timeout
-        for pid in ids:
-            for family in families:
-                futures[self._pool.submit(self._fetch, pid, family, deadline)] = (pid, family)
+        fan = FanOut(
+            lambda pid, family: self._pool.submit(self._fetch, pid, family, deadline),
+            ids,
+            families,
+            self._collect.concurrency,
+        )
 
         # Publish what is ready at the latest after one call timeout, then stragglers as they land.
         # Stragglers landing within STRAGGLER_BATCH of a publish wait for the next one: each publish costs
@@ -166,29 +168,27 @@ class Refresher:
         gone = set(self._store.current.projects) - set(ids)
         next_publish = started + self._collect.timeout
         ready: list[str] = []
-        pending = set(futures)
         finished = 0
         if self.on_progress is not None:
             self.on_progress(0, len(runs))
-        while pending:
+        while fan.in_flight:
             remaining = next_publish - self._clock()
             # In slices, so that stop() is seen within one, even while OVH is slow to answer.
             slice_ = min(remaining, STOP_CHECK) if remaining > 0 else STOP_CHECK
-            done, pending = wait(pending, timeout=slice_, return_when=FIRST_COMPLETED)
+            done, _ = wait(fan.in_flight, timeout=slice_, return_when=FIRST_COMPLETED)
             if self._stop.is_set():
                 return
-            if pending and time.monotonic() >= deadline:
-                done |= self._abandon(pending)
-                pending = set()
-            for future in done:
-                pid, family = futures[future]
-                if self._record(runs[pid], family, *self._outcome(future, family)):
+            outcomes = [(*fan.landed(future), *future.result()) for future in done]
+            if fan.in_flight and time.monotonic() >= deadline:
+                outcomes += [(pid, family, *self._abandoned(family)) for pid, family in fan.abandon()]
+            for pid, family, outcome, problems in outcomes:
+                if self._record(runs[pid], family, outcome, problems):
                     ready.append(pid)
                     finished += 1
                     if self.on_progress is not None:
                         self.on_progress(finished, len(runs))
             now = self._clock()
-            if ready and (not pending or now >= next_publish):
+            if ready and (not fan.in_flight or now >= next_publish):
                 self._publish([runs[pid] for pid in ready], gone)
                 ready, gone = [], set()
                 next_publish = max(next_publish, now + STRAGGLER_BATCH)
@@ -207,28 +207,15 @@ class Refresher:
         )
         self.first_refresh_done.set()
 
-    def _abandon(self, pending: set[Future[Any]]) -> set[Future[Any]]:
-        """The refresh's deadline has passed: what has not answered is given up for this refresh.
+    def _abandoned(self, family: Family[Any]) -> tuple[ApiError, Problems]:
+        """The outcome of a fetch still unanswered at the refresh's deadline: given up for this refresh.
 
-        Calls in flight end at the same deadline (``OvhApi.until``), so the pool is free for the next
-        refresh; what has not started never will. Their outcome is the deadline's error.
+        Its calls in flight end at the same deadline (``OvhApi.until``), so the pool is free for the next
+        refresh; what has not started never will.
         """
-        for future in pending:
-            future.cancel()
-        self._abandoned.update(future for future in pending if not future.done() or future.cancelled())
-        return pending
-
-    def _outcome(
-        self, future: Future[tuple[object, Problems]], family: Family[Any]
-    ) -> tuple[object, Problems]:
-        if future in self._abandoned:
-            self._abandoned.discard(future)
-            seconds = self._collect.refresh_timeout
-            message = (
-                f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
-            )
-            return ApiError(family.routes[0], 0, message, reason=DEADLINE), Problems()
-        return future.result()
+        seconds = self._collect.refresh_timeout
+        message = f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
+        return ApiError(family.routes[0], 0, message, reason=DEADLINE), Problems()
 
     def _fetch(self, pid: str, family: Family[Any], deadline: float) -> tuple[object, Problems]:
         problems = Problems()

@@ -273,7 +273,9 @@ class OvhApi:
                 reason = DEADLINE
             self.stats.record(route, NO_ANSWER)
             self.stats.record_failure(route, reason)
-            said = _first_line(exc) if reason in (TIMEOUT, DEADLINE, TOO_LARGE) else innermost(exc)
+            said = _first_line(exc) if reason in (TIMEOUT, TOO_LARGE) else innermost(exc)
+            if reason == DEADLINE:
+                said = "abandoned: the refresh's deadline passed during the call"
             raise ApiError(route, NO_ANSWER, f"{type(exc).__name__}: {said}", reason=reason) from None
         except ovh.exceptions.APIError as exc:  # OAuth2 token failure, missing key: before any HTTP
             self.stats.record(route, NO_ANSWER)
