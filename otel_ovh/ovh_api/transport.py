@@ -44,16 +44,18 @@ class _Call:
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
-        self.aborted = False
+        self.aborted = False  # the deadline cut a connection: what failed after is the deadline's doing
         self._sock: socket.socket | None = None
         self._done = False
+        self._late = False
         self._lock = threading.Lock()
 
     def watch(self, sock: socket.socket | None) -> None:
         with self._lock:
             self._sock = sock
-            abort = self.aborted
-        if abort:
+            late = self._late
+            self.aborted = self.aborted or late
+        if late:
             self._shutdown(sock)
 
     def finish(self) -> None:
@@ -66,11 +68,14 @@ class _Call:
         return self._done
 
     def abort(self) -> None:
+        """Cut the connection, or the one still being made once it is (name resolution and connecting
+        cannot be cut: they fail on their own timeouts, with their own error)."""
         with self._lock:
             if self._done:
                 return
-            self.aborted = True
+            self._late = True
             sock = self._sock
+            self.aborted = sock is not None
         self._shutdown(sock)
 
     @staticmethod

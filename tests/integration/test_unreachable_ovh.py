@@ -1,0 +1,89 @@
+"""An unreachable OVH (refused connection, unknown name, TLS to a port that speaks plain HTTP) is named as
+such in the logs (one line per outage), in the metrics (``otel_ovh_api_failures_total{error_type}``) and
+by ``check-config``, and never as refused credentials."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from otel_ovh.app import Exporter
+from otel_ovh.config import parse_settings
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from tests.support.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def plain_http() -> Iterator[SimulatedOvh]:
+    """A server that speaks plain HTTP, for an https:// endpoint pointed at it."""
+    sim = SimulatedOvh(World(seed=2, shape=WorldShape(projects=1))).start()
+    yield sim
+    sim.stop()
+
+
+# (endpoint, error.type, the words of the log line and of check-config)
+CASES = {
+    "refused": (lambda _: f"http://127.0.0.1:{free_port()}/1.0", "connection_refused", "refused"),
+    "unknown name": (lambda _: "http://nonexistent.invalid/1.0", "dns", "does not resolve"),
+    "TLS to plain HTTP": (lambda sim: sim.url.replace("http://", "https://"), "tls", "TLS fails"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_exporter_says_ovh_is_unreachable_once_and_counts_why(
+    case: str, plain_http: SimulatedOvh, caplog: pytest.LogCaptureFixture
+) -> None:
+    endpoint, reason, words = CASES[case]
+    raw = {
+        "ovh": {"endpoint": endpoint(plain_http), **plain_http.credentials},
+        "projects": [PROJECT],
+        "collect": {"retries": 0, "timeout": 2, "max_calls_per_second": 0},
+    }
+    exporter = Exporter.build(parse_settings(raw), serve=False)
+    try:
+        with caplog.at_level(logging.INFO, logger="otel_ovh"):
+            for _ in range(3):
+                exporter.refresher.refresh_once()
+        body = exporter.telemetry.render().decode()
+    finally:
+        exporter.refresher.stop()
+        exporter.telemetry.shutdown()
+    loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(loud) == 1 and loud[0].startswith("OVH is unreachable:") and words in loud[0], loud
+    assert not any("credentials" in r.getMessage() for r in caplog.records)
+    assert not any(r.exc_info for r in caplog.records)
+    failures = re.findall(
+        rf'^otel_ovh_api_failures_total\{{[^}}]*error_type="{reason}"[^}}]*\}} (\S+)$', body, re.M
+    )
+    assert failures and sum(float(v) for v in failures) >= 3, body
+    assert re.search(
+        rf'^otel_ovh_collection_success\{{[^}}]*cloud_account_id="{PROJECT}"[^}}]*\}} 0', body, re.M
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_check_config_says_ovh_is_unreachable_and_why(
+    case: str, plain_http: SimulatedOvh, tmp_path: Path
+) -> None:
+    endpoint, _, words = CASES[case]
+    url = endpoint(plain_http)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OTEL_OVH_OVH__ENDPOINT": url}
+    env.update({f"OTEL_OVH_OVH__{k.upper()}": v for k, v in plain_http.credentials.items()})
+    env.update({"OTEL_OVH_COLLECT__RETRIES": "0", "OTEL_OVH_COLLECT__TIMEOUT": "2"})
+    result = subprocess.run(
+        [sys.executable, "-m", "otel_ovh", "check-config"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"otel-ovh: OVH is unreachable at {url}: "), lines
+    assert words in lines[0] and "credentials do not work" not in lines[0]
