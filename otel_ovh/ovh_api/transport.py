@@ -235,11 +235,13 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
             raise AnswerTooLarge(
                 self._too_large(f"of {int(declared)} bytes (announced) is over"), response=response
             )
-        body = bytearray()
+        chunks: list[bytes] = []  # not one growing buffer: its reallocations hold two copies at once
+        size = 0
         try:
             for chunk in response.raw.stream(CHUNK, decode_content=True):
-                body += chunk
-                if len(body) > self._max_bytes:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self._max_bytes:
                     raise AnswerTooLarge(self._too_large("still arriving past"), response=response)
                 if time.monotonic() >= call.deadline:
                     call.abort()
@@ -247,7 +249,7 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
         except BaseException:
             response.close()
             raise
-        response._content = bytes(body)
+        response._content = b"".join(chunks)
         response._content_consumed = True  # type: ignore[attr-defined]
         response.raw.release_conn()
 
