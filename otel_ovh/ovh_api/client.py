@@ -15,6 +15,7 @@ attempt, backoff or retry outlives.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -147,6 +148,7 @@ class OvhApi:
         self._local = threading.local()
         self._clock_lock = threading.Lock()
         self._time_delta: int | None = None
+        self._clock_failure: tuple[float, ApiError] | None = None  # when and why the last sync failed
 
     def until(self, deadline: float) -> AbstractContextManager[None]:
         """Calls of this thread within the block, retries included, end by ``deadline`` (monotonic)."""
@@ -178,12 +180,20 @@ class OvhApi:
         python-ovh signs with ``server time - local time``, which it fetches lazily per client, outside any
         pacing; the offset is the same for every client of the process. An answer that is not a plausible
         time (garbage, a trickle, an error page) leaves the local clock, with one warning for the process;
-        no connection at all is this call's failure, and the next call asks again.
+        no connection at all is this call's failure, and the calls of the next ``timeout`` seconds share
+        it rather than wait in turn for their own (threads queue on the lock, each for one timeout).
         """
         with self._clock_lock:
             if self._time_delta is None:
+                failed = self._clock_failure
+                if failed is not None and time.monotonic() - failed[0] < self._timeout:
+                    raise dataclasses.replace(failed[1])
                 self.pacer.wait_turn()
-                self._time_delta = self._fetch_time_delta(client)
+                try:
+                    self._time_delta = self._fetch_time_delta(client)
+                except ApiError as error:
+                    self._clock_failure = (time.monotonic(), error)
+                    raise
             client._time_delta = self._time_delta
 
     def _fetch_time_delta(self, client: ovh.Client) -> int:
