@@ -119,3 +119,30 @@ def test_check_config_says_ovh_is_unreachable_and_why(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"otel-ovh: OVH is unreachable at {url}: "), lines
     assert words in lines[0] and "credentials do not work" not in lines[0]
+
+
+def test_the_end_of_an_outage_is_one_line_and_data_flows_again(caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()
+    world = World(seed=4, shape=WorldShape(projects=1))
+    pid = world.project_ids[0]
+    sim = SimulatedOvh(world, port=port)  # not started yet: its port refuses connections
+    raw = {
+        "ovh": {"endpoint": f"http://127.0.0.1:{port}/1.0", **sim.credentials},
+        "projects": [pid],
+        "collect": {"retries": 0, "timeout": 0.5, "max_calls_per_second": 0},
+    }
+    exporter = Exporter.build(parse_settings(raw), serve=False)
+    try:
+        with caplog.at_level(logging.INFO, logger="otel_ovh.refresher"):
+            exporter.refresher.refresh_once()
+            sim.start()
+            time.sleep(0.6)  # past the window in which calls share the failed clock sync
+            exporter.refresher.refresh_once()
+            exporter.refresher.refresh_once()
+        assert exporter.store.current.projects[pid].success
+    finally:
+        exporter.refresher.stop()
+        exporter.telemetry.shutdown()
+        sim.stop()
+    said = [r.getMessage() for r in caplog.records if "OVH is unreachable" in r.getMessage()]
+    assert len(said) == 1 and [r.getMessage() for r in caplog.records].count("OVH answers again") == 1
