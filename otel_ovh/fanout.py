@@ -10,7 +10,7 @@ project order: projects still finish one after the other, which lets the refresh
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -23,17 +23,24 @@ class FanOut:
     def __init__(
         self,
         submit: Callable[[str, Family[Any]], Future[Any]],
-        project_ids: Sequence[str],
-        families: Sequence[Family[Any]],
+        jobs: Mapping[str, Sequence[Family[Any]]],
         workers: int,
     ) -> None:
+        """``jobs``: the families each project starts with, in project order; more come with ``add``."""
         self._submit = submit
         self._workers = max(1, workers)
-        self._per_project = self._workers if len(project_ids) <= 1 else max(1, self._workers // 2)
-        self._queued = {pid: deque(families) for pid in project_ids}
+        self._per_project = self._workers if len(jobs) <= 1 else max(1, self._workers // 2)
+        self._queued = {pid: deque(families) for pid, families in jobs.items()}
         self._running: Counter[str] = Counter()
+        self._closed = False
         self.in_flight: dict[Future[Any], Job] = {}
         self._fill()
+
+    def add(self, pid: str, families: Sequence[Family[Any]]) -> None:
+        """More fetches for ``pid`` (families that could start only once others had answered)."""
+        if families and not self._closed:
+            self._queued[pid].extend(families)
+            self._fill()
 
     def landed(self, future: Future[Any]) -> Job:
         """``future`` is done: its job, and the next fetches are handed to the pool."""
@@ -45,6 +52,7 @@ class FanOut:
     def abandon(self) -> list[Job]:
         """Every fetch not landed, in flight or never started, given up (those in flight are cancelled if
         they have not started; the others end at the deadline their calls run within)."""
+        self._closed = True
         jobs = list(self.in_flight.values())
         for future in self.in_flight:
             future.cancel()

@@ -3,7 +3,8 @@ a new snapshot by the rules of ``otel_ovh.snapshot``.
 
 OVH is called here only, by one scheduling thread and a bounded pool (``collect.concurrency`` calls in
 flight). A slow project must not hold back fresh data of the others, so what is ready is published after
-one call timeout at the latest, and stragglers in batches as they land.
+one call timeout at the latest, and stragglers in batches as they land. A family that reads another's
+record of the same refresh (``Family.uses``) starts once that one has answered, when it is on.
 """
 
 from __future__ import annotations
@@ -60,6 +61,15 @@ class _ProjectRun:
     records: ProjectData = field(default_factory=ProjectData)
     errors: list[str] = field(default_factory=list)
     finished: float | None = None
+    # Families waiting for those they use (``Family.uses``) that are on, and the names of those.
+    waiting: list[tuple[Family[Any], set[str]]] = field(default_factory=list)
+    answered: set[str] = field(default_factory=set)
+
+    def startable(self) -> list[Family[Any]]:
+        """The waiting families whose used families have all answered (or failed) in this refresh."""
+        ready = [family for family, used in self.waiting if self.answered >= used]
+        self.waiting = [(family, used) for family, used in self.waiting if family not in ready]
+        return ready
 
     def result(self, now: float) -> Refreshed:
         return Refreshed(
@@ -155,12 +165,7 @@ class Refresher:
         families = self._rules.families
         runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
         deadline = time.monotonic() + self._collect.refresh_timeout
-        fan = FanOut(
-            lambda pid, family: self._pool.submit(self._fetch, pid, family, deadline),
-            ids,
-            families,
-            self._collect.concurrency,
-        )
+        fan = self._fan_out(runs, families, deadline)
 
         # Publish what is ready at the latest after one call timeout, then stragglers as they land.
         # Stragglers landing within STRAGGLER_BATCH of a publish wait for the next one: each publish costs
@@ -180,9 +185,13 @@ class Refresher:
                 return
             outcomes = [(*fan.landed(future), *future.result()) for future in done]
             if fan.in_flight and time.monotonic() >= deadline:
-                outcomes += [(pid, family, *self._abandoned(family)) for pid, family in fan.abandon()]
+                outcomes += [
+                    (pid, family, *self._abandoned(family)) for pid, family in self._abandon(fan, runs)
+                ]
             for pid, family, outcome, problems in outcomes:
-                if self._record(runs[pid], family, outcome, problems):
+                finished_project = self._record(runs[pid], family, outcome, problems)
+                fan.add(pid, runs[pid].startable())
+                if finished_project:
                     ready.append(pid)
                     finished += 1
                     if self.on_progress is not None:
@@ -207,8 +216,33 @@ class Refresher:
         )
         self.first_refresh_done.set()
 
+    def _fan_out(
+        self, runs: dict[str, _ProjectRun], families: tuple[Family[Any], ...], deadline: float
+    ) -> FanOut:
+        """The fetches of this refresh, handed to the pool as workers free up; a family that uses others'
+        records waits in its project's run until they have answered."""
+        on = {family.name for family in families}
+        first: dict[str, list[Family[Any]]] = {}
+        for run in runs.values():
+            run.waiting = [(family, used) for family in families if (used := on.intersection(family.uses))]
+            first[run.project_id] = [family for family in families if not on.intersection(family.uses)]
+        return FanOut(
+            lambda pid, family: self._pool.submit(self._fetch, pid, family, runs[pid].records, deadline),
+            first,
+            self._collect.concurrency,
+        )
+
+    def _abandon(self, fan: FanOut, runs: dict[str, _ProjectRun]) -> list[tuple[str, Family[Any]]]:
+        """The refresh's deadline has passed: every fetch not landed is given up for this refresh, those
+        in flight or queued and those waiting for the families they use."""
+        jobs = fan.abandon()
+        for run in runs.values():
+            jobs += [(run.project_id, family) for family, _ in run.waiting]
+            run.waiting = []
+        return jobs
+
     def _abandoned(self, family: Family[Any]) -> tuple[ApiError, Problems]:
-        """The outcome of a fetch still unanswered at the refresh's deadline: given up for this refresh.
+        """The outcome of a fetch still unanswered at the refresh's deadline.
 
         Its calls in flight end at the same deadline (``OvhApi.until``), so the pool is free for the next
         refresh; what has not started never will.
@@ -217,11 +251,14 @@ class Refresher:
         message = f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
         return ApiError(family.routes[0], 0, message, reason=DEADLINE), Problems()
 
-    def _fetch(self, pid: str, family: Family[Any], deadline: float) -> tuple[object, Problems]:
+    def _fetch(
+        self, pid: str, family: Family[Any], records: ProjectData, deadline: float
+    ) -> tuple[object, Problems]:
+        """One family's fetch; it sees the records of this refresh so far (``Family.uses``)."""
         problems = Problems()
         try:
             with self._api.until(deadline):
-                scope = Scope(pid, problems, self._collect.region_wanted)
+                scope = Scope(pid, problems, self._collect.region_wanted, records)
                 return family.fetch(self._api, scope), problems
         except ApiError as error:
             return error, problems
@@ -232,6 +269,7 @@ class Refresher:
     def _record(self, run: _ProjectRun, family: Family[Any], outcome: object, problems: Problems) -> bool:
         """Book one family's outcome; True when the project has all of its answers."""
         pid = run.project_id
+        run.answered.add(family.name)
         if isinstance(outcome, ApiError):
             run.errors.append(f"{family.name}: {outcome}")
             self._log_failure(f"{pid}/{family.name}", f"project {pid}: {family.name}: {outcome}", outcome)

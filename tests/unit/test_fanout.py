@@ -29,7 +29,7 @@ class Pool:
 
 def test_a_slow_project_holds_half_of_the_workers_and_the_others_share_the_rest() -> None:
     pool = Pool()
-    fan = FanOut(pool.submit, ["slow", "a", "b"], FAMILIES, workers=4)
+    fan = FanOut(pool.submit, dict.fromkeys(["slow", "a", "b"], FAMILIES), workers=4)
     assert pool.running(fan) == ["a", "a", "slow", "slow"]  # project order, two each at most
     for pid, _, future in list(pool.submitted):
         if pid == "a":  # "slow" never answers; "a" does
@@ -52,7 +52,7 @@ def test_a_slow_project_holds_half_of_the_workers_and_the_others_share_the_rest(
 
 def test_a_project_alone_has_every_worker() -> None:
     pool = Pool()
-    fan = FanOut(pool.submit, ["only"], FAMILIES, workers=4)
+    fan = FanOut(pool.submit, {"only": FAMILIES}, workers=4)
     assert len(fan.in_flight) == 4
-    fan = FanOut(Pool().submit, ["x", "y"], FAMILIES, workers=1)
+    fan = FanOut(Pool().submit, dict.fromkeys(["x", "y"], FAMILIES), workers=1)
     assert len(fan.in_flight) == 1  # one worker: one fetch at a time, whoever's
