@@ -205,7 +205,7 @@ class OvhApi:
                 raise
             problem = str(error)
         else:
-            if type(server_time) is int and abs(server_time - time.time()) <= MAX_CLOCK_SKEW:
+            if type(server_time) is int and abs(server_time - int(time.time())) <= MAX_CLOCK_SKEW:
                 return server_time - int(time.time())
             problem = f"{TIME_ROUTE}: not a time within a day of ours: {_shown(server_time)}"
         log.warning("OVH's server time is unusable (%s); signing with the local clock", problem)

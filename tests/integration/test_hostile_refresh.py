@@ -138,13 +138,27 @@ def test_a_hostile_answer_costs_that_call_only(
     [
         {"body": b'"noon"'},
         {"body": b"1" + b"0" * 40},
+        {"body": b"9" * 400},  # an integer no float can hold
+        {"body": b"-1"},
+        {"body": b"true"},
         {"body": b"9" * 5000},
         {"body": b'{"time": 1700000000}'},
         {"body": b"<html><body>502 Bad Gateway</body></html>"},
         {"status": 502, "body": b"<html><body>502 Bad Gateway</body></html>"},
         {"trickle": 0.5},
     ],
-    ids=["text", "huge number", "5000 digits", "object", "HTML page", "HTML 502", "trickle"],
+    ids=[
+        "text",
+        "huge number",
+        "400 digits",
+        "negative",
+        "boolean",
+        "5000 digits",
+        "object",
+        "HTML page",
+        "HTML 502",
+        "trickle",
+    ],
 )
 def test_auth_time_garbage_falls_back_to_the_local_clock_with_one_warning(
     rule: dict[str, object], hostile: HostileOvh, built: list[Exporter], caplog: pytest.LogCaptureFixture
