@@ -146,3 +146,20 @@ def test_the_end_of_an_outage_is_one_line_and_data_flows_again(caplog: pytest.Lo
         sim.stop()
     said = [r.getMessage() for r in caplog.records if "OVH is unreachable" in r.getMessage()]
     assert len(said) == 1 and [r.getMessage() for r in caplog.records].count("OVH answers again") == 1
+
+
+def test_collect_once_says_ovh_is_unreachable(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env.update(
+        {"OTEL_OVH_OVH__ENDPOINT": f"http://127.0.0.1:{free_port()}/1.0", "OTEL_OVH_COLLECT__RETRIES": "0"}
+    )
+    env.update(
+        {f"OTEL_OVH_OVH__{key}": "x" for key in ("APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY")}
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "otel_ovh", "collect", "--once", "--format", "json"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("otel-ovh: no project collected: OVH is unreachable: the connection is refused")
