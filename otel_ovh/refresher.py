@@ -119,6 +119,14 @@ class Refresher:
             self._thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def take_over(self, previous: Refresher) -> None:
+        """Continue ``previous`` (stopped) after a reload: still ready, and still knowing which projects
+        discovery found, so that a first listing that fails does not drop every project."""
+        self._known_projects = list(previous._known_projects)
+        self.refreshes = previous.refreshes
+        if previous.first_refresh_done.is_set():
+            self.first_refresh_done.set()
+
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -290,6 +298,8 @@ class Refresher:
         now = self._clock()
 
         def change(projects: dict[str, ProjectState]) -> None:
+            if self._stop.is_set():
+                return  # stopped for a reload: the refresher that replaces this one publishes from now on
             for pid in gone:
                 projects.pop(pid, None)
             for run in runs:
@@ -319,6 +329,8 @@ class Refresher:
             return
 
         def change(projects: dict[str, ProjectState]) -> None:
+            if self._stop.is_set():
+                return
             for pid in stale:
                 projects[pid] = self._rules.expire(projects[pid], now)
                 log.warning(

@@ -72,7 +72,9 @@ class Telemetry:
         store: SnapshotStore,
         stats: CallStats,
         clock: Callable[[], float] = time.time,
+        replacing: Telemetry | None = None,
     ) -> None:
+        """``replacing``: the pipelines these replace after a reload, whose OTLP deltas continue here."""
         self._settings = settings
         self._store = store
         self._stats = stats
@@ -86,7 +88,9 @@ class Telemetry:
         self.generation = 0
         self.rebuilds = 0
         # Delta temporality state per pipeline, outliving inventory rebuilds (see otel_ovh.otlp.DeltaState).
-        self._otlp_delta = {"inventory": DeltaState(), "self": DeltaState()}
+        self._otlp_delta: dict[str, DeltaState] = (
+            replacing._otlp_delta if replacing else {"inventory": DeltaState(), "self": DeltaState()}
+        )
         self._inventory = self._build_inventory()
         renames = [View(instrument_name=old, name=new) for old, new in PROCESS_RENAMES.items()]
         gc_name, gc_keys = ONE_GC_GENERATION_LABEL
@@ -265,6 +269,7 @@ class Telemetry:
 
         Bounded, so that a stop (SIGTERM from Kubernetes) ends in time whatever the collector does.
         """
+        self._store.unsubscribe(self._on_snapshot)
         self._stopping.set()
         threads = [
             threading.Thread(target=p.shutdown, name="otel-ovh-shutdown", daemon=True)
