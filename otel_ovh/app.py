@@ -54,6 +54,7 @@ def build_api(settings: Settings, stats: CallStats | None = None) -> OvhApi:
         timeout=collect.timeout,
         retries=collect.retries,
         calls_per_second=collect.max_calls_per_second,
+        max_answer_bytes=collect.max_answer_bytes,
         stats=stats,
     )
 

@@ -21,6 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from otel_ovh.families import FAMILIES
 from otel_ovh.families.base import Attributes, Family, Kind, Metric, Point
 from otel_ovh.ovh_api.client import CallStats
+from otel_ovh.ovh_api.errors import REASONS
 from otel_ovh.snapshot import ProjectState
 
 __all__ = ["BY_NAME", "CATALOG", "COMMON_ATTRIBUTES", "SELF_FAMILY", "Attributes", "Kind", "MetricDefinition"]
@@ -123,6 +124,11 @@ def _api_requests(stats: CallStats) -> Iterable[Point]:
         yield {"http.route": route, "http.response.status_code": status}, float(count)
 
 
+def _api_failures(stats: CallStats) -> Iterable[Point]:
+    for (route, reason), count in stats.failures().items():
+        yield {"http.route": route, "error.type": reason}, float(count)
+
+
 def _self(
     name: str,
     kind: Kind,
@@ -171,6 +177,17 @@ SELF_METRICS = (
         source="every OVH call",
         exporter_points=_api_requests,
         attributes=("http.route", "http.response.status_code"),
+    ),
+    _self(
+        "otel_ovh.api.failures",
+        Kind.COUNTER,
+        "{request}",
+        "OVH API calls that brought no usable answer, by route template and why: "
+        + ", ".join(REASONS)
+        + " (the first four: OVH is unreachable).",
+        source="every OVH call",
+        exporter_points=_api_failures,
+        attributes=("http.route", "error.type"),
     ),
 )
 
