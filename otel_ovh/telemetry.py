@@ -112,10 +112,12 @@ class Telemetry:
         instrument_process(self._self.provider)
         self._cache: _Exposition | None = None
         self._observed = Observations(clock)
-        # What collections read: ``_source`` for OVH's series, ``_self_source`` for the self metrics. The
-        # latter moves only with the exposition served (under ``_self_lock``), so that both parts of every
-        # body come from one snapshot; with no Prometheus exposition, both move with each snapshot.
-        self._source = self._self_source = store.current
+        # What collections read: the snapshot served, which moves only with the exposition (under
+        # ``_self_lock``), so that both parts of every body, and both pipelines' OTLP exports, come from one
+        # snapshot; with no Prometheus exposition it moves with each snapshot. The render of a new
+        # exposition alone reads the new snapshot, in its own thread (``_rendering``).
+        self._self_source = store.current
+        self._rendering = threading.local()
         self._self_lock = threading.Lock()
         self._self_kept = False  # keep_self_rendered runs
         self._render_log = OutageLog(log)
@@ -150,7 +152,8 @@ class Telemetry:
         self, metric: MetricDefinition
     ) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def callback(_: CallbackOptions) -> Iterable[Observation]:
-            return self._observed.of(metric, self._source)
+            rendering: Snapshot | None = getattr(self._rendering, "snapshot", None)
+            return self._observed.of(metric, self._self_source if rendering is None else rendering)
 
         return callback
 
@@ -176,7 +179,7 @@ class Telemetry:
         if self._settings.prometheus.enabled:
             self.render_inventory()  # warm the cache so that the next scrape is cheap
         else:
-            self._source = self._self_source = new
+            self._self_source = new
         live_total = 0
         retired = 0
         for metric in self._inventory_metrics:
@@ -222,8 +225,8 @@ class Telemetry:
             cached = self._cache
             if cached is not None and cached.version == snapshot.version and cached.generation == generation:
                 return cached
-            self._source = snapshot
             registry = self._inventory.readers.registry
+            self._rendering.snapshot = snapshot
             try:
                 body = (
                     drop_empty_labels(render_tolerant(registry, self._render_log, "OVH series"))
@@ -233,6 +236,8 @@ class Telemetry:
             except Exception as exc:  # scrapes keep the previous exposition; /readyz says it is stale
                 self.render_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
                 raise
+            finally:
+                self._rendering.snapshot = None
             self.render_error = None
             # Compressed once here rather than per scrape: Prometheus asks for gzip, and the compressed
             # body is a small fraction of the text, which a scrape then writes in a few system calls.

@@ -15,6 +15,7 @@ import requests
 
 from otel_ovh import supervisor as supervision
 from otel_ovh.app import Exporter
+from otel_ovh.exposition import render_tolerant
 from otel_ovh.simulator import World
 from tests.integration.conftest import ExporterFactory
 from tests.support.hostile_ovh import HostileOvh, Rule
@@ -205,3 +206,51 @@ def test_a_dead_otlp_export_thread_is_unhealthy(
         assert exporter.supervisor.health() == "OTLP export: the OTLP export thread of the self metrics died"
     finally:
         reader._daemon_thread = alive  # type: ignore[attr-defined]
+
+
+def test_otlp_exports_carry_the_snapshot_served_while_a_new_one_renders(
+    world: World,
+    make_exporter: ExporterFactory,
+    otlp_grpc_receiver: OtlpGrpcReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An OTLP collection that lands while the Prometheus exposition of a new snapshot renders carries
+    the snapshot still served, in both pipelines' exports; the new one, in both, once it is served."""
+    otlp = {"enabled": True, "endpoint": otlp_grpc_receiver.endpoint, "interval": 3600}
+    exporter = make_exporter(prometheus={"enabled": True, "port": 0}, otlp=otlp)
+    exporter.refresher.refresh_once()
+    gone = world.project_ids[0]
+    rendering, release = threading.Event(), threading.Event()
+
+    def slow(registry: Any, outages: Any, what: str) -> bytes:
+        if what == "OVH series":
+            rendering.set()
+            release.wait(30)
+        return render_tolerant(registry, outages, what)
+
+    monkeypatch.setattr("otel_ovh.telemetry.render_tolerant", slow)
+
+    def drop(projects: dict[str, Any]) -> None:
+        del projects[gone]
+
+    publisher = threading.Thread(target=lambda: exporter.store.update(drop))
+    publisher.start()
+    try:
+        assert rendering.wait(30)
+        assert exported_projects(exporter, otlp_grpc_receiver) == (set(world.project_ids),) * 2
+    finally:
+        release.set()
+        publisher.join(30)
+    assert exported_projects(exporter, otlp_grpc_receiver) == (set(world.project_ids) - {gone},) * 2
+
+
+def exported_projects(exporter: Exporter, receiver: OtlpGrpcReceiver) -> tuple[set[str], set[str]]:
+    """The projects of one OTLP flush: in OVH's series, and in ``otel_ovh.collection.success``."""
+    receiver.clear()
+    exporter.telemetry.force_flush()
+    cost = receiver.latest("ovh.cloud.cost")
+    success = receiver.latest("otel_ovh.collection.success")
+    return (
+        {str(dict(key)["cloud.account.id"]) for key in cost},
+        {str(dict(key)["cloud.account.id"]) for key in success},
+    )
