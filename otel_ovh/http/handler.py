@@ -19,12 +19,12 @@ import base64
 import binascii
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import parse_qs, urlsplit
 
-from otel_ovh.web_config import WebConfig
+from otel_ovh.web_config import AuthBusy, WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ _INDEX = b"<html><body><h1>otel-ovh</h1><a href='/metrics'>metrics</a></body></h
 _PUSH_ONLY = b"no Prometheus endpoint: prometheus.enabled is false (metrics go over OTLP)\n"
 _BAD_TARGET = b"target must be a project id (32 hexadecimal characters)\n"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="otel-ovh"'}
+_ALLOW = {"Allow": "GET, HEAD, OPTIONS"}
 
 Render = Callable[[bool], bytes]
 
@@ -114,29 +115,47 @@ class Handler:
     """Routing, basic auth and content negotiation over the exporter's in-memory state.
 
     ``render(gzip)`` gives the exposition (``None`` when Prometheus is off and metrics are pushed over
-    OTLP); ``healthy`` and ``ready`` answer the probes. None of them may call OVH: a scrape must not wait
-    on it.
+    OTLP); ``healthy`` and ``ready`` answer the probes; ``projects`` gives the ids in the current snapshot
+    (``None``: not known here, so ``/probe`` cannot tell an unknown project). None of them may call OVH: a
+    scrape must not wait on it.
     """
 
     render: Render | None
     healthy: Callable[[], bool]
     ready: Callable[[], bool]
     web: WebConfig = field(default_factory=WebConfig)
+    projects: Callable[[], Collection[str]] | None = None
 
     def handle(self, request: Request) -> Response:
-        """Never raises: a failure while answering is a 500 (logged once) and the connection is closed."""
+        """Never raises: a failure while answering is a 500 (logged once) and the connection is closed.
+
+        HEAD gets the headers GET would get, Content-Length included, and no body.
+        """
         try:
-            return self._route(request)
+            response = self._route(request)
         except Exception:
             log.exception("answering %s failed", request.path)
-            return self._response(500, b"internal error\n", TEXT, close=True)
+            response = self._response(500, b"internal error\n", TEXT, close=True)
+        return replace(response, body=b"") if request.method == "HEAD" else response
+
+    def error(self, status: int, body: bytes) -> Response:
+        """A refusal decided by the server (a head too large, a body too long), with the web-config
+        headers like every other answer; the connection is closed after it."""
+        return self._response(status, body, TEXT, close=True)
 
     def _route(self, request: Request) -> Response:
         probe = request.path in PROBES  # probes stay open: kubelets carry no credentials
-        if not probe and not self._authorised(request.header("Authorization")):
+        try:
+            authorised = probe or self._authorised(request.header("Authorization"))
+        except AuthBusy:
+            return self._response(503, b"busy checking passwords, retry\n", TEXT, {"Retry-After": "1"})
+        if not authorised:
             return self._response(401, b"unauthorized\n", TEXT, _CHALLENGE)
-        if request.method != "GET":  # after the 401, so a stranger learns nothing from the method either
-            return self._response(405, b"method not allowed\n", TEXT, {"Allow": "GET"})
+        # After the 401, so a stranger learns nothing from the method either.
+        if request.method == "OPTIONS":
+            return self._response(200, b"", TEXT, _ALLOW)
+        if request.method not in ("GET", "HEAD"):
+            return self._response(405, b"method not allowed\n", TEXT, _ALLOW)
         if probe:
             ok = self.healthy() if request.path == "/healthz" else self.ready()
             return self._response(200 if ok else 503, b"ok\n" if ok else b"not ready\n", TEXT)
@@ -157,6 +176,12 @@ class Handler:
         target = parse_qs(request.query).get("target", [""])[0].strip().lower()
         if not _PROJECT_ID.match(target):
             return self._response(400, _BAD_TARGET, TEXT)
+        if self.projects is not None and target not in self.projects():
+            # A 200 with no series would have Prometheus record up=1 for a project nobody collects.
+            if not self.ready():
+                return self._response(503, b"no data yet: the first collection has not finished\n", TEXT)
+            reason = f"project {target} is not among the projects collected\n"
+            return self._response(404, reason.encode(), TEXT)
         return self._response(200, filter_exposition(self.render(False), target), CONTENT_TYPE)
 
     def _authorised(self, authorization: str) -> bool:

@@ -274,6 +274,55 @@ def test_other_methods_are_refused_after_authentication(basic_auth: BasicAuth) -
     assert exporter.handler.handle(Request.from_target("POST", "/metrics")).status == 401
     good = [("Authorization", credentials("prometheus", "s3cret"))]
     response = exporter.handler.handle(Request.from_target("POST", "/metrics", good))
-    assert (response.status, headers(response)["Allow"]) == (405, "GET")
+    assert (response.status, headers(response)["Allow"]) == (405, "GET, HEAD, OPTIONS")
     assert exporter.handler.handle(Request.from_target("DELETE", "/healthz")).status == 405
     assert exporter.renders == []
+
+
+@pytest.mark.parametrize(
+    "target", ["/metrics", "/probe?target=" + PROJECT, "/", "/healthz", "/readyz", "/nope"]
+)
+def test_head_gets_the_headers_of_get_and_no_body(target: str) -> None:
+    exporter = Exporter()
+    get = exporter.handler.handle(Request.from_target("GET", target))
+    head = exporter.handler.handle(Request.from_target("HEAD", target))
+    assert (head.status, head.headers, head.body) == (get.status, get.headers, b"")
+    assert int(headers(head)["Content-Length"]) == len(get.body) > 0
+
+
+def test_options_lists_the_methods_after_authentication(basic_auth: BasicAuth) -> None:
+    exporter = Exporter(WebConfig(basic_auth=basic_auth))
+    assert exporter.handler.handle(Request.from_target("OPTIONS", "/metrics")).status == 401
+    good = [("Authorization", credentials("prometheus", "s3cret"))]
+    response = exporter.handler.handle(Request.from_target("OPTIONS", "/metrics", good))
+    assert (response.status, headers(response)["Allow"], response.body) == (200, "GET, HEAD, OPTIONS", b"")
+    open_probe = exporter.handler.handle(Request.from_target("OPTIONS", "/healthz"))
+    assert (open_probe.status, headers(open_probe)["Allow"]) == (200, "GET, HEAD, OPTIONS")
+    assert exporter.renders == []
+
+
+def test_probe_of_a_project_not_collected_is_a_404_with_its_reason() -> None:
+    exporter = Exporter()
+    known = Handler(exporter._render, lambda: True, lambda: True, projects=lambda: {PROJECT, OTHER})
+    assert known.handle(Request.from_target("GET", "/probe?target=" + OTHER)).status == 200
+    stranger = "00000000000000000000000000000000"
+    response = known.handle(Request.from_target("GET", "/probe?target=" + stranger))
+    assert (response.status, response.body) == (
+        404,
+        f"project {stranger} is not among the projects collected\n".encode(),
+    )
+    starting = Handler(exporter._render, lambda: True, lambda: False, projects=frozenset)
+    assert starting.handle(Request.from_target("GET", "/probe?target=" + stranger)).status == 503
+
+
+def test_a_bcrypt_flood_is_told_to_retry_and_a_remembered_scraper_is_not() -> None:
+    auth = BasicAuth({"prometheus": bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4))}, slots=1)
+    exporter = Exporter(WebConfig(basic_auth=auth))
+    assert exporter.get("/metrics", Authorization=credentials("prometheus", "s3cret")).status == 200
+    assert auth._running.acquire(blocking=False)  # the only bcrypt slot is now taken by someone else
+    try:
+        busy = exporter.get("/metrics", Authorization=credentials("prometheus", "wrong"))
+        assert (busy.status, headers(busy)["Retry-After"]) == (503, "1")
+        assert exporter.get("/metrics", Authorization=credentials("prometheus", "s3cret")).status == 200
+    finally:
+        auth._running.release()
