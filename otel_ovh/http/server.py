@@ -32,28 +32,20 @@ from typing import Any
 
 import h11
 
+from otel_ovh.http.channel import Channel, PlainHttpOnTls, TlsChannel
 from otel_ovh.http.handler import Handler, Render, Request, Response
 from otel_ovh.web_config import WebConfig
 
 log = logging.getLogger(__name__)
 
-HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish its TLS handshake
 HEADER_TIMEOUT = 10.0  # seconds from a request's first byte (or a new connection) to the end of its head
 IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may stay silent (longer than usual scrape intervals)
-WRITE_TIMEOUT = 60.0  # seconds a client has to take an answer
 MAX_HEAD = 32 * 1024  # bytes of request line and headers together
 MAX_HEADERS = 100
 MAX_BODY = 64 * 1024  # bytes of request body read and dropped; none of the paths takes one
 MAX_CONNECTIONS = 512
 BACKLOG = 1024
 WORKERS = 8  # threads answering requests (the handler may run bcrypt or render)
-_READ = 16 * 1024
-_LINGER = 2.0  # seconds spent reading what a refused client still sends, so the refusal reaches it
-_TLS_HANDSHAKE_RECORD = 0x16  # the first byte of every TLS ClientHello
-_PLAIN_HTTP_ON_TLS = (
-    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
-    b"Content-Length: 48\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
-)
 
 
 class _Refused(Exception):
@@ -67,10 +59,10 @@ class _Refused(Exception):
 class _Connection:
     """One client: requests read through h11, one at a time, until it closes or breaks a rule."""
 
-    def __init__(self, server: _Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, server: _Server, channel: Channel) -> None:
         self.server = server
-        self.reader = reader
-        self.writer = writer
+        self.channel = channel
+        self.linger = False  # set when the last answer was a refusal the client must still read
         self.http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self.loop = asyncio.get_running_loop()
 
@@ -99,7 +91,7 @@ class _Connection:
         if remaining <= 0:
             return None
         try:
-            data = await asyncio.wait_for(self.reader.read(_READ), remaining)
+            data = await asyncio.wait_for(self.channel.recv(), remaining)
         except TimeoutError:
             return None
         self.http.receive_data(data)
@@ -136,7 +128,7 @@ class _Connection:
         if length.isdigit() and int(length) > MAX_BODY:
             raise _Refused(413, f"a request body is limited to {MAX_BODY} bytes")
         if self.http.client_is_waiting_for_100_continue:
-            self._send(h11.InformationalResponse(status_code=100, headers=[]))
+            await self._send(h11.InformationalResponse(status_code=100, headers=[]))
         deadline = self.loop.time() + HEADER_TIMEOUT
         received = 0
         while True:
@@ -159,18 +151,20 @@ class _Connection:
         if response.close:
             headers.append(("Connection", "close"))
         try:
-            self._send(h11.Response(status_code=response.status, headers=headers))
-            if response.body:
-                self._send(h11.Data(data=response.body))
-            self._send(h11.EndOfMessage())
-            await asyncio.wait_for(self.writer.drain(), WRITE_TIMEOUT)
+            head = self.http.send(h11.Response(status_code=response.status, headers=headers)) or b""
+            # One write for a small answer: the head and body as two segments would cost a round trip.
+            body = (self.http.send(h11.Data(data=response.body)) or b"") if response.body else b""
+            await self.channel.send(head + body)
+            await self._send(h11.EndOfMessage())
         except (h11.LocalProtocolError, OSError, TimeoutError) as error:
-            log.debug("answer to %s not written: %s", self.server.peer(self.writer), error)
+            log.debug("answer to %s not written: %s", self.channel.peer, error)
             return False
         return True
 
-    def _send(self, event: h11.Event) -> None:
-        self.writer.write(self.http.send(event) or b"")
+    async def _send(self, event: h11.Event) -> None:
+        data = self.http.send(event)
+        if data:
+            await self.channel.send(data)
 
     def _next_cycle(self) -> bool:
         """Ready for the next request on the same connection, or False when it must close."""
@@ -180,25 +174,11 @@ class _Connection:
         return False
 
     async def _refuse(self, status: int, reason: str) -> None:
-        """An error answer, then a lingering close: read (and drop) for a moment what the client is still
-        sending, so that the kernel does not reset the connection over the answer before it is read."""
+        """An error answer; the connection then closes with a linger (see :meth:`Channel.close`)."""
         if self.http.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
             return
-        log.debug("refused %s: %d %s", self.server.peer(self.writer), status, reason)
-        response = self.server.handler.error(status, f"{reason}\n".encode())
-        if not await self._write(response):
-            return
-        with contextlib.suppress(OSError, RuntimeError):
-            if self.writer.can_write_eof():
-                self.writer.write_eof()
-        deadline = self.loop.time() + _LINGER
-        drained = 0
-        with contextlib.suppress(OSError, TimeoutError):
-            while drained < 16 * MAX_HEAD and (remaining := deadline - self.loop.time()) > 0:
-                chunk = await asyncio.wait_for(self.reader.read(_READ), remaining)
-                if not chunk:
-                    break
-                drained += len(chunk)
+        log.debug("refused %s: %d %s", self.channel.peer, status, reason)
+        self.linger = await self._write(self.server.handler.error(status, f"{reason}\n".encode()))
 
 
 class _Server:
@@ -214,11 +194,6 @@ class _Server:
 
     def answer(self, request: Request) -> Response:
         return self.handler.handle(request)
-
-    @staticmethod
-    def peer(writer: asyncio.StreamWriter) -> str:
-        peer = writer.get_extra_info("peername")
-        return str(peer[0]) if isinstance(peer, tuple) else "a client"
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -243,65 +218,32 @@ class _Server:
                 log.debug("refused a connection from %s: %d already open", address[0], MAX_CONNECTIONS)
                 client.close()
                 continue
-            task = asyncio.create_task(self._serve(loop, client))
+            task = asyncio.create_task(self._serve(client))
             self.connections.add(task)
             task.add_done_callback(self.connections.discard)
 
-    async def _serve(self, loop: asyncio.AbstractEventLoop, client: socket.socket) -> None:
+    async def _serve(self, client: socket.socket) -> None:
         client.setblocking(False)
-        # Headers and body leave in two writes; with Nagle's algorithm and the client's delayed ACK a
-        # small answer on a kept-alive connection would wait out the client's ACK timer for nothing.
+        # Small answers on kept-alive connections must not wait out the client's delayed-ACK timer.
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        writer: asyncio.StreamWriter | None = None
-        handed = False  # once asyncio has the socket, only its transport may close it (the fd is reused)
+        channel = Channel(client) if self.tls is None else TlsChannel(client, self.tls)
+        linger = False
         try:
-            if self.tls is not None and not await self._speaks_tls(loop, client):
-                return
-            reader = asyncio.StreamReader(limit=_READ, loop=loop)
-            handed = True
-            transport, protocol = await loop.connect_accepted_socket(
-                lambda: asyncio.StreamReaderProtocol(reader, loop=loop),
-                client,
-                ssl=self.tls,
-                ssl_handshake_timeout=HANDSHAKE_TIMEOUT if self.tls is not None else None,
-            )
-            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
-            await _Connection(self, reader, writer).serve()
+            if isinstance(channel, TlsChannel):
+                await channel.handshake()
+            connection = _Connection(self, channel)
+            await connection.serve()
+            linger = connection.linger
+        except PlainHttpOnTls:
+            log.debug("%s sent plain HTTP to the TLS port", channel.peer)
+            linger = True
         except (OSError, TimeoutError) as error:  # ssl.SSLError is an OSError: failed handshakes end here
-            log.debug("connection failed: %s", error)
+            log.debug("connection with %s failed: %s", channel.peer, error)
         except Exception:
-            log.exception("error while serving a connection")
+            log.exception("error while serving %s", channel.peer)
         finally:
-            if writer is not None:
-                writer.close()
-            elif not handed:
-                client.close()
-
-    async def _speaks_tls(self, loop: asyncio.AbstractEventLoop, client: socket.socket) -> bool:
-        """Waits for the first byte; plain HTTP on the TLS port is told so in HTTP (as Go servers do)
-        instead of a TLS alert the client would show as garbage."""
-        readable: asyncio.Future[None] = loop.create_future()
-
-        def wake() -> None:
-            if not readable.done():
-                readable.set_result(None)
-
-        loop.add_reader(client.fileno(), wake)
-        try:
-            await asyncio.wait_for(readable, HANDSHAKE_TIMEOUT)
-        finally:
-            loop.remove_reader(client.fileno())
-        first = client.recv(1, socket.MSG_PEEK)
-        if not first:
-            return False
-        if first[0] == _TLS_HANDSHAKE_RECORD:
-            return True
-        log.debug("a client sent plain HTTP to the TLS port")
-        await loop.sock_sendall(client, _PLAIN_HTTP_ON_TLS)
-        client.shutdown(socket.SHUT_WR)
-        with contextlib.suppress(OSError, TimeoutError):
-            await asyncio.wait_for(loop.sock_recv(client, MAX_HEAD), _LINGER)
-        return False
+            with contextlib.suppress(OSError):
+                await channel.close(linger=linger)
 
 
 def _quiet_exceptions(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
