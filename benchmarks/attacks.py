@@ -242,7 +242,8 @@ def serving(workdir: Path, tree: Path | None, sim_url: str, credentials: dict[st
 
 def measure(child: Child, args: argparse.Namespace) -> list[tuple[str, Scrapes, int, float]]:
     rows = []
-    for name, (attack, strength) in [("none", (None, "")), *ATTACKS.items()]:
+    chosen = [(name, ATTACKS[name]) for name in args.only] if args.only else list(ATTACKS.items())
+    for name, (attack, strength) in [("none", (None, "")), *chosen]:
         child.peak_rss = 0
         cpu = child.cpu()
         scrapes = under_attack(child.port, attack, getattr(args, strength, 0), args.seconds, args.gap)
@@ -279,6 +280,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--liars", type=int, default=24, help="wrong-password clients")
     parser.add_argument("--slow", type=int, default=200, help="slowloris connections")
     parser.add_argument("--against", metavar="REV", help="git revision to measure beside the working tree")
+    parser.add_argument("--only", action="append", choices=list(ATTACKS), help="this attack (repeatable)")
     return parser.parse_args(argv)
 
 

@@ -83,7 +83,7 @@ class Exporter:
                     healthy=lambda: refresher.alive,
                     ready=refresher.first_refresh_done.is_set,
                     web_config=web_config,
-                    projects=lambda: store.current.projects.keys(),
+                    projects=lambda: store.current.projects,  # read per request: snapshots are swapped
                 )
             except OSError as exc:
                 telemetry.shutdown()

@@ -18,6 +18,7 @@ import ssl
 HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish its TLS handshake
 WRITE_TIMEOUT = 60.0  # seconds a client has to take an answer
 LINGER = 2.0  # seconds spent reading what a refused client still sends, so the refusal reaches it
+_LINGER_BYTES = 256 * 1024  # and at most this much: a flood is not read to its end
 _READ = 16 * 1024
 _TLS_HANDSHAKE_RECORD = 0x16  # the first byte of every TLS ClientHello
 _PLAIN_HTTP_ON_TLS = (
@@ -60,7 +61,7 @@ class Channel:
         deadline = self.loop.time() + LINGER
         drained = 0
         with contextlib.suppress(OSError, TimeoutError):
-            while drained < 1 << 20 and (remaining := deadline - self.loop.time()) > 0:
+            while drained < _LINGER_BYTES and (remaining := deadline - self.loop.time()) > 0:
                 chunk = await asyncio.wait_for(self.loop.sock_recv(self.sock, _READ), remaining)
                 if not chunk:
                     break

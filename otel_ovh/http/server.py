@@ -43,7 +43,7 @@ IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may stay silent (longer 
 MAX_HEAD = 32 * 1024  # bytes of request line and headers together
 MAX_HEADERS = 100
 MAX_BODY = 64 * 1024  # bytes of request body read and dropped; none of the paths takes one
-MAX_CONNECTIONS = 512
+MAX_CONNECTIONS = 1024  # each holds at most MAX_HEAD and a read's worth of buffers
 BACKLOG = 1024
 WORKERS = 8  # threads answering requests (the handler may run bcrypt or render)
 
@@ -221,6 +221,9 @@ class _Server:
             task = asyncio.create_task(self._serve(client))
             self.connections.add(task)
             task.add_done_callback(self.connections.discard)
+            # One accept per turn of the loop: a burst waits in the backlog rather than queueing all its
+            # work ahead of the requests of connections already open (a scraper's kept-alive one).
+            await asyncio.sleep(0)
 
     async def _serve(self, client: socket.socket) -> None:
         client.setblocking(False)
