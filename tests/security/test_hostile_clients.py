@@ -32,7 +32,7 @@ from benchmarks.attacks import (
 )
 from benchmarks.bench import percentiles
 from otel_ovh.http.server import BACKLOG, HEADER_TIMEOUT
-from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from otel_ovh.simulator import SimulatedOvh
 from tests.security.support import (
     Served,
     basic,
@@ -47,13 +47,6 @@ from tests.security.support import (
 from tests.support.certs import TlsMaterial
 
 SLACK = 5.0  # seconds beyond a server deadline before a test calls it missed
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatedOvh]:
-    simulator = SimulatedOvh(World(seed=31, shape=WorldShape(projects=2)), port=0).start()
-    yield simulator
-    simulator.stop()
 
 
 @pytest.fixture(scope="module")
