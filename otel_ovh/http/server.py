@@ -190,7 +190,7 @@ class _Server:
         self.tls = tls
         self.pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="otel-ovh-http")
         self.connections: set[asyncio.Task[None]] = set()
-        self.stopping: asyncio.Event | None = None
+        self.stopping = asyncio.Event()  # bound to the loop that first waits on it, the server's
 
     def answer(self, request: Request) -> Response:
         return self.handler.handle(request)
@@ -198,7 +198,6 @@ class _Server:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_quiet_exceptions)
-        self.stopping = asyncio.Event()
         accepting = asyncio.create_task(self._accept(loop))
         await self.stopping.wait()
         accepting.cancel()
@@ -326,7 +325,7 @@ class MetricsServer:
         if self._thread is not None and self._loop is not None:
             loop, server = self._loop, self._server
             with contextlib.suppress(RuntimeError):  # the loop already ended
-                loop.call_soon_threadsafe(lambda: server.stopping.set() if server.stopping else None)
+                loop.call_soon_threadsafe(server.stopping.set)
             self._thread.join(timeout=5)
             self._thread = None
         self._server.pool.shutdown(wait=False, cancel_futures=True)
