@@ -43,7 +43,8 @@ class Channel:
         return await self.loop.sock_recv(self.sock, _READ)
 
     async def send(self, data: bytes) -> None:
-        await asyncio.wait_for(self.loop.sock_sendall(self.sock, data), WRITE_TIMEOUT)
+        async with asyncio.timeout(WRITE_TIMEOUT):  # unlike wait_for, no task per call
+            await self.loop.sock_sendall(self.sock, data)
 
     async def close(self, *, linger: bool = False) -> None:
         """Closes; with ``linger``, first ends the sending side and reads (and drops) what the client is
@@ -61,11 +62,12 @@ class Channel:
         deadline = self.loop.time() + LINGER
         drained = 0
         with contextlib.suppress(OSError, TimeoutError):
-            while drained < _LINGER_BYTES and (remaining := deadline - self.loop.time()) > 0:
-                chunk = await asyncio.wait_for(self.loop.sock_recv(self.sock, _READ), remaining)
-                if not chunk:
-                    break
-                drained += len(chunk)
+            async with asyncio.timeout_at(deadline):
+                while drained < _LINGER_BYTES:
+                    chunk = await self.loop.sock_recv(self.sock, _READ)
+                    if not chunk:
+                        break
+                    drained += len(chunk)
 
 
 class TlsChannel(Channel):
@@ -81,7 +83,8 @@ class TlsChannel(Channel):
     async def handshake(self) -> None:
         """Raises :class:`PlainHttpOnTls`, ``TimeoutError`` or an ``OSError`` (``ssl.SSLError`` among
         them) when there is no TLS session to serve; the alert of a refused handshake is sent first."""
-        await asyncio.wait_for(self._handshake(), HANDSHAKE_TIMEOUT)
+        async with asyncio.timeout(HANDSHAKE_TIMEOUT):
+            await self._handshake()
 
     async def _handshake(self) -> None:
         first = await self.loop.sock_recv(self.sock, _READ)
@@ -140,7 +143,8 @@ class TlsChannel(Channel):
                 # close_notify only: waiting for the client's own would let it hold the connection.
                 with contextlib.suppress(ssl.SSLWantReadError):
                     self._tls.unwrap()
-                await asyncio.wait_for(self._flush(), LINGER)
+                async with asyncio.timeout(LINGER):
+                    await self._flush()
         await super().close(linger=linger)
 
 

@@ -87,11 +87,9 @@ class _Connection:
 
     async def _receive(self, deadline: float) -> bytes | None:
         """Feeds h11 one read and gives what was read (b"" when the client closed); None past the deadline."""
-        remaining = deadline - self.loop.time()
-        if remaining <= 0:
-            return None
         try:
-            data = await asyncio.wait_for(self.channel.recv(), remaining)
+            async with asyncio.timeout_at(deadline):  # unlike wait_for, no task per read
+                data = await self.channel.recv()
         except TimeoutError:
             return None
         self.http.receive_data(data)
