@@ -14,7 +14,8 @@ Limits, each with a reason: a request head (line and headers together) is bounde
 count (431); a head must arrive within ``HEADER_TIMEOUT`` of its first byte and a connection may sit idle
 for ``IDLE_TIMEOUT``; a request body is read and dropped up to ``MAX_BODY`` or refused (413, connection
 closed) so a kept-alive connection never reads a body as the next request; connections are capped, and a
-listen backlog absorbs bursts.
+listen backlog absorbs bursts. Under a burst, a kept-alive connection (a scraper's) goes first: new
+connections are accepted one per turn of the loop and their first answers are admitted a few at a time.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ MAX_BODY = 64 * 1024  # bytes of request body read and dropped; none of the path
 MAX_CONNECTIONS = 1024  # each holds at most MAX_HEAD and a read's worth of buffers
 BACKLOG = 1024
 WORKERS = 8  # threads answering requests (the handler may run bcrypt or render)
+ADMITTED = 16  # first requests of new connections answered at once
 
 
 class _Refused(Exception):
@@ -80,10 +82,19 @@ class _Connection:
             except h11.RemoteProtocolError as error:
                 await self._refuse(error.error_status_hint, "bad request")
                 return
-            first = False
-            response = await self.loop.run_in_executor(self.server.pool, self.server.answer, request)
+            if first:
+                # A new connection's first answer waits for a place among ADMITTED; later requests on a
+                # kept-alive connection (a scraper's) go straight on, ahead of any burst of new ones.
+                async with self.server.admission:
+                    response = await self._answer(request)
+                first = False
+            else:
+                response = await self._answer(request)
             if not await self._write(response) or not self._next_cycle():
                 return
+
+    async def _answer(self, request: Request) -> Response:
+        return await self.loop.run_in_executor(self.server.pool, self.server.answer, request)
 
     async def _receive(self, deadline: float) -> bytes | None:
         """Feeds h11 one read and gives what was read (b"" when the client closed); None past the deadline."""
@@ -189,6 +200,7 @@ class _Server:
         self.pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="otel-ovh-http")
         self.connections: set[asyncio.Task[None]] = set()
         self.stopping = asyncio.Event()  # bound to the loop that first waits on it, the server's
+        self.admission = asyncio.Semaphore(ADMITTED)
 
     def answer(self, request: Request) -> Response:
         return self.handler.handle(request)
