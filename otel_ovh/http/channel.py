@@ -141,8 +141,10 @@ class TlsChannel(Channel):
                 return b""
 
     async def send(self, data: bytes) -> None:
-        self._tls.write(data)
-        await self._flush()
+        view = memoryview(data)
+        while view:
+            view = view[self._tls.write(view) :]
+            await self._flush()
 
     async def close(self, *, linger: bool = False) -> None:
         if self._established:

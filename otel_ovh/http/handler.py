@@ -55,8 +55,8 @@ class Request:
     def from_target(cls, method: str, target: str, headers: Iterable[tuple[str, str]] = ()) -> Request:
         """From the request line's target and the header pairs as received.
 
-        A repeated header keeps its first value, as ``http.server`` reads it, so swapping the server
-        does not change which of two ``Authorization`` headers is checked.
+        A repeated header keeps its first value, whatever the server, so which of two ``Authorization``
+        headers is checked never depends on it.
         """
         url = urlsplit(target)
         lowered: dict[str, str] = {}
