@@ -155,4 +155,3 @@ class TlsChannel(Channel):
                 async with asyncio.timeout(LINGER):
                     await self._flush()
         await super().close(linger=linger)
-

@@ -38,6 +38,9 @@ _PUSH_ONLY = b"no Prometheus endpoint: prometheus.enabled is false (metrics go o
 _BAD_TARGET = b"target must be a project id (32 hexadecimal characters)\n"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="otel-ovh"'}
 _ALLOW = {"Allow": "GET, HEAD, OPTIONS"}
+# Credentials refused are answered this late: a client guessing passwords, or hammering while bcrypt is
+# busy, gets a few tries a second per connection instead of as many as the server can answer.
+REFUSAL_DELAY = 0.25
 
 Render = Callable[[bool], bytes]
 
@@ -70,12 +73,14 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """Everything the server writes, in order; ``close`` asks it to end the connection afterwards."""
+    """Everything the server writes, in order; ``close`` asks it to end the connection afterwards, and
+    ``delay`` to hold the answer that many seconds first (waiting, not working)."""
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
     close: bool = False
+    delay: float = 0.0
 
 
 def _accepts_gzip(header: str) -> bool:
@@ -148,9 +153,10 @@ class Handler:
         try:
             authorised = probe or self._authorised(request.header("Authorization"))
         except AuthBusy:
-            return self._response(503, b"busy checking passwords, retry\n", TEXT, {"Retry-After": "1"})
+            busy = self._response(503, b"busy checking passwords, retry\n", TEXT, {"Retry-After": "1"})
+            return replace(busy, delay=REFUSAL_DELAY)
         if not authorised:
-            return self._response(401, b"unauthorized\n", TEXT, _CHALLENGE)
+            return replace(self._response(401, b"unauthorized\n", TEXT, _CHALLENGE), delay=REFUSAL_DELAY)
         # After the 401, so a stranger learns nothing from the method either.
         if request.method == "OPTIONS":
             return self._response(200, b"", TEXT, _ALLOW)

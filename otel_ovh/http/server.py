@@ -90,6 +90,8 @@ class _Connection:
                 first = False
             else:
                 response = await self._answer(request)
+            if response.delay:
+                await asyncio.sleep(response.delay)
             if not await self._write(response) or not self._next_cycle():
                 return
 

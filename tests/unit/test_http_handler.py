@@ -12,6 +12,7 @@ import pytest
 
 from otel_ovh.http.handler import (
     CONTENT_TYPE,
+    REFUSAL_DELAY,
     TEXT,
     Handler,
     Request,
@@ -326,3 +327,12 @@ def test_a_bcrypt_flood_is_told_to_retry_and_a_remembered_scraper_is_not() -> No
         assert exporter.get("/metrics", Authorization=credentials("prometheus", "s3cret")).status == 200
     finally:
         auth._running.release()
+
+
+def test_refused_credentials_are_answered_late_and_good_ones_at_once(basic_auth: BasicAuth) -> None:
+    exporter = Exporter(WebConfig(basic_auth=basic_auth))
+    wrong = exporter.get("/metrics", Authorization=credentials("prometheus", "wrong"))
+    assert wrong.delay == REFUSAL_DELAY > 0
+    assert exporter.get("/metrics").delay == REFUSAL_DELAY
+    assert exporter.get("/metrics", Authorization=credentials("prometheus", "s3cret")).delay == 0
+    assert exporter.get("/healthz").delay == 0
