@@ -235,6 +235,7 @@ def serving(workdir: Path, tree: Path | None, sim_url: str, credentials: dict[st
     try:
         child.wait_http("/healthz", 60)
         child.wait_refreshes(1, 60)
+        time.sleep(3)  # what follows the first refresh (its render, the first self metrics) is not an attack
         yield child
     finally:
         child.stop()
