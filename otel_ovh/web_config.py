@@ -110,6 +110,10 @@ def _cost(hashed: bytes) -> int:
     return int(hashed[4:6])
 
 
+def _token(user: str, password: str) -> bytes:
+    return hashlib.sha256(f"{user}\x00{password}".encode()).digest()
+
+
 @dataclass
 class BasicAuth:
     """Users and their bcrypt hashes; every uncached ``check`` does the same bcrypt work, whoever asks.
@@ -140,10 +144,7 @@ class BasicAuth:
     def check(self, user: str, password: str) -> bool:
         """A success is remembered as a digest (per user, so bounded by the file) and short-cuts only that
         same password later; anything else pays the full bcrypt work above."""
-        token = hashlib.sha256(f"{user}\x00{password}".encode()).digest()
-        with self._lock:
-            known = self._verified.get(user)
-        if known is not None and hmac.compare_digest(token, known):
+        if self.remembered(user, password):
             return True
         if not self._running.acquire(blocking=False):
             raise AuthBusy
@@ -153,8 +154,14 @@ class BasicAuth:
             self._running.release()
         if ok:
             with self._lock:
-                self._verified[user] = token
+                self._verified[user] = _token(user, password)
         return ok
+
+    def remembered(self, user: str, password: str) -> bool:
+        """This password already succeeded for this user: no bcrypt needed (a digest and a lookup)."""
+        with self._lock:
+            known = self._verified.get(user)
+        return known is not None and hmac.compare_digest(_token(user, password), known)
 
     def _bcrypt(self, hashed: bytes | None, candidate: bytes) -> bool:
         own = _cost(hashed) if hashed is not None else None

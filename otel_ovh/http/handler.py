@@ -96,6 +96,19 @@ def _accepts_gzip(header: str) -> bool:
     return False
 
 
+def _credentials(authorization: str) -> tuple[str, str] | None:
+    """User and password of a Basic ``Authorization`` header; None for anything else or malformed."""
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    user, separator, password = decoded.partition(":")
+    return (user, password) if separator and user else None
+
+
 def filter_exposition(body: bytes, project_id: str) -> bytes:
     """The series of one project (multi-target pattern), keeping each family's HELP and TYPE lines."""
     needle = f'cloud_account_id="{project_id}"'.encode()
@@ -190,19 +203,26 @@ class Handler:
             return self._response(404, reason.encode(), TEXT)
         return self._response(200, filter_exposition(self.render(False), target), CONTENT_TYPE)
 
+    def quick(self, request: Request) -> bool:
+        """True when the answer costs no bcrypt and no rendering beyond copying the cached exposition, so
+        the server may give it on its event loop, without a hop to a worker thread."""
+        if request.path in PROBES:
+            return True
+        auth = self.web.basic_auth
+        if auth is not None:
+            credentials = _credentials(request.header("Authorization"))
+            if credentials is None or not auth.remembered(*credentials):
+                return False
+        return request.path != "/probe" and (
+            request.path != "/metrics" or _accepts_gzip(request.header("Accept-Encoding"))
+        )
+
     def _authorised(self, authorization: str) -> bool:
         """Basic credentials checked with bcrypt; anything malformed is simply not authorised."""
         if self.web.basic_auth is None:
             return True
-        scheme, _, encoded = authorization.strip().partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return False
-        user, separator, password = decoded.partition(":")
-        return bool(separator and user) and self.web.basic_auth.check(user, password)
+        credentials = _credentials(authorization)
+        return credentials is not None and self.web.basic_auth.check(*credentials)
 
     def _response(
         self,

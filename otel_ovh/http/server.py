@@ -1,8 +1,10 @@
 """The socket side of the HTTP endpoint: asyncio moves bytes and does TLS, h11 speaks HTTP/1.1.
 
 This module decides nothing about what a client may see: it turns each request into a
-:class:`~otel_ovh.http.handler.Request`, asks the handler (in a worker thread, so bcrypt and rendering never
-stall the event loop) and writes the :class:`~otel_ovh.http.handler.Response` it gets.
+:class:`~otel_ovh.http.handler.Request`, asks the handler and writes the
+:class:`~otel_ovh.http.handler.Response` it gets. The handler answers on the event loop when it says the
+answer is quick (copying the cached exposition), else in a worker thread, so that bcrypt or a render never
+stalls the loop.
 
 Why h11 on asyncio rather than a ready-made server: the protocol (parsing, framing, keep-alive, HEAD, the
 431 for an oversized head) is h11's, the library uvicorn and hypercorn are built on; asyncio does TLS
@@ -96,7 +98,11 @@ class _Connection:
                 return
 
     async def _answer(self, request: Request) -> Response:
-        return await self.loop.run_in_executor(self.server.pool, self.server.answer, request)
+        """On the loop when the handler says it is quick (a scrape's usual case: two thread hops fewer,
+        each a wait for the interpreter lock while the refresher works), else in a worker thread."""
+        if self.server.handler.quick(request):
+            return self.server.handler.handle(request)
+        return await self.loop.run_in_executor(self.server.pool, self.server.handler.handle, request)
 
     async def _receive(self, deadline: float) -> bytes | None:
         """Feeds h11 one read and gives what was read (b"" when the client closed); None past the deadline."""
@@ -204,9 +210,6 @@ class _Server:
         self.stopping = asyncio.Event()  # bound to the loop that first waits on it, the server's
         self.admission = asyncio.Semaphore(ADMITTED)
 
-    def answer(self, request: Request) -> Response:
-        return self.handler.handle(request)
-
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_quiet_exceptions)
@@ -277,7 +280,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 class MetricsServer:
-    """The HTTP endpoint; each request is answered in a worker thread and none of them calls OVH."""
+    """The HTTP endpoint, on an event loop of its own in one thread; no answer ever calls OVH."""
 
     def __init__(
         self,

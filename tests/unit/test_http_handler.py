@@ -336,3 +336,22 @@ def test_refused_credentials_are_answered_late_and_good_ones_at_once(basic_auth:
     assert exporter.get("/metrics").delay == REFUSAL_DELAY
     assert exporter.get("/metrics", Authorization=credentials("prometheus", "s3cret")).delay == 0
     assert exporter.get("/healthz").delay == 0
+
+
+def test_only_answers_without_bcrypt_or_rendering_are_quick() -> None:
+    auth = BasicAuth({"prometheus": bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4))})
+    handler = Exporter(WebConfig(basic_auth=auth)).handler
+    good = credentials("prometheus", "s3cret")
+
+    def quick(target: str, **headers: str) -> bool:
+        return handler.quick(
+            Request.from_target("GET", target, [(k.replace("_", "-"), v) for k, v in headers.items()])
+        )
+
+    assert quick("/healthz") and quick("/readyz")
+    assert not quick("/metrics", Authorization=good, Accept_Encoding="gzip")  # not yet remembered: bcrypt
+    assert handler.handle(Request.from_target("GET", "/metrics", [("Authorization", good)])).status == 200
+    assert quick("/metrics", Authorization=good, Accept_Encoding="gzip")  # remembered: a copy of the cache
+    assert not quick("/metrics", Authorization=good)  # the text is decompressed
+    assert not quick(f"/probe?target={PROJECT}", Authorization=good)  # filtered
+    assert not quick("/metrics", Authorization=credentials("prometheus", "wrong"), Accept_Encoding="gzip")
