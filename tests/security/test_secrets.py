@@ -147,9 +147,7 @@ def transcript(sim: SimulatedOvh, tmp_path_factory: pytest.TempPathFactory) -> T
     # Failing runs: the error reaches the user, the wrong secret does not.
     failed = out.run(
         "collect, wrong application secret",
-        "collect",
-        "--once",
-        "--debug",
+        "collect", "--once", "--debug",
         env={**keys, "OTEL_OVH_OVH__APPLICATION_SECRET": WRONG_APPLICATION_SECRET},
         expect=None,
     )
@@ -163,19 +161,14 @@ def transcript(sim: SimulatedOvh, tmp_path_factory: pytest.TempPathFactory) -> T
     assert "the credentials do not work" in failed, failed
     failed = out.run(
         "collect, wrong client secret",
-        "collect",
-        "--once",
-        "--debug",
-        "--format",
-        "prometheus",
+        "collect", "--once", "--debug", "--format", "prometheus",
         env={**oauth2, "OTEL_OVH_OVH__CLIENT_SECRET": WRONG_CLIENT_SECRET},
         expect=None,
     )
     assert "OAuth2" in failed or "invalid_client" in failed, failed
     out.run(
         "check-config, wrong client secret",
-        "check-config",
-        "--debug",
+        "check-config", "--debug",
         env={**oauth2, "OTEL_OVH_OVH__CLIENT_SECRET": WRONG_CLIENT_SECRET},
         expect=1,
     )
@@ -208,7 +201,7 @@ def test_uncaught_exceptions_are_redacted_too(tmp_path: Path) -> None:
 import logging, threading
 from otel_ovh.logs import configure_logging
 configure_logging("DEBUG", [{secret!r}])
-logging.getLogger("urllib3").warning("POST body client_secret=%s", {quote(secret, safe="")!r})
+logging.getLogger("urllib3").warning("POST body client_secret=%s", {quote(secret, safe='')!r})
 logging.getLogger("ovh").debug("signed with %s", {secret!r}, stack_info=True)
 try:
     raise ValueError("bad key {secret}")

@@ -199,16 +199,10 @@ def test_good_web_config_reads_as_the_toolkit_does(tmp_path: Path, tls_material:
 
 CLI_CASES = [
     ("not yaml", "tls_server_config: [\n", "prometheus.web_config_file: "),
-    (
-        "wrong key",
-        {"tls_server_config": {"cert_file": "x.crt", "key_file": "x.key", "min_version": "TLS9"}},
-        "prometheus.web_config_file: tls_server_config.min_version",
-    ),
-    (
-        "plaintext password",
-        {"basic_auth_users": {"alice": PLAINTEXT}},
-        "prometheus.web_config_file: basic_auth_users.alice",
-    ),
+    ("wrong key", {"tls_server_config": {"cert_file": "x.crt", "key_file": "x.key", "min_version": "TLS9"}},
+     "prometheus.web_config_file: tls_server_config.min_version"),
+    ("plaintext password", {"basic_auth_users": {"alice": PLAINTEXT}},
+     "prometheus.web_config_file: basic_auth_users.alice"),
     ("missing file", None, "prometheus.web_config_file: file"),
 ]
 
