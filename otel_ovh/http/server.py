@@ -17,7 +17,7 @@ count (431); a head must arrive within ``HEADER_TIMEOUT`` of its first byte and 
 for ``IDLE_TIMEOUT``; a request body is read and dropped up to ``MAX_BODY`` or refused (413, connection
 closed) so a kept-alive connection never reads a body as the next request; connections are capped, and a
 listen backlog absorbs bursts. Under a burst, a kept-alive connection (a scraper's) goes first: new
-connections are accepted one per turn of the loop and their first answers are admitted a few at a time.
+connections are accepted one per turn of the loop and only a few of their steps run in each turn.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ MAX_BODY = 64 * 1024  # bytes of request body read and dropped; none of the path
 MAX_CONNECTIONS = 1024  # each holds at most MAX_HEAD and a read's worth of buffers
 BACKLOG = 1024
 WORKERS = 8  # threads answering requests (the handler may run bcrypt or render)
-ADMITTED = 16  # first requests of new connections answered at once
+ADMITTED = 4  # steps of new connections' work begun per turn of the event loop
 
 
 class _Refused(Exception):
@@ -67,14 +67,14 @@ class _Connection:
         self.server = server
         self.channel = channel
         self.linger = False  # set when the last answer was a refusal the client must still read
+        self.new = True  # until its first answer: its work then waits its turn (see _Server.turn)
         self.http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self.loop = asyncio.get_running_loop()
 
     async def serve(self) -> None:
-        first = True
         while True:
             try:
-                request = await self._head(HEADER_TIMEOUT if first else IDLE_TIMEOUT)
+                request = await self._head(HEADER_TIMEOUT if self.new else IDLE_TIMEOUT)
                 if request is None:
                     return
                 await self._body(request)
@@ -84,14 +84,10 @@ class _Connection:
             except h11.RemoteProtocolError as error:
                 await self._refuse(error.error_status_hint, "bad request")
                 return
-            if first:
-                # A new connection's first answer waits for a place among ADMITTED; later requests on a
-                # kept-alive connection (a scraper's) go straight on, ahead of any burst of new ones.
-                async with self.server.admission:
-                    response = await self._answer(request)
-                first = False
-            else:
-                response = await self._answer(request)
+            if self.new:
+                await self.server.turn()
+            response = await self._answer(request)
+            self.new = False
             if response.delay:
                 await asyncio.sleep(response.delay)
             if not await self._write(response) or not self._next_cycle():
@@ -131,6 +127,8 @@ class _Connection:
             data = await self._receive(deadline)
             if not data:
                 return None
+            if self.new:
+                await self.server.turn()
             if waiting:
                 waiting = False
                 deadline = min(deadline, self.loop.time() + HEADER_TIMEOUT)
@@ -209,6 +207,13 @@ class _Server:
         self.connections: set[asyncio.Task[None]] = set()
         self.stopping = asyncio.Event()  # bound to the loop that first waits on it, the server's
         self.admission = asyncio.Semaphore(ADMITTED)
+
+    async def turn(self) -> None:
+        """Each step of a new connection's work (a read, its first answer) waits here: at most ADMITTED
+        begin per turn of the loop, so a burst of new connections cannot fill a turn with its work and
+        a kept-alive connection (a scraper's) waits one short turn at most."""
+        await self.admission.acquire()
+        asyncio.get_running_loop().call_soon(self.admission.release)  # runs on the next turn
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
