@@ -81,8 +81,11 @@ class _Connection:
             except _Refused as refused:
                 await self._refuse(refused.status, str(refused))
                 return
-            except h11.RemoteProtocolError as error:
-                await self._refuse(error.error_status_hint, "bad request")
+            except h11.RemoteProtocolError as error:  # its message may quote the request: not sent back
+                status = error.error_status_hint
+                await self._refuse(
+                    status, f"request head over {MAX_HEAD} bytes" if status == 431 else "bad request"
+                )
                 return
             if self.new:
                 await self.server.turn()
