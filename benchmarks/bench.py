@@ -22,6 +22,10 @@ Phases (each names what it proves):
 
 With ``--against REV``, phases 1-3 run for REV and for the working tree, interleaved, against this one
 simulated world, and one table compares them (``benchmarks/compare.py``).
+
+``--attacks`` runs the hostile-client phase instead (``benchmarks/attacks.py``): a good scraper's p50/p99
+under a header flood, a connection burst, a wrong-password flood and slowloris; with ``--against REV``,
+for both versions.
 """
 
 from __future__ import annotations
@@ -588,6 +592,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=2, help="with --against: runs of each version (order alternates)"
     )
+    parser.add_argument(
+        "--attacks", action="store_true", help="the good scraper under each attack (benchmarks/attacks.py)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.projects, args.instances, args.volumes, args.containers, args.buckets = 4, 5, 4, 2, 3
@@ -602,6 +609,10 @@ def _floats(text: str) -> list[float]:
 
 def main(argv: Sequence[str] | None = None, run: Callable[[Bench], None] = Bench.run) -> int:
     args = parse_args(argv)
+    if args.attacks:
+        from benchmarks.attacks import main as attacks
+
+        return attacks(["--against", args.against] if args.against else [])
     with tempfile.TemporaryDirectory(prefix="otel-ovh-bench-") as tmp:
         bench = Bench(args, Path(tmp))
         try:

@@ -140,6 +140,7 @@ class Exporter:
                 healthy=self._healthy,
                 ready=self._ready,
                 web_config=web_config,
+                projects=lambda: self.store.current.projects,  # read per request: snapshots are swapped
             )
         except OSError as exc:
             where = f"{prometheus.host}:{prometheus.port}"

@@ -208,6 +208,7 @@ class Refresher:
                 if finished_project:
                     ready.append(pid)
                     finished += 1
+                    log.debug("project %s collected in %.1fs", pid, self._clock() - started)
                     if self.on_progress is not None:
                         self.on_progress(finished, len(runs))
             now = self._clock()

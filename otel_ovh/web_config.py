@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import ssl
 import threading
@@ -101,43 +102,77 @@ class TlsConfig:
         return context
 
 
+class AuthBusy(Exception):
+    """Every bcrypt slot is taken: the request is answered "retry later" rather than queued."""
+
+
+def _cost(hashed: bytes) -> int:
+    return int(hashed[4:6])
+
+
+def _token(user: str, password: str) -> bytes:
+    return hashlib.sha256(f"{user}\x00{password}".encode()).digest()
+
+
 @dataclass
 class BasicAuth:
-    """Users and their bcrypt hashes; ``check`` costs one bcrypt whether or not the user exists."""
+    """Users and their bcrypt hashes; every uncached ``check`` does the same bcrypt work, whoever asks.
+
+    That work is one bcrypt at each cost found in the file: against the user's own hash at its cost and
+    against a dummy hash at every other cost (all of them for an unknown user). A wrong name, a wrong
+    password of a cheap user and one of a costly user then take the same time, so timing tells no user
+    name apart; with one cost in the file (the usual case) it is a single bcrypt.
+
+    At most ``slots`` checks run bcrypt at once and a check that finds them all taken raises
+    :class:`AuthBusy` at once: a flood of wrong passwords then holds neither every core nor every worker
+    thread, and a scraper whose success is remembered never waits behind it.
+    """
 
     users: Mapping[str, bytes]  # name -> bcrypt hash
-    _dummy: bytes = b""
+    slots: int = field(default_factory=lambda: max(1, (os.cpu_count() or 1) - 1))
+    _dummies: dict[int, bytes] = field(default_factory=dict)
     _verified: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _running: threading.BoundedSemaphore = field(init=False)
 
     def __post_init__(self) -> None:
-        if not self._dummy:
-            # Compared against when the user name is unknown, at the highest cost in the file, so that a
-            # wrong name takes as long as a wrong password and user names cannot be probed by timing.
-            cost = max((int(h[4:6]) for h in self.users.values()), default=10)
-            self._dummy = bcrypt.hashpw(b"otel-ovh-unknown-user", bcrypt.gensalt(rounds=cost))
+        self._running = threading.BoundedSemaphore(self.slots)
+        for cost in sorted({_cost(h) for h in self.users.values()} or {10}):
+            if cost not in self._dummies:
+                self._dummies[cost] = bcrypt.hashpw(b"otel-ovh-unknown-user", bcrypt.gensalt(rounds=cost))
 
     def check(self, user: str, password: str) -> bool:
-        """bcrypt (constant time by design); a success is remembered as a digest so scrapes stay cheap.
-
-        The remembered digest only short-cuts a password already proven right; anything else pays a
-        full bcrypt, against the dummy hash for an unknown user.
-        """
-        token = hashlib.sha256(f"{user}\x00{password}".encode()).digest()
-        with self._lock:
-            known = self._verified.get(user)
-        if known is not None and hmac.compare_digest(token, known):
+        """A success is remembered as a digest (per user, so bounded by the file) and short-cuts only that
+        same password later; anything else pays the full bcrypt work above."""
+        if self.remembered(user, password):
             return True
-        hashed = self.users.get(user)
-        candidate = password.encode()[:_BCRYPT_MAX_PASSWORD]
+        if not self._running.acquire(blocking=False):
+            raise AuthBusy
         try:
-            matches = bool(bcrypt.checkpw(candidate, hashed if hashed is not None else self._dummy))
-        except ValueError:  # a hash the bcrypt package cannot read: refuse, never fail the request
-            matches = False
-        ok = matches and hashed is not None
+            ok = self._bcrypt(self.users.get(user), password.encode()[:_BCRYPT_MAX_PASSWORD])
+        finally:
+            self._running.release()
         if ok:
             with self._lock:
-                self._verified[user] = token
+                self._verified[user] = _token(user, password)
+        return ok
+
+    def remembered(self, user: str, password: str) -> bool:
+        """This password already succeeded for this user: no bcrypt needed (a digest and a lookup)."""
+        with self._lock:
+            known = self._verified.get(user)
+        return known is not None and hmac.compare_digest(_token(user, password), known)
+
+    def _bcrypt(self, hashed: bytes | None, candidate: bytes) -> bool:
+        own = _cost(hashed) if hashed is not None else None
+        ok = False
+        for cost, dummy in self._dummies.items():
+            mine = cost == own
+            try:
+                matches = bool(bcrypt.checkpw(candidate, hashed if mine and hashed else dummy))
+            except ValueError:  # a hash the bcrypt package cannot read: refuse, never fail the request
+                matches = False
+            ok = ok or (mine and matches)
         return ok
 
 

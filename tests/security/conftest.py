@@ -8,10 +8,19 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from otel_ovh.http.server import MetricsServer
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from otel_ovh.web_config import WebConfig
 from tests.security.support import METRIC_TEXT
 
 ServerFactory = Callable[..., MetricsServer]
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatedOvh]:
+    """A small simulated OVH, one per test module (a module's own ``sim`` fixture takes precedence)."""
+    simulator = SimulatedOvh(World(seed=31, shape=WorldShape(projects=2)), port=0).start()
+    yield simulator
+    simulator.stop()
 
 
 @pytest.fixture

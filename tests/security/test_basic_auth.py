@@ -41,17 +41,20 @@ class CheckpwSpy:
         monkeypatch.setattr("otel_ovh.web_config.bcrypt.checkpw", spy)
 
 
-def test_unknown_user_costs_one_bcrypt_at_the_highest_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_check_runs_one_bcrypt_per_cost_in_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same work for an unknown user and for a wrong password of either user, whatever their costs."""
     auth = BasicAuth({USER: htpasswd_hash(PASSWORD).encode(), "ops": htpasswd_hash("x", rounds=5).encode()})
     spy = CheckpwSpy(monkeypatch)
 
     assert not auth.check("mallory", PASSWORD)
-    assert len(spy.hashes) == 1, "an unknown user must still run bcrypt"
-    dummy = spy.hashes[0]
-    assert dummy not in auth.users.values() and dummy[4:6] == b"05"  # the file's highest cost
+    assert [h[4:6] for h in spy.hashes] == [b"04", b"05"], "an unknown user must still run bcrypt"
+    assert not set(spy.hashes) & set(auth.users.values())  # dummies only
 
-    assert not auth.check(USER, "wrong")
-    assert spy.hashes[1] == auth.users[USER]
+    for user in (USER, "ops"):
+        spy.hashes.clear()
+        assert not auth.check(user, "wrong")
+        assert [h[4:6] for h in spy.hashes] == [b"04", b"05"]
+        assert auth.users[user] in spy.hashes
 
 
 def test_a_remembered_success_short_cuts_only_the_same_password(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from otel_ovh.http.handler import (
     CONTENT_TYPE,
+    REFUSAL_DELAY,
     TEXT,
     Handler,
     Request,
@@ -301,6 +302,88 @@ def test_other_methods_are_refused_after_authentication(basic_auth: BasicAuth) -
     assert exporter.handler.handle(Request.from_target("POST", "/metrics")).status == 401
     good = [("Authorization", credentials("prometheus", "s3cret"))]
     response = exporter.handler.handle(Request.from_target("POST", "/metrics", good))
-    assert (response.status, headers(response)["Allow"]) == (405, "GET")
+    assert (response.status, headers(response)["Allow"]) == (405, "GET, HEAD, OPTIONS")
     assert exporter.handler.handle(Request.from_target("DELETE", "/healthz")).status == 405
     assert exporter.renders == []
+
+
+@pytest.mark.parametrize(
+    "target", ["/metrics", "/probe?target=" + PROJECT, "/", "/healthz", "/readyz", "/nope"]
+)
+def test_head_gets_the_headers_of_get_and_no_body(target: str) -> None:
+    exporter = Exporter()
+    get = exporter.handler.handle(Request.from_target("GET", target))
+    head = exporter.handler.handle(Request.from_target("HEAD", target))
+    assert (head.status, head.headers, head.body) == (get.status, get.headers, b"")
+    assert int(headers(head)["Content-Length"]) == len(get.body) > 0
+
+
+def test_options_lists_the_methods_after_authentication(basic_auth: BasicAuth) -> None:
+    exporter = Exporter(WebConfig(basic_auth=basic_auth))
+    assert exporter.handler.handle(Request.from_target("OPTIONS", "/metrics")).status == 401
+    good = [("Authorization", credentials("prometheus", "s3cret"))]
+    response = exporter.handler.handle(Request.from_target("OPTIONS", "/metrics", good))
+    assert (response.status, headers(response)["Allow"], response.body) == (200, "GET, HEAD, OPTIONS", b"")
+    open_probe = exporter.handler.handle(Request.from_target("OPTIONS", "/healthz"))
+    assert (open_probe.status, headers(open_probe)["Allow"]) == (200, "GET, HEAD, OPTIONS")
+    assert exporter.renders == []
+
+
+@pytest.mark.parametrize("fine", [None, True], ids=["no reason", "true"])
+def test_probe_of_a_project_not_collected_is_a_404_with_its_reason(fine: bool | None) -> None:
+    exporter = Exporter()
+    known = Handler(exporter._render, lambda: fine, lambda: fine, projects=lambda: {PROJECT, OTHER})
+    assert known.handle(Request.from_target("GET", "/probe?target=" + OTHER)).status == 200
+    stranger = "00000000000000000000000000000000"
+    response = known.handle(Request.from_target("GET", "/probe?target=" + stranger))
+    assert (response.status, response.body) == (
+        404,
+        f"project {stranger} is not among the projects collected\n".encode(),
+    )
+
+
+@pytest.mark.parametrize("why", [False, "not ready: the first refresh has not finished"])
+def test_probe_before_the_first_collection_is_a_503(why: str | bool) -> None:
+    starting = Handler(Exporter()._render, lambda: None, lambda: why, projects=frozenset)
+    assert starting.handle(Request.from_target("GET", "/probe?target=" + "0" * 32)).status == 503
+
+
+def test_a_bcrypt_flood_is_told_to_retry_and_a_remembered_scraper_is_not() -> None:
+    auth = BasicAuth({"prometheus": bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4))}, slots=1)
+    exporter = Exporter(WebConfig(basic_auth=auth))
+    assert exporter.get("/metrics", Authorization=credentials("prometheus", "s3cret")).status == 200
+    assert auth._running.acquire(blocking=False)  # the only bcrypt slot is now taken by someone else
+    try:
+        busy = exporter.get("/metrics", Authorization=credentials("prometheus", "wrong"))
+        assert (busy.status, headers(busy)["Retry-After"]) == (503, "1")
+        assert exporter.get("/metrics", Authorization=credentials("prometheus", "s3cret")).status == 200
+    finally:
+        auth._running.release()
+
+
+def test_refused_credentials_are_answered_late_and_good_ones_at_once(basic_auth: BasicAuth) -> None:
+    exporter = Exporter(WebConfig(basic_auth=basic_auth))
+    wrong = exporter.get("/metrics", Authorization=credentials("prometheus", "wrong"))
+    assert wrong.delay == REFUSAL_DELAY > 0
+    assert exporter.get("/metrics").delay == REFUSAL_DELAY
+    assert exporter.get("/metrics", Authorization=credentials("prometheus", "s3cret")).delay == 0
+    assert exporter.get("/healthz").delay == 0
+
+
+def test_only_answers_without_bcrypt_or_rendering_are_quick() -> None:
+    auth = BasicAuth({"prometheus": bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4))})
+    handler = Exporter(WebConfig(basic_auth=auth)).handler
+    good = credentials("prometheus", "s3cret")
+
+    def quick(target: str, **headers: str) -> bool:
+        return handler.quick(
+            Request.from_target("GET", target, [(k.replace("_", "-"), v) for k, v in headers.items()])
+        )
+
+    assert quick("/healthz") and quick("/readyz")
+    assert not quick("/metrics", Authorization=good, Accept_Encoding="gzip")  # not yet remembered: bcrypt
+    assert handler.handle(Request.from_target("GET", "/metrics", [("Authorization", good)])).status == 200
+    assert quick("/metrics", Authorization=good, Accept_Encoding="gzip")  # remembered: a copy of the cache
+    assert not quick("/metrics", Authorization=good)  # the text is decompressed
+    assert not quick(f"/probe?target={PROJECT}", Authorization=good)  # filtered
+    assert not quick("/metrics", Authorization=credentials("prometheus", "wrong"), Accept_Encoding="gzip")
