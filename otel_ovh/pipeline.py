@@ -5,8 +5,7 @@ instrument per catalog entry), the observations instruments read from a snapshot
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +29,13 @@ from otel_ovh.catalog import CATALOG, COMMON_ATTRIBUTES, SELF_FAMILY, Kind, Metr
 from otel_ovh.config import Settings
 from otel_ovh.otlp.delta import DeltaState
 from otel_ovh.otlp.exporter import build_otlp_exporter
+from otel_ovh.process import compact_attribute_keys
 from otel_ovh.snapshot import ProjectState, Snapshot
 
 log = logging.getLogger(__name__)
+
+# Before any instrument stores an attribute set: a set stored under both key forms would be two series.
+compact_attribute_keys()
 
 SCOPE = "otel_ovh"
 
@@ -82,13 +85,17 @@ def project_attributes(project: ProjectState) -> dict[str, str | int]:
 
 
 def observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> list[Observation]:
+    return list(iter_observations(metric, snapshot, now))
+
+
+def iter_observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> Iterator[Observation]:
+    """The points of ``metric`` one at a time: the SDK consumes each as it comes, so a collection never
+    holds every point of a snapshot at once (they would outweigh the SDK's own storage at its peak)."""
     assert metric.project_points is not None
-    result: list[Observation] = []
     for project in snapshot.projects.values():
         common = project_attributes(project)
         for attributes, value in metric.project_points(project, now):
-            result.append(Observation(value, without_empty({**common, **attributes})))
-    return result
+            yield Observation(value, without_empty({**common, **attributes}))
 
 
 def without_empty(attributes: dict[str, str | int]) -> dict[str, str | int]:
@@ -112,42 +119,6 @@ class _NoExemplars(ExemplarReservoir):
 
 _NO_EXEMPLARS = _NoExemplars()
 NO_EXEMPLARS_VIEW = View(instrument_name="*", exemplar_reservoir_factory=lambda _: lambda **__: _NO_EXEMPLARS)
-
-
-class Observations:
-    """The current snapshot's observations, computed once per metric and shared by every reader.
-
-    Kept here rather than in the snapshot: the snapshot is frozen data, and what the readers derive from
-    it belongs to them. A newer snapshot replaces the whole memo, so the old points are freed before the
-    new ones are made; a collection still reading an older snapshot computes its points without keeping them.
-    """
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._version = -1
-        self._points: dict[str, list[Observation]] = {}
-
-    def of(self, metric: MetricDefinition, snapshot: Snapshot) -> list[Observation]:
-        with self._lock:
-            if snapshot.version < self._version:
-                return observations(metric, snapshot, self._clock())
-            if snapshot.version > self._version:
-                self._version, self._points = snapshot.version, {}
-            points = self._points.get(metric.name)
-            if points is None:
-                points = self._points[metric.name] = observations(metric, snapshot, self._clock())
-            return points
-
-    def held(self) -> int:
-        with self._lock:
-            return sum(len(points) for points in self._points.values())
-
-    def forget(self) -> None:
-        """Drop the points once rendered when no OTLP reader will collect them again (they are the
-        largest transient of a refresh; recomputing them, should a collection ask, is cheap)."""
-        with self._lock:
-            self._points = {}
 
 
 @dataclass

@@ -29,18 +29,18 @@ from prometheus_client import generate_latest
 
 from otel_ovh.catalog import SELF_FAMILY, MetricDefinition
 from otel_ovh.config import Settings
-from otel_ovh.exposition import drop_empty_labels
+from otel_ovh.exposition import gzipped_exposition
 from otel_ovh.otlp.delta import DeltaState
 from otel_ovh.ovh_api.client import CallStats
 from otel_ovh.pipeline import (
     NO_EXEMPLARS_VIEW,
     ONE_GC_GENERATION_LABEL,
     PROCESS_RENAMES,
-    Observations,
     Pipeline,
     build_resource,
     enabled_metrics,
     instrument_process,
+    iter_observations,
     observations,
 )
 from otel_ovh.snapshot import Snapshot, SnapshotStore
@@ -103,7 +103,6 @@ class Telemetry:
         )
         instrument_process(self._self.provider)
         self._cache: _Exposition | None = None
-        self._observed = Observations(clock)
         self._self_cache: tuple[bytes, bytes] | None = None  # (text, gzip), when rendered in the background
         self._stopping = threading.Event()
         # Per metric, the hashes of its live attribute sets: only counted, so a hash will do (the frozensets
@@ -111,11 +110,6 @@ class Telemetry:
         self._live_keys: dict[str, set[int]] = {}
         self._retired = 0
         store.subscribe(self._on_snapshot)
-
-    @property
-    def held_points(self) -> int:
-        """Observations kept for the current snapshot (the largest transient of a refresh)."""
-        return self._observed.held()
 
     # -- pipelines ---------------------------------------------------------------------------------
 
@@ -135,7 +129,7 @@ class Telemetry:
         self, metric: MetricDefinition
     ) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def callback(_: CallbackOptions) -> Iterable[Observation]:
-            return self._observed.of(metric, self._store.current)
+            return iter_observations(metric, self._store.current, self._clock())
 
         return callback
 
@@ -153,17 +147,15 @@ class Telemetry:
         """Count series that went away; rebuild the inventory pipeline when they outnumber the live ones.
 
         The exposition is rendered first: until it is, scrapes answer with the previous one (see
-        ``render_inventory``), and the observations it computes are the ones counted below.
-        Memory: the old snapshot's points are dropped before the new ones are made, and with no OTLP reader
-        to collect them again the new ones too once rendered and counted (recomputing them, should a
-        collection ask, is cheap beside holding them).
+        ``render_inventory``). Memory: no point is kept; every collection, and the count below, makes the
+        points one at a time from the snapshot (cheap beside holding them all at a render's peak).
         """
         if self._settings.prometheus.enabled:
             self.render_inventory()  # warm the cache so that the next scrape is cheap
         live_total = 0
         retired = 0
         for metric in self._inventory_metrics:
-            points = self._observed.of(metric, new)
+            points = iter_observations(metric, new, self._clock())
             keys = {hash(frozenset(p.attributes.items())) for p in points if p.attributes}
             previous = self._live_keys.get(metric.name, set())
             retired += len(previous - keys)
@@ -174,8 +166,6 @@ class Telemetry:
             self.rebuild_inventory(reason=f"{self._retired} series retired, {live_total} live")
             if self._settings.prometheus.enabled:
                 self.render_inventory()  # the new pipeline's exposition, before a scrape asks
-        if not self._settings.otlp.enabled:
-            self._observed.forget()
 
     def rebuild_inventory(self, reason: str) -> None:
         new = self._build_inventory()
@@ -206,10 +196,10 @@ class Telemetry:
             if cached is not None and cached.version == version and cached.generation == generation:
                 return cached
             registry = self._inventory.readers.registry
-            body = drop_empty_labels(generate_latest(registry)) if registry is not None else b""
             # Compressed once here rather than per scrape: Prometheus asks for gzip, and the compressed
             # body is a small fraction of the text, which a scrape then writes in a few system calls.
-            self._cache = _Exposition(version, generation, gzip.compress(body, compresslevel=5, mtime=0))
+            body = gzipped_exposition(registry) if registry is not None else gzip.compress(b"", mtime=0)
+            self._cache = _Exposition(version, generation, body)
             return self._cache
         finally:
             self._render_lock.release()
