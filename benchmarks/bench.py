@@ -199,6 +199,8 @@ class Bench:
             volumes_per_project=args.volumes,
             containers_per_project=args.containers,
             buckets_per_project=args.buckets,
+            clusters=args.clusters,
+            nodepools=args.nodepools,
         )
         now = time.time()
         self.world = World(seed=args.seed, shape=shape, clock=lambda: now)  # frozen: same data every call
@@ -558,6 +560,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--volumes", type=int, default=20, help="per project")
     parser.add_argument("--containers", type=int, default=4, help="Swift containers per project")
     parser.add_argument("--buckets", type=int, default=10, help="S3 buckets per project")
+    parser.add_argument(
+        "--clusters", type=int, help="Kubernetes clusters per even project (default: one or two, drawn)"
+    )
+    parser.add_argument("--nodepools", type=int, help="nodepools per cluster (default: one or two, drawn)")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per OVH call (refresh figures)")
     parser.add_argument(
         "--scrape-latencies",

@@ -1,7 +1,10 @@
 """``--demo``: the built-in simulated OVH API, started for the length of one command.
 
 Its settings override only the OVH endpoint and credentials, so a user's other settings (labels,
-families, regions, readers) apply to the demo as they would to their account.
+families, regions, readers) apply to the demo as they would to their account. The demo's Kubernetes
+autoscaler runs on its own (``AUTOSCALE_EVERY``), so that nodes come and go between refreshes as in a
+real account and a demo's cost per nodepool includes deleted nodes; tests drive ``World.autoscale``
+themselves instead.
 """
 
 from __future__ import annotations
@@ -11,11 +14,34 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_ovh.settings_schema import SettingsError
 
+if TYPE_CHECKING:
+    from otel_ovh.simulator import World
+
 log = logging.getLogger("otel_ovh")
+
+AUTOSCALE_EVERY = 600.0  # seconds between the demo autoscaler's passes: a few per hour, as under real load
+
+
+@contextmanager
+def autoscaling(world: World, every: float = AUTOSCALE_EVERY) -> Iterator[None]:
+    """Passes of the simulated autoscaler every ``every`` seconds while the block runs."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            world.autoscale()
+
+    thread = threading.Thread(target=loop, name="demo-autoscaler", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 @contextmanager
@@ -29,7 +55,8 @@ def simulated_ovh(enabled: bool, seed: int = 42, projects: int = 3) -> Iterator[
     sim = SimulatedOvh(World(seed=seed, shape=WorldShape(projects=projects)), host="127.0.0.1", port=0)
     sim.start()
     try:
-        yield {"ovh": {"endpoint": sim.url, **sim.credentials}}
+        with autoscaling(sim.world):
+            yield {"ovh": {"endpoint": sim.url, **sim.credentials}}
     finally:
         sim.stop()
 
@@ -64,5 +91,6 @@ def run_simulator(
     for key, value in sim.credentials.items():
         print(f"  export OTEL_OVH_OVH__{key.upper()}={value}")
     print("\nCtrl-C to stop.", flush=True)
-    stop.wait()
+    with autoscaling(sim.world):
+        stop.wait()
     sim.stop()

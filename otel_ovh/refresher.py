@@ -3,7 +3,8 @@ a new snapshot by the rules of ``otel_ovh.snapshot``.
 
 OVH is called here only, by one scheduling thread and a bounded pool (``collect.concurrency`` calls in
 flight). A slow project must not hold back fresh data of the others, so what is ready is published after
-one call timeout at the latest, and stragglers in batches as they land.
+one call timeout at the latest, and stragglers in batches as they land. A family that reads another's
+record of the same refresh (``Family.uses``) starts once that one has answered, when it is on.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from otel_ovh.snapshot import (
 
 log = logging.getLogger(__name__)
 
+_Future = Future[tuple[object, Problems]]
+_Futures = dict[_Future, tuple[str, Family[Any]]]
 STRAGGLER_BATCH = 5.0  # seconds between publishes of projects that outlast collect.timeout
 STOP_CHECK = 0.25  # seconds: how soon a refresh in progress notices stop()
 
@@ -58,6 +61,15 @@ class _ProjectRun:
     records: ProjectData = field(default_factory=ProjectData)
     errors: list[str] = field(default_factory=list)
     finished: float | None = None
+    # Families waiting for those they use (``Family.uses``) that are on, and the names of those.
+    waiting: list[tuple[Family[Any], set[str]]] = field(default_factory=list)
+    answered: set[str] = field(default_factory=set)
+
+    def startable(self) -> list[Family[Any]]:
+        """The waiting families whose used families have all answered (or failed) in this refresh."""
+        ready = [family for family, used in self.waiting if self.answered >= used]
+        self.waiting = [(family, used) for family, used in self.waiting if family not in ready]
+        return ready
 
     def result(self, now: float) -> Refreshed:
         return Refreshed(
@@ -151,10 +163,14 @@ class Refresher:
         ids = self.project_ids()
         families = self._rules.families
         runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
-        futures: dict[Future[tuple[object, Problems]], tuple[str, Family[Any]]] = {}
-        for pid in ids:
+        futures: _Futures = {}
+        on = {family.name for family in families}
+        for run in runs.values():
             for family in families:
-                futures[self._pool.submit(self._fetch, pid, family)] = (pid, family)
+                if used := on.intersection(family.uses):
+                    run.waiting.append((family, used))
+                else:
+                    self._submit(futures, run, family)
 
         # Publish what is ready at the latest after one call timeout, then stragglers as they land.
         # Stragglers landing within STRAGGLER_BATCH of a publish wait for the next one: each publish costs
@@ -175,7 +191,9 @@ class Refresher:
                 return
             for future in done:
                 pid, family = futures[future]
-                if self._record(runs[pid], family, *future.result()):
+                finished_project = self._record(runs[pid], family, *future.result())
+                pending.update(self._submit(futures, runs[pid], f) for f in runs[pid].startable())
+                if finished_project:
                     ready.append(pid)
                     finished += 1
                     if self.on_progress is not None:
@@ -200,10 +218,17 @@ class Refresher:
         )
         self.first_refresh_done.set()
 
-    def _fetch(self, pid: str, family: Family[Any]) -> tuple[object, Problems]:
+    def _submit(self, futures: _Futures, run: _ProjectRun, family: Family[Any]) -> _Future:
+        """Start one family's fetch; it sees the records of this refresh so far (``Family.uses``)."""
+        future = self._pool.submit(self._fetch, run.project_id, family, run.records)
+        futures[future] = (run.project_id, family)
+        return future
+
+    def _fetch(self, pid: str, family: Family[Any], records: ProjectData) -> tuple[object, Problems]:
         problems = Problems()
         try:
-            return family.fetch(self._api, Scope(pid, problems, self._collect.region_wanted)), problems
+            scope = Scope(pid, problems, self._collect.region_wanted, records)
+            return family.fetch(self._api, scope), problems
         except ApiError as error:
             return error, problems
         except Exception as exc:  # a parser bug: this family fails, the process and the others go on
@@ -213,6 +238,7 @@ class Refresher:
     def _record(self, run: _ProjectRun, family: Family[Any], outcome: object, problems: Problems) -> bool:
         """Book one family's outcome; True when the project has all of its answers."""
         pid = run.project_id
+        run.answered.add(family.name)
         if isinstance(outcome, ApiError):
             run.errors.append(f"{family.name}: {outcome}")
             self._log_failure(f"{pid}/{family.name}", f"project {pid}: {family.name}: {outcome}", outcome)

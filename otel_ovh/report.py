@@ -17,7 +17,7 @@ from typing import Any
 from otel_ovh.app import Exporter
 from otel_ovh.config import Settings
 from otel_ovh.errors import CommandError
-from otel_ovh.families import enabled
+from otel_ovh.families import table_columns
 from otel_ovh.pipeline import enabled_metrics, observations
 
 
@@ -105,22 +105,22 @@ def format_prometheus(exporter: Exporter) -> str:
 
 def format_table(exporter: Exporter) -> str:
     """One row per project (by name), a total row, and each failure's full reason on its own lines."""
-    columns = [(f, c) for f in enabled(exporter.settings.collect.families) for c in f.columns]
+    columns = table_columns(exporter.settings.collect.families)
     states = sorted(exporter.store.current.projects.values(), key=lambda s: (s.name, s.project_id))
     width = max([len("project"), len("total"), *(len(s.name) for s in states)])
 
     def row(name: str, project_id: str, cells: list[str], status: str) -> str:
-        shown = " ".join(f"{cell:{c.align}{c.width}}" for cell, (_, c) in zip(cells, columns, strict=True))
+        shown = " ".join(f"{cell:{c.align}{c.width}}" for cell, c in zip(cells, columns, strict=True))
         return f"{name:<{width}}  {project_id:<32}  {shown}  {status}".rstrip()
 
-    header = row("project", "id", [c.header for _, c in columns], "status")
+    header = row("project", "id", [c.header for c in columns], "status")
     lines = [header, "-" * len(header)]
     for state in states:
-        cells = [c.cell(state.data.get(f)) for f, c in columns]
+        cells = [c.cell(state.data) for c in columns]
         lines.append(row(state.name, state.project_id, cells, "ok" if state.success else "FAILED"))
     failed = [s for s in states if not s.success]
     ok = len(states) - len(failed)
-    totals = [c.total([s.data.get(f) for s in states]) if c.total else "" for f, c in columns]
+    totals = [c.total([s.data for s in states]) if c.total else "" for c in columns]
     lines += ["-" * len(header), row("total", f"{len(states)} project(s)", totals, f"{ok} ok")]
     for state in failed:
         lines += ["", f"{state.name} ({state.project_id}) failed:"]

@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import Any
 
 from otel_ovh.families import project
-from otel_ovh.families.base import Family
+from otel_ovh.families.base import Family, ProjectColumn
 
 # Each family is the module of its name in this package (a test holds that): one line here per family.
 FAMILIES: tuple[Family[Any], ...] = tuple(
@@ -43,3 +43,13 @@ def enabled(names: Iterable[str]) -> tuple[Family[Any], ...]:
     """The families of ``names`` (``collect.families``), in registry order."""
     wanted = set(names)
     return tuple(family for family in FAMILIES if family.name in wanted)
+
+
+def table_columns(names: Iterable[str]) -> tuple[ProjectColumn, ...]:
+    """The cells of ``collect --format table``: each enabled family's own, in registry order, then the
+    cells derived from several families (``derived.py``) whose families are all enabled."""
+    from otel_ovh.families.derived import DERIVED  # it reads family modules this registry loads first
+
+    wanted = set(names)
+    own = tuple(column.of(family) for family in enabled(wanted) for column in family.columns)
+    return own + tuple(column for column in DERIVED if wanted.issuperset(column.reads))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from otel_ovh.families.fields import Problems
 from otel_ovh.ovh_api.client import OvhApi
@@ -47,13 +47,30 @@ class Metric(Generic[T]):
     point_unit: Callable[[Mapping[str, object]], str] | None = None
 
 
+class Records(Protocol):
+    """A project's records, each read through the family that parsed it (``snapshot.ProjectData``)."""
+
+    def get(self, family: Family[T]) -> T | None: ...
+
+
+class _NoRecords:
+    def get(self, family: Family[T]) -> T | None:
+        return None
+
+
+NO_RECORDS: Records = _NoRecords()  # stateless, so one is shared
+
+
 @dataclass(frozen=True)
 class Scope:
-    """What one fetch may know: the project, the region filter, and where to report unreadable values."""
+    """What one fetch may know: the project, the region filter, where to report unreadable values, and
+    the records already fetched in this refresh of the project (those of the families in ``uses``, when
+    they are on and answered)."""
 
     project_id: str
     problems: Problems
     region_wanted: Callable[[str], bool]
+    records: Records = NO_RECORDS
 
     def params(self, **extra: str) -> dict[str, str]:
         """Path parameters for a route below ``PROJECT``."""
@@ -83,6 +100,32 @@ class Column(Generic[T]):
     align: str = ">"  # numbers to the right, words to the left
     # The total row's cell, from every project's record; None: the column has no meaningful total.
     total: Callable[[Sequence[T | None]], str] | None = None
+
+    def of(self, family: Family[T]) -> ProjectColumn:
+        """This cell as the table reads every cell: from all of a project's records."""
+        total = self.total
+        return ProjectColumn(
+            self.header,
+            self.width,
+            (family.name,),
+            lambda records: self.cell(records.get(family)),
+            self.align,
+            None if total is None else lambda projects: total([r.get(family) for r in projects]),
+        )
+
+
+@dataclass(frozen=True)
+class ProjectColumn:
+    """A cell of ``collect --format table`` read from all of a project's records: a family's own
+    (``Column.of``), or one derived from several families' records (``families.derived``), which no
+    single family can compute. Shown only when every family it reads is enabled."""
+
+    header: str
+    width: int
+    reads: tuple[str, ...]  # the names of the families whose records it reads
+    cell: Callable[[Records], str]
+    align: str = ">"
+    total: Callable[[Sequence[Records]], str] | None = None
 
 
 def money(amounts: Iterable[tuple[float, str | None]]) -> str:
@@ -141,4 +184,7 @@ class Family(Generic[T]):
     history: Callable[[OvhApi, Scope, int], list[Period[T]]] | None = None
     history_routes: tuple[str, ...] = ()
     project_name: Callable[[T], str | None] = _no_text  # OVH's name for the project, if the record has it
+    # Families whose record of the same refresh ``fetch`` reads from ``scope.records`` rather than asking
+    # OVH again: when they are on, the refresher starts this family once they have answered.
+    uses: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # closing lines of docs/metrics.md (the values a label takes)

@@ -116,11 +116,12 @@ def parse_nodepools(body: object, problems: Problems, kube_id: str) -> list[Node
 
 
 def parse_nodes(body: object, problems: Problems, where: str, since: float) -> tuple[Node, ...]:
-    """The nodes of a pool, live and deleted since ``since`` (the period start); older ones are dropped."""
+    """The nodes of a pool, live and deleted after ``since`` (the period start); the others are dropped:
+    a node deleted by the period's first instant has no cost in it."""
     nodes = []
     for name, item in iter_keyed(body, where, problems, "name"):
         deleted = item.timestamp("deletedAt")
-        if deleted is not None and deleted < since:
+        if deleted is not None and deleted <= since:
             continue
         nodes.append(Node(name, item.text("instanceId"), item.text("status") or "", deleted))
     return tuple(nodes)

@@ -2,10 +2,11 @@
 
 They cost money (they are resourcesUsage lines) but no other family shows them as inventory, and an
 unassociated floating IP is idle spend. OVH lists them only per region, and a project sees many regions
-it never uses, so the family first reads the quota (one call) and lists each kind only in the regions
-whose quota counts one in use (``usedFloatingIPs``, ``usedGateways``, ``usedLoadbalancers``): a project
-pays one call plus one per kind and region in use, never a call per region it may use. The quota is read
-here rather than borrowed from the ``quota`` family so that each family stays switchable on its own.
+it never uses, so the family first reads the quota and lists each kind only in the regions whose quota
+counts one in use (``usedFloatingIPs``, ``usedGateways``, ``usedLoadbalancers``): a project pays one
+call per kind and region in use, never a call per region it may use. When the ``quota`` family is on,
+its record of the same refresh tells that (``uses``); otherwise the family asks ``quota`` itself, with
+the quota family's parser, so each family stays switchable on its own and ``quota`` is asked once.
 """
 
 from __future__ import annotations
@@ -13,22 +14,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from otel_ovh.families import quota
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
 from otel_ovh.families.fields import Fields, Problems, iter_keyed
+from otel_ovh.families.quota import Quota
 from otel_ovh.ovh_api.client import ApiError, OvhApi
 
-QUOTA = PROJECT + "/quota"
+QUOTA = quota.ROUTE  # asked only when the quota family is off
 FLOATING_IPS = PROJECT + "/region/{regionName}/floatingip"
 GATEWAYS = PROJECT + "/region/{regionName}/gateway"
 LOAD_BALANCERS = PROJECT + "/region/{regionName}/loadbalancing/loadbalancer"
 # Answers meaning "this region does not offer that service" rather than a failure.
 _NOT_OFFERED = frozenset({400, 404})
-# route -> (quota category, usage key) that says whether the region has any.
-_IN_USE = {
-    FLOATING_IPS: ("network", "usedFloatingIPs"),
-    GATEWAYS: ("network", "usedGateways"),
-    LOAD_BALANCERS: ("loadbalancer", "usedLoadbalancers"),
-}
+# route -> the quota (``ovh.quota``) whose usage says whether the region has any.
+_IN_USE = {FLOATING_IPS: "floating_ips", GATEWAYS: "gateways", LOAD_BALANCERS: "load_balancers"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +63,20 @@ class Network:
     load_balancers: tuple[LoadBalancer, ...] = ()
 
 
-def regions_in_use(body: object, problems: Problems) -> dict[str, list[str]]:
+def regions_in_use(quotas: Iterable[Quota]) -> dict[str, list[str]]:
     """Route -> the regions whose quota counts at least one of its kind in use."""
     found: dict[str, list[str]] = {route: [] for route in _IN_USE}
-    for region, quota in iter_keyed(body, "quota", problems, "region"):
-        for route, (category, key) in _IN_USE.items():
-            counters = quota.obj(category)  # null: the region does not offer the service
-            used = counters.number(key) if counters is not None else None
-            if used:
-                found[route].append(region)
+    for q in quotas:
+        for route, name in _IN_USE.items():
+            if q.quota == name and q.usage:
+                found[route].append(q.region)
     return found
+
+
+def _quotas(api: OvhApi, scope: Scope) -> tuple[Quota, ...]:
+    """The quota family's record of this refresh when it is on and answered, else the same call here."""
+    record = scope.records.get(quota.FAMILY)
+    return record if record is not None else quota.FAMILY.fetch(api, scope)
 
 
 def parse_floating_ips(body: object, problems: Problems, region: str) -> list[FloatingIp]:
@@ -133,7 +136,7 @@ def _fetch(api: OvhApi, scope: Scope) -> Network:
     """The quota, then each kind's list in the wanted regions where the quota shows one in use."""
     wanted = {
         route: [r for r in regions if scope.region_wanted(r)]
-        for route, regions in regions_in_use(api.get(QUOTA, scope.params()), scope.problems).items()
+        for route, regions in regions_in_use(_quotas(api, scope)).items()
     }
     problems = scope.problems
     return Network(
@@ -210,7 +213,7 @@ def _idle_ips(network: Network | None) -> str:
 FAMILY: Family[Network] = Family(
     name="network",
     routes=(
-        QUOTA,
+        QUOTA,  # unless the quota family is on: then its record of the same refresh is read
         FLOATING_IPS,  # per region whose quota counts floating IPs in use
         GATEWAYS,  # per region whose quota counts gateways in use
         LOAD_BALANCERS,  # per region whose quota counts load balancers in use
@@ -249,4 +252,5 @@ FAMILY: Family[Network] = Family(
     columns=(Column("idle ip", 7, _idle_ips),),
     narrow=_narrow,
     regions_in_use=_in_use,
+    uses=(quota.FAMILY.name,),
 )

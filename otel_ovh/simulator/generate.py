@@ -58,6 +58,9 @@ class WorldShape:
     volumes_per_project: int = 5
     containers_per_project: int = 2
     buckets_per_project: int = 3
+    # Managed Kubernetes, on even projects: clusters each, nodepools per cluster (None: one or two, drawn)
+    clusters: int | None = None
+    nodepools: int | None = None
 
 
 class Generator:
@@ -108,7 +111,8 @@ class Generator:
             self._populate(project, index, now)
             generate_plan_scenarios(self.seed, project, now)
             kube = Generator(self.seed, self.shape, random.Random(f"{self.seed}/kube/{index}"))
-            generate_clusters(kube.rng, project, now, self.active_regions(project), kube.add_instance)
+            sizes = (self.shape.clusters, self.shape.nodepools)
+            generate_clusters(kube.rng, project, now, self.active_regions(project), kube.add_instance, sizes)
         generate_network(self.seed, project, now, empty)
         return project
 

@@ -7,6 +7,10 @@ generator like any other, so it is listed in ``instance`` and billed in ``usage/
 autoscaler removed this month is deleted with its instance: it leaves ``instance`` and ``nodes``, stays
 in the usage lines until the period ends, and in ``nodes?history=true`` (with ``deletedAt``), which is
 the only place that still says which cluster and nodepool the cost belongs to.
+
+Autoscaling (``autoscale``, driven by ``World.autoscale``): each pass gives every nodepool a new size
+within its bounds, drawn from the pass's own random stream; the nodes beyond it are deleted with their
+instances, the missing ones are created with theirs, so ``instance``, the quota and the bill follow.
 """
 
 from __future__ import annotations
@@ -34,15 +38,21 @@ AUTOSCALING = {
 
 
 def generate_clusters(
-    rng: random.Random, project: Project, now: int, regions: list[str], add: AddInstance
+    rng: random.Random,
+    project: Project,
+    now: int,
+    regions: list[str],
+    add: AddInstance,
+    sizes: tuple[int | None, int | None] = (None, None),
 ) -> None:
-    """One or two clusters on even projects, one or two nodepools each, a few nodes; the first pool of a
-    project lost a node to the autoscaler this month (and, on the first cluster, one last month, which
-    ``history`` still shows but no bill of this period does). The first project's first cluster is
-    near its etcd quota, so the alerts have something to say."""
+    """One or two clusters on even projects (or ``sizes``: clusters, nodepools each), one or two
+    nodepools each, a few nodes; the first pool of a project lost a node to the autoscaler this month
+    (and, on the first cluster, one last month, which ``history`` still shows but no bill of this period
+    does). The first project's first cluster is near its etcd quota, so the alerts have something to say."""
     if project.index % 2 or not regions:
         return
-    for c in range(rng.randint(1, 2)):
+    clusters, pools = sizes
+    for c in range(rng.randint(1, 2) if clusters is None else clusters):
         quota = 6 * GIB
         share = 0.96 if project.index == 0 and c == 0 else rng.uniform(0.02, 0.5)
         cluster = Cluster(
@@ -55,7 +65,7 @@ def generate_clusters(
             etcd_usage=int(quota * share),
             etcd_quota=quota,
         )
-        for k in range(rng.randint(1, 2)):
+        for k in range(rng.randint(1, 2) if pools is None else pools):
             _add_pool(rng, project, cluster, k, now, add)
         project.clusters.append(cluster)
 
@@ -100,6 +110,24 @@ def _node(
     inst.monthly_since = created if pool.monthly else None
     inst.has_plan_code = True
     return KubeNode(random_uuid(rng), name, inst.id, created, deleted)
+
+
+def autoscale(rng: random.Random, project: Project, now: int, add: AddInstance) -> list[str]:
+    """One pass of the autoscaler over every nodepool of the project; returns the instance ids of the
+    nodes it removed (their instances are marked deleted here; the caller detaches what used them)."""
+    removed: list[str] = []
+    for cluster in (c for c in project.clusters if c.created <= now):
+        for pool in (p for p in cluster.pools if p.created <= now):
+            live = _live(pool, now)
+            pool.desired = rng.randint(pool.min_nodes, pool.max_nodes)
+            for node in rng.sample(live, max(0, len(live) - pool.desired)):
+                node.deleted = now
+                if node.instance_id is not None:
+                    project.instances[node.instance_id].deleted = now
+                    removed.append(node.instance_id)
+            for _ in range(pool.desired - len(live)):
+                pool.nodes.append(_node(rng, project, cluster, pool, add, created=now))
+    return removed
 
 
 # --- answers -------------------------------------------------------------------------------------

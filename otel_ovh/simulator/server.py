@@ -6,8 +6,9 @@ Paths served (REFERENCE §1-§5):
   is authenticated (signed consumer key or OAuth2 bearer), then faults apply, then the world answers.
 * `POST /auth/oauth2/token` (at the root, as OVH's token URL is not under /1.0);
 * `GET /auth/?credentialToken=...`: the validation URL of a consumer key request (validates it);
-* `/_sim/faults` (GET, POST a JSON list or object, DELETE) and `/_sim/calls` (GET, DELETE): manual
-  control for demos, no authentication, loopback clients only.
+* `/_sim/faults` (GET, POST a JSON list or object, DELETE), `/_sim/calls` (GET, DELETE) and
+  `/_sim/autoscale` (POST: one pass of the Kubernetes autoscaler): manual control for demos, no
+  authentication, loopback clients only.
 
 Every answer carries an `X-Ovh-Queryid` header. HTTP/1.1 keep-alive is on (python-ovh keeps one
 session per client); `stop()` closes the kept-alive connections too, so a stopped simulator really
@@ -278,6 +279,8 @@ class SimulatedOvh:
         if action == ("DELETE", "/_sim/calls"):
             self.reset_calls()
             return json_reply(200, {"calls": 0})
+        if action == ("POST", "/_sim/autoscale"):
+            return json_reply(200, {"changed": self.world.autoscale()})
         return json_reply(404, {"message": "unknown control path"})
 
     def next_query_id(self) -> str:

@@ -13,11 +13,13 @@ render is milliseconds even for a project of a hundred instances).
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from otel_ovh.simulator import kube
 from otel_ovh.simulator.catalog import region_spec
 from otel_ovh.simulator.errors import invalid_url, not_found
 from otel_ovh.simulator.generate import Generator, WorldShape
@@ -81,6 +83,7 @@ class World:
         self._projects: dict[str, Project] = {}
         self._created = 0  # projects ever created: the index of the next one
         self._version = 0
+        self._autoscaled = 0  # autoscaler passes so far: each draws from its own stream
         self._cache: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = {}
         self._cache_stamp = (-1, -1)
         now = self.now()
@@ -179,10 +182,27 @@ class World:
             project = self.project(project_id)
             inst = project.instances[instance_id]
             inst.deleted = self.now()
-            for vol in project.volumes.values():
-                if instance_id in vol.attached_to:
-                    vol.attached_to.remove(instance_id)
+            _detach(project, instance_id)
             self._mutated()
+
+    def autoscale(self, project_id: str | None = None) -> int:
+        """One pass of Managed Kubernetes' autoscaler (kube.py) over the nodepools of one project, or of
+        all: nodes come and go now, with their instances. Deterministic from the seed and the number of
+        passes so far; returns how many nodes were created or deleted."""
+        with self._lock:
+            now = self.now()
+            changed = 0
+            for project in [self.project(project_id)] if project_id else list(self._projects.values()):
+                rng = random.Random(f"{self.seed}/autoscale/{project.index}/{self._autoscaled}")
+                before = len(project.instances)
+                add = Generator(self.seed, self.shape, rng).add_instance
+                removed = kube.autoscale(rng, project, now, add)
+                for instance_id in removed:
+                    _detach(project, instance_id)
+                changed += len(removed) + len(project.instances) - before
+            self._autoscaled += 1
+            self._mutated()
+            return changed
 
     def create_volume(self, project_id: str, region: str | None = None, size: int | None = None) -> str:
         """A new volume created now (attached to an instance of its region or not); returns its id."""
@@ -214,3 +234,13 @@ class World:
                 project.regions.append(name)
                 project.quota_usage[name] = {}
                 self._mutated()
+
+
+def _detach(project: Project, instance_id: str) -> None:
+    """A deleted instance leaves what it used: volumes are detached, floating IPs left unassociated."""
+    for vol in project.volumes.values():
+        if instance_id in vol.attached_to:
+            vol.attached_to.remove(instance_id)
+    for resource in project.network:
+        if resource.associated is not None and resource.associated[1] == instance_id:
+            resource.associated, resource.status = None, "down"

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import gc
 import time
+from datetime import datetime
 from typing import Any
 
 import psutil
+import pytest
 
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
-from otel_ovh.families import instances, volumes
+from otel_ovh.families import instances, kube, volumes
 from otel_ovh.families.volumes import Volume
 from otel_ovh.ovh_api.client import CallStats
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from otel_ovh.simulator.timeutil import month_start
 from otel_ovh.snapshot import ProjectData, ProjectState, SnapshotStore
 from otel_ovh.telemetry import Telemetry
+from tests.e2e import expected
 from tests.integration.conftest import series
+from tests.simulator.support import Clock
 
 PID = "0123456789abcdef0123456789abcdef"
 
@@ -147,3 +152,88 @@ def test_a_simulated_month_and_a_half_of_instance_and_volume_churn() -> None:
         exporter.telemetry.shutdown()
     assert len(seen) > 450
     assert held <= 1.5 * live + 1000 + 20 * 4 * 2 * 5  # the rebuild bound, plus one refresh's churn
+
+
+def _node_series(lines: list[str]) -> dict[str, str]:
+    """cloud_resource_id -> ovh_status of every ovh_cloud_kube_node_info series."""
+    found = {}
+    for line in lines:
+        if line.startswith("ovh_cloud_kube_node_info{"):
+            found[_label(line, "cloud_resource_id")] = _label(line, "ovh_status")
+    return found
+
+
+def _label(line: str, name: str) -> str:
+    """The label's value; "" when the series has none (empty labels are left out)."""
+    _, found, rest = line.partition(f'{name}="')
+    return rest.split('"', 1)[0] if found else ""
+
+
+def _nodes_in_period(world: World, pid: str) -> dict[str, str | None]:
+    """Instance id -> deletedAt of the nodes whose cost is in the current period (live, or deleted
+    after it started), as ``nodes?history=true`` lists them."""
+    start = month_start(world.now())
+    return {
+        node["instanceId"]: node["deletedAt"]
+        for cluster in expected.kube_clusters(world, pid).values()
+        for pool in cluster["pools"]
+        for node in pool["nodes"]
+        if node["deletedAt"] is None or datetime.fromisoformat(node["deletedAt"]).timestamp() > start
+    }
+
+
+def test_a_month_of_kubernetes_autoscaling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every 12 hours the autoscaler resizes every nodepool; deleted nodes' series stay while their cost
+    is in the period (and join to a cost series), all leave at the month's end, no overflow, and a month
+    on the SDK holds no more attribute sets than at the start (the rebuild forgot the retired ones)."""
+    clock = Clock()
+    monkeypatch.setattr(kube, "clock", clock)  # the family's billing period follows the simulated month
+    world = World(seed=5, shape=WorldShape(projects=8), clock=clock)
+    sim = SimulatedOvh(world, host="127.0.0.1", port=0).start()
+    settings = parse_settings(
+        {
+            "ovh": {"endpoint": sim.url, **sim.credentials},
+            "collect": {"max_calls_per_second": 0, "families": ["cost", "instances", "kube"]},
+        }
+    )
+    exporter = Exporter.build(settings, serve=False, clock=clock)
+    deleted_seen: set[str] = set()
+    held: list[tuple[int, int]] = []  # (attribute sets the SDK holds, live series), per refresh
+    rolled_over = False
+    left: list[int] = []  # per month rollover: refresh index, deleted nodes whose series left
+    try:
+        for _ in range(60):
+            month = month_start(world.now())
+            world.autoscale()
+            exporter.refresher.refresh_once()
+            lines = series(exporter.telemetry.render())
+            assert not [line for line in lines if "overflow" in line]
+            costed = {
+                _label(line, "cloud_resource_id") for line in lines if line.startswith("ovh_cloud_cost_")
+            }
+            nodes = _node_series(lines)
+            wanted: dict[str, str | None] = {}
+            for pid in world.project_ids:
+                wanted |= _nodes_in_period(world, pid)
+            assert set(nodes) == set(wanted)
+            for instance_id, status in nodes.items():
+                assert (status == "DELETED") == (wanted[instance_id] is not None)
+                assert instance_id in costed, instance_id  # its cost is in the period: the join holds
+            if rolled_over:
+                assert not deleted_seen & set(nodes)  # deleted last month: their series have left
+                left += [len(held), len(deleted_seen)]
+                deleted_seen.clear()
+            deleted_seen |= {i for i, status in nodes.items() if status == "DELETED"}
+            live = len([line for line in lines if line.startswith("ovh_cloud_")])
+            held.append((sdk_attribute_sets(exporter.telemetry), live))
+            clock.advance(12 * 3600)
+            rolled_over = month_start(world.now()) != month
+    finally:
+        sim.stop()
+        exporter.telemetry.shutdown()
+    assert left and left[1] >= 10, left  # a month boundary was crossed with deleted nodes to forget
+    assert exporter.telemetry.rebuilds >= 1
+    assert all(count <= 1.5 * live + 1000 + 200 for count, live in held)  # the rebuild bound + one pass
+    after = held[left[0]][0]
+    assert after <= held[0][0] + 200  # a month on, no more held than at the start: nothing accumulates
+    print(f"attribute sets held: {held[0][0]} at the start, max {max(c for c, _ in held)}, {after} after")

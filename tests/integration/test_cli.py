@@ -223,3 +223,35 @@ def test_progress_on_a_terminal_only(tmp_path: Path) -> None:
     text = shown.decode(errors="replace")
     assert "collect" in text and "3/3" in text and "OVH calls" in text, text
     assert b"month-to-date" in stdout
+
+
+def test_collect_table_shows_each_projects_clusters_and_idle_spend_to_the_cent(tmp_path: Path) -> None:
+    """The simulator on a clock stopped now, so that the table and the sums below see the same bill:
+    ``k8s`` is the clusters listed, ``idle spend`` the idle volumes' and floating IPs' lines."""
+    import time
+
+    from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+    from tests.e2e import expected
+    from tests.simulator.support import Clock
+
+    world = World(seed=42, shape=WorldShape(projects=4), clock=Clock(time.time()))
+    sim = SimulatedOvh(world, port=0).start()
+    try:
+        env = {f"OTEL_OVH_OVH__{k.upper()}": v for k, v in sim.credentials.items()}
+        result = otel_ovh("collect", "--once", home=tmp_path, OTEL_OVH_OVH__ENDPOINT=sim.url, **env)
+    finally:
+        sim.stop()
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = lines[0]
+    k8s, idle = header.index(" k8s") + len(" k8s"), header.index("idle spend") + len("idle spend")
+    spends = []
+    for pid in world.project_ids:
+        row = next(line for line in lines if f" {pid} " in line)
+        cents = round(expected.idle_spend(world, pid) * 100)
+        spends.append(cents)
+        assert row[idle - 14 : idle].strip() == f"{cents / 100:,.2f} EUR", row
+        assert row[k8s - 4 : k8s].strip() == str(len(world.body(expected.project_path(pid, "/kube"))))
+    assert any(spends) and any(world.body(expected.project_path(pid, "/kube")) for pid in world.project_ids)
+    total = next(line for line in lines if line.startswith("total"))
+    assert total[idle - 14 : idle].strip() == f"{sum(spends) / 100:,.2f} EUR"

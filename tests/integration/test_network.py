@@ -3,15 +3,17 @@ whose quota counts one in use, and finds there what the simulator serves."""
 
 from __future__ import annotations
 
+import pytest
+
 from otel_ovh.app import credentials
 from otel_ovh.config import parse_settings
 from otel_ovh.families.base import Scope
 from otel_ovh.families.fields import Problems
 from otel_ovh.families.network import FAMILY, FLOATING_IPS, GATEWAYS, LOAD_BALANCERS, QUOTA
 from otel_ovh.ovh_api.client import OvhApi
-from otel_ovh.simulator import SimulatedOvh, World
+from otel_ovh.simulator import Fault, SimulatedOvh, World
 from tests.e2e import expected
-from tests.integration.conftest import settings_for
+from tests.integration.conftest import ExporterFactory, settings_for
 
 USED = {FLOATING_IPS: "usedFloatingIPs", GATEWAYS: "usedGateways", LOAD_BALANCERS: "usedLoadbalancers"}
 
@@ -52,3 +54,47 @@ def test_excluded_regions_are_not_asked(sim: SimulatedOvh, world: World) -> None
     busy = _in_use(world, pid, "usedFloatingIPs")
     FAMILY.fetch(api, Scope(pid, Problems(), lambda region: region not in busy))
     assert sim.call_count(route=FLOATING_IPS, project=pid) == 0
+
+
+@pytest.mark.parametrize(
+    "families",
+    [["quota", "network"], ["network"], ["cost", "quota", "volumes", "network", "kube"]],
+)
+def test_quota_is_asked_once_per_refresh_whoever_needs_it(
+    sim: SimulatedOvh, world: World, make_exporter: ExporterFactory, families: list[str]
+) -> None:
+    """With the quota family on, network reads its record of the same refresh; without it, network asks
+    ``quota`` itself. Either way one call per project and refresh, and the same inventory."""
+    exporter = make_exporter(collect={"families": families})
+    for _ in range(2):
+        sim.reset_calls()
+        exporter.refresher.refresh_once()
+        for pid in world.project_ids:
+            state = exporter.store.current.projects[pid]
+            assert state.success, state.errors
+            assert sim.call_count(route=QUOTA, project=pid) == 1
+            asked = sum(sim.call_count(route=r, project=pid) for r in USED)
+            assert asked == sum(len(_in_use(world, pid, key)) for key in USED.values())
+            network = state.data.get(FAMILY)
+            assert network is not None
+            served = expected.network(world, pid)
+            assert {ip.id for ip in network.floating_ips} == {i["id"] for i in served["floatingip"]}
+            assert {g.id for g in network.gateways} == {g["id"] for g in served["gateway"]}
+
+
+def test_network_asks_quota_itself_when_the_quota_family_failed(
+    sim: SimulatedOvh, world: World, make_exporter: ExporterFactory
+) -> None:
+    """The quota family's call failed this refresh: network has no record of it to read, so it asks
+    ``quota`` itself rather than listing nothing, and only the quota family fails."""
+    pid = world.project_ids[0]
+    sim.faults.add(Fault(project=pid, path="quota", status=500, times=1))
+    exporter = make_exporter(collect={"families": ["quota", "network"], "retries": 0})
+    exporter.refresher.refresh_once()
+    assert sim.call_count(route=QUOTA, project=pid) == 2
+    state = exporter.store.current.projects[pid]
+    assert [error.split(":")[0] for error in state.errors] == ["quota"]
+    network = state.data.get(FAMILY)
+    assert network is not None
+    served = expected.network(world, pid)["floatingip"]
+    assert {ip.id for ip in network.floating_ips} == {i["id"] for i in served} != set()

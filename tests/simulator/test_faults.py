@@ -218,3 +218,10 @@ def test_stop_really_stops(world: World, monkeypatch: pytest.MonkeyPatch) -> Non
     sim.stop()
     with pytest.raises(ovh_errors.HTTPError):
         client.get("/cloud/project")
+
+
+def test_control_endpoint_drives_the_autoscaler(sim: SimulatedOvh, world: World) -> None:
+    pid = world.project_ids[0]
+    before = world.body(f"/cloud/project/{pid}/instance")
+    changed = [requests.post(f"{sim.root_url}/_sim/autoscale", timeout=5).json()["changed"] for _ in range(4)]
+    assert sum(changed) > 0 and world.body(f"/cloud/project/{pid}/instance") != before

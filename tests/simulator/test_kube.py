@@ -4,12 +4,14 @@ still in the usage lines and in ``nodes?history=true``, and nodepool counts are 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from otel_ovh.demo import autoscaling
 from otel_ovh.simulator import ApiError, World, WorldShape, generate
-from otel_ovh.simulator.timeutil import month_start
+from otel_ovh.simulator.timeutil import month_end, month_start
 from tests.e2e.expected import instance_cents, kube_clusters, project_path
 from tests.simulator.support import Clock
 
@@ -80,3 +82,92 @@ def test_kubernetes_leaves_the_rest_of_the_world_as_it_was(
         nodes = {n.instance_id for c in after.clusters for p in c.pools for n in p.nodes}
         assert {k: v for k, v in after.instances.items() if k not in nodes} == before.instances
         assert (after.volumes, after.extras, after.credits) == (before.volumes, before.extras, before.credits)
+
+
+def _live_nodes(world: World, pid: str) -> dict[str, dict[str, Any]]:
+    """Instance id -> node, over every pool's live nodes (``nodes`` without history)."""
+    return {
+        node["instanceId"]: {**node, "region": cluster["region"]}
+        for kube_id, cluster in kube_clusters(world, pid).items()
+        for pool in cluster["pools"]
+        for node in _get(world, pid, f"/kube/{kube_id}/nodepool/{pool['id']}/nodes")
+    }
+
+
+def test_autoscaling_keeps_pools_in_bounds_and_instances_quota_and_bill_in_step(clock: Clock) -> None:
+    world = World(seed=42, shape=WorldShape(projects=2), clock=clock)
+    pid = world.project_ids[0]
+    ever: set[str] = set(_live_nodes(world, pid))
+    changed = 0
+    for _ in range(8):
+        clock.advance(3600)
+        changed += world.autoscale()
+        live = _live_nodes(world, pid)
+        ever |= set(live)
+        instances = {i["id"]: i for i in _get(world, pid, "/instance")}
+        assert set(live) <= set(instances)
+        for cluster in kube_clusters(world, pid).values():
+            for pool in cluster["pools"]:
+                current = [n for n in pool["nodes"] if n["deletedAt"] is None]
+                assert pool["minNodes"] <= len(current) <= pool["maxNodes"]
+                assert pool["currentNodes"] == pool["desiredNodes"] == len(current)
+        for quota in _get(world, pid, "/quota"):
+            used = sum(1 for i in instances.values() if i["region"] == quota["region"])
+            assert quota["instance"]["usedInstances"] == used
+    gone = ever - set(_live_nodes(world, pid))
+    assert changed >= 4 and gone
+    billed = instance_cents(world, pid)
+    history = {
+        n["instanceId"]: n for c in kube_clusters(world, pid).values() for p in c["pools"] for n in p["nodes"]
+    }
+    listed = {i["id"] for i in _get(world, pid, "/instance")}
+    for instance_id in gone:  # deleted this month: in history and in the bill, not in the instance list
+        assert history[instance_id]["status"] == "DELETED" and history[instance_id]["deletedAt"]
+        assert instance_id not in listed and billed[instance_id] > 0
+    clock.now = month_end(int(clock.now)) + 3600
+    assert not gone & set(instance_cents(world, pid))  # out of the new period's bill
+
+
+def test_autoscaling_is_deterministic_from_the_seed(clock: Clock) -> None:
+    def run() -> list[Any]:
+        world = World(seed=7, shape=WorldShape(projects=2), clock=Clock(clock.now))
+        for _ in range(3):
+            world.autoscale(world.project_ids[0])
+        pid = world.project_ids[0]
+        return [kube_clusters(world, pid), _get(world, pid, "/instance"), _get(world, pid, "/usage/current")]
+
+    assert run() == run()
+
+
+def test_autoscaled_nodes_leave_their_volumes_and_floating_ips(clock: Clock) -> None:
+    world = World(seed=42, shape=WorldShape(projects=1), clock=clock)
+    pid = world.project_ids[0]
+    node = next(iter(_live_nodes(world, pid).values()))
+    volume = world.create_volume(pid, region=node["region"])
+    world.project(pid).volumes[volume].attached_to = [node["instanceId"]]  # as if attached by a pod
+    for _ in range(20):
+        if node["instanceId"] not in _live_nodes(world, pid):
+            break
+        world.autoscale(pid)
+    assert node["instanceId"] not in _live_nodes(world, pid)
+    assert _get(world, pid, f"/volume/{volume}")["attachedTo"] == []
+
+
+def test_the_shape_may_fix_clusters_and_nodepools(clock: Clock) -> None:
+    world = World(seed=42, shape=WorldShape(projects=3, clusters=3, nodepools=4), clock=clock)
+    sizes = [[len(c["pools"]) for c in kube_clusters(world, pid).values()] for pid in world.project_ids]
+    assert sizes == [[4, 4, 4], [], [4, 4, 4]]
+
+
+def test_the_demo_autoscales_on_its_own_and_stops_with_the_demo(clock: Clock) -> None:
+    world = World(seed=7, shape=WorldShape(projects=2), clock=clock)
+    pid = world.project_ids[0]
+    before = _get(world, pid, "/instance")
+    with autoscaling(world, every=0.02):
+        deadline = time.monotonic() + 10
+        while _get(world, pid, "/instance") == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+    after = _get(world, pid, "/instance")
+    assert after != before, "no autoscaler pass changed the nodes within 10 s"
+    time.sleep(0.1)
+    assert _get(world, pid, "/instance") == after, "the autoscaler kept running after the demo ended"

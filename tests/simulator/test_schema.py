@@ -141,9 +141,14 @@ def test_every_served_route_is_checked(world: World) -> None:
     assert checked == set(CLOUD_ROUTES)
 
 
-@pytest.mark.parametrize("seed", [42, 7])
-def test_every_answer_of_every_project_matches_the_schema(seed: int) -> None:
-    world = World(seed=seed, shape=WorldShape(projects=4), clock=Clock())
+@pytest.mark.parametrize(("seed", "autoscaled"), [(42, 0), (7, 0), (42, 3)])
+def test_every_answer_of_every_project_matches_the_schema(seed: int, autoscaled: int) -> None:
+    """Autoscaled: nodes deleted and created by the autoscaler's passes, an hour apart."""
+    clock = Clock()
+    world = World(seed=seed, shape=WorldShape(projects=4), clock=clock)
+    for _ in range(autoscaled):
+        clock.advance(3600)
+        world.autoscale()
     problems = SCHEMA.errors(world.body("/cloud/project"), SCHEMA.response_type("GET", "/cloud/project"))
     for project_id in world.project_ids:
         for template, path, query in requests_of(world, project_id):

@@ -6,8 +6,9 @@ import ast
 from pathlib import Path
 
 from otel_ovh.catalog import CATALOG, SELF_FAMILY
-from otel_ovh.families import BY_NAME, FAMILIES, FAMILY_NAMES
+from otel_ovh.families import BY_NAME, FAMILIES, FAMILY_NAMES, table_columns
 from otel_ovh.families.base import PROJECT
+from otel_ovh.families.derived import DERIVED
 
 PACKAGE = Path(__file__).resolve().parents[2] / "otel_ovh"
 
@@ -51,3 +52,14 @@ def test_nothing_outside_the_families_names_a_family() -> None:
         if (imported := _family_imports(path))
     }
     assert offenders == {}
+
+
+def test_table_cells_are_each_familys_own_then_the_derived_ones_whose_families_are_all_on() -> None:
+    own = [column.header for family in FAMILIES for column in family.columns]
+    derived = [column.header for column in DERIVED]
+    assert derived and all(set(column.reads) <= set(FAMILY_NAMES) for column in DERIVED)
+    assert [c.header for c in table_columns(FAMILY_NAMES)] == own + derived
+    for column in DERIVED:
+        for missing in column.reads:
+            shown = table_columns(name for name in FAMILY_NAMES if name != missing)
+            assert column.header not in [c.header for c in shown]

@@ -94,7 +94,12 @@ def test_a_cluster_its_pools_nodes_and_etcd() -> None:
 
 def test_nodes_deleted_before_the_period_and_nodes_without_instance_make_no_series() -> None:
     nodes = parse_nodes(
-        [_node("old", "i0", "2026-11-28T00:00:00+00:00"), _node("new", None), _node("ok", "i1")],
+        [
+            _node("old", "i0", "2026-11-28T00:00:00+00:00"),
+            _node("at-start", "i2", "2026-12-01T00:00:00+00:00"),  # gone by the period's first instant
+            _node("new", None),
+            _node("ok", "i1"),
+        ],
         Problems(),
         "x",
         SINCE,

@@ -18,6 +18,7 @@ from otel_ovh.families.network import (
     parse_load_balancers,
     regions_in_use,
 )
+from otel_ovh.families.quota import parse_quotas
 
 FIP: dict[str, object] = {
     "id": "f-1",
@@ -59,7 +60,7 @@ def test_quota_names_the_regions_to_ask_per_kind() -> None:
         {"region": "BHS5"},
     ]
     problems = Problems()
-    assert regions_in_use(body, problems) == {
+    assert regions_in_use(parse_quotas(body, problems)) == {
         FLOATING_IPS: ["GRA11"],
         GATEWAYS: ["SBG5"],
         LOAD_BALANCERS: ["DE1"],
@@ -70,9 +71,10 @@ def test_quota_names_the_regions_to_ask_per_kind() -> None:
 def test_an_unreadable_quota_asks_nowhere_and_says_why() -> None:
     problems = Problems()
     wrong = [{"region": "GRA11", "network": {"usedFloatingIPs": "two"}}, "junk"]
-    assert regions_in_use(wrong, problems) == {FLOATING_IPS: [], GATEWAYS: [], LOAD_BALANCERS: []}
+    nowhere: dict[str, list[str]] = {FLOATING_IPS: [], GATEWAYS: [], LOAD_BALANCERS: []}
+    assert regions_in_use(parse_quotas(wrong, problems)) == nowhere
     assert len(problems.messages) == 2
-    assert regions_in_use(None, Problems()) == {FLOATING_IPS: [], GATEWAYS: [], LOAD_BALANCERS: []}
+    assert regions_in_use(parse_quotas(None, Problems())) == nowhere
 
 
 def test_a_floating_ip_is_attached_when_it_has_an_associated_entity() -> None:
