@@ -27,9 +27,10 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics.view import View
 from prometheus_client import generate_latest
 
-from otel_ovh.catalog import SELF_FAMILY, MetricDefinition
+from otel_ovh.catalog import SELF_FAMILY, ExporterState, MetricDefinition
 from otel_ovh.config import Settings
 from otel_ovh.exposition import gzipped_exposition
+from otel_ovh.memory import MemoryBudget
 from otel_ovh.otlp.delta import DeltaState
 from otel_ovh.ovh_api.client import CallStats
 from otel_ovh.pipeline import (
@@ -76,6 +77,10 @@ class Telemetry:
         self._settings = settings
         self._store = store
         self._stats = stats
+        self.memory = MemoryBudget.for_readers(
+            settings.telemetry.cgroup_root, prometheus=settings.prometheus.enabled, otlp=settings.otlp.enabled
+        )
+        self._state = ExporterState(stats, self.memory)
         self._clock = clock
         self.resource = build_resource(settings)
         metrics = enabled_metrics(settings)
@@ -136,7 +141,7 @@ class Telemetry:
     def _self_callback(self, metric: MetricDefinition) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def callback(_: CallbackOptions) -> Iterable[Observation]:
             if metric.exporter_points is not None:
-                return [Observation(value, attrs) for attrs, value in metric.exporter_points(self._stats)]
+                return [Observation(value, attrs) for attrs, value in metric.exporter_points(self._state)]
             return observations(metric, self._store.current, self._clock())
 
         return callback
@@ -162,6 +167,7 @@ class Telemetry:
             self._live_keys[metric.name] = keys
             live_total += len(keys)
         self._retired += retired
+        self.memory.update(live_total)
         if self._retired > live_total // 2 + 1000:
             self.rebuild_inventory(reason=f"{self._retired} series retired, {live_total} live")
             if self._settings.prometheus.enabled:

@@ -1,0 +1,137 @@
+"""The memory budget: the process's cgroup limit, and what the series served are expected to need.
+
+Memory grows with the series served (the SDK keeps every attribute set, each reader its own copy, and a
+render briefly needs more), so a world that grows past the container's limit ends in an OOM kill, with
+nothing said before. The rule of ``docs/scaling.md`` (measured by ``python -m benchmarks.scale``) gives
+the peak to expect for a number of series; after each refresh it is compared with the cgroup's limit,
+exported (``otel_ovh_memory_limit_bytes``, ``otel_ovh_memory_estimate_bytes``), and one WARNING line is
+logged when the estimate passes ``WARN_FRACTION`` of the limit (one INFO line when it is back under).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+# The sizing rule of docs/scaling.md: peak RSS = BASE + series × the per-series figure of each reader on.
+BASE_BYTES = 64 * MIB
+PROMETHEUS_BYTES_PER_SERIES = 1800
+OTLP_BYTES_PER_SERIES = 2600
+WARN_FRACTION = 0.8
+_NO_LIMIT = 1 << 60  # cgroup v1 writes "no limit" as a page-rounded LONG_MAX
+
+
+def parse_limit(text: str) -> int | None:
+    """A ``memory.max`` (v2) or ``memory.limit_in_bytes`` (v1) value; None for no limit."""
+    value = text.strip()
+    if not value or value == "max":
+        return None
+    try:
+        limit = int(value)
+    except ValueError:
+        return None
+    return limit if 0 < limit < _NO_LIMIT else None
+
+
+def own_cgroup(proc_cgroup: str) -> str:
+    """The process's cgroup v2 path, from ``/proc/self/cgroup`` (its ``0::/path`` line); "/" otherwise."""
+    for line in proc_cgroup.splitlines():
+        if line.startswith("0::"):
+            return line[3:].strip() or "/"
+    return "/"
+
+
+def cgroup_limit(root: Path, proc_cgroup: str = "") -> int | None:
+    """The memory limit of this process's cgroup under ``root`` (v2, else v1); None when there is none.
+
+    In a container the cgroup namespace makes the container's own cgroup the root, so ``root/memory.max``
+    is its limit; on a host, the process's cgroup (from ``/proc/self/cgroup``) is looked up first.
+    """
+    own = own_cgroup(proc_cgroup).lstrip("/")
+    candidates = [root / own / "memory.max"] if own else []
+    candidates += [root / "memory.max", root / "memory" / "memory.limit_in_bytes"]
+    for path in candidates:
+        try:
+            return parse_limit(path.read_text())
+        except OSError:
+            continue
+    return None
+
+
+def read_limit(root: str | None) -> int | None:
+    if root is None:
+        return None
+    try:
+        proc_cgroup = Path("/proc/self/cgroup").read_text()
+    except OSError:
+        proc_cgroup = ""
+    return cgroup_limit(Path(root), proc_cgroup)
+
+
+@dataclass
+class MemoryBudget:
+    """The limit (read once, at start) and the estimate for the series last counted."""
+
+    limit: int | None
+    bytes_per_series: int
+    series: int = 0
+    _warned: bool = False
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_readers(cls, root: str | None, *, prometheus: bool, otlp: bool) -> MemoryBudget:
+        per_series = PROMETHEUS_BYTES_PER_SERIES if prometheus else 0
+        per_series += OTLP_BYTES_PER_SERIES if otlp else 0
+        budget = cls(read_limit(root), per_series)
+        if budget.limit is not None:
+            log.info(
+                "memory limit %.0f MiB (cgroup): about %s series fit (docs/scaling.md)",
+                budget.limit / MIB,
+                f"{budget.capacity():,}",
+            )
+        return budget
+
+    @property
+    def estimate(self) -> int:
+        return BASE_BYTES + self.series * self.bytes_per_series
+
+    def capacity(self) -> int:
+        """Series that fit under ``WARN_FRACTION`` of the limit."""
+        if self.limit is None or not self.bytes_per_series:
+            return 0
+        return max(0, int((self.limit * WARN_FRACTION - BASE_BYTES) / self.bytes_per_series))
+
+    def update(self, series: int) -> None:
+        """Count the series now served; log when the estimate crosses ``WARN_FRACTION`` of the limit."""
+        with self._lock:
+            self.series = series
+            if self.limit is None:
+                return
+            over = self.estimate > self.limit * WARN_FRACTION
+            if over == self._warned:
+                return
+            self._warned = over
+        if over:
+            log.warning(
+                "memory: %s series need about %.0f MiB at peak, %.0f%% of the %.0f MiB limit; raise the "
+                "limit or shard (collect.shard), see docs/scaling.md",
+                f"{series:,}",
+                self.estimate / MIB,
+                100 * self.estimate / self.limit,
+                self.limit / MIB,
+            )
+        else:
+            log.info(
+                "memory: %s series need about %.0f MiB at peak, back under %.0f%% of the %.0f MiB limit",
+                f"{series:,}",
+                self.estimate / MIB,
+                100 * WARN_FRACTION,
+                self.limit / MIB,
+            )

@@ -1,0 +1,83 @@
+"""The cgroup memory limit, read from files laid out as the kernel does, and the budget's warning."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from otel_ovh.memory import (
+    BASE_BYTES,
+    MIB,
+    WARN_FRACTION,
+    MemoryBudget,
+    cgroup_limit,
+    own_cgroup,
+    parse_limit,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [
+        ("402653184\n", 402653184),
+        ("max\n", None),  # v2: no limit
+        ("9223372036854771712\n", None),  # v1: no limit, LONG_MAX rounded to a page
+        ("", None),
+        ("garbage", None),
+        ("0", None),
+    ],
+)
+def test_limit_values(text: str, limit: int | None) -> None:
+    assert parse_limit(text) == limit
+
+
+def test_v2_container_root(tmp_path: Path) -> None:
+    (tmp_path / "memory.max").write_text("268435456\n")
+    assert cgroup_limit(tmp_path, "0::/\n") == 256 * MIB
+
+
+def test_v2_own_cgroup_on_a_host(tmp_path: Path) -> None:
+    """Outside a container the root is the host's; the process's own cgroup holds its limit."""
+    (tmp_path / "memory.max").write_text("max\n")
+    own = tmp_path / "system.slice" / "otel-ovh.service"
+    own.mkdir(parents=True)
+    (own / "memory.max").write_text("134217728\n")
+    proc = "0::/system.slice/otel-ovh.service\n"
+    assert own_cgroup(proc) == "/system.slice/otel-ovh.service"
+    assert cgroup_limit(tmp_path, proc) == 128 * MIB
+
+
+def test_v1(tmp_path: Path) -> None:
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text("536870912\n")
+    assert cgroup_limit(tmp_path, "12:memory:/docker/abc\n") == 512 * MIB
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    assert cgroup_limit(tmp_path, "") is None
+
+
+def test_no_cgroup_files(tmp_path: Path) -> None:
+    assert cgroup_limit(tmp_path / "absent", "0::/\n") is None
+
+
+def test_the_warning_is_logged_once_per_change_of_state(caplog: pytest.LogCaptureFixture) -> None:
+    budget = MemoryBudget(limit=100 * MIB, bytes_per_series=1000)
+    fits = int((100 * MIB * WARN_FRACTION - BASE_BYTES) / 1000)
+    assert budget.capacity() == fits
+    with caplog.at_level(logging.INFO, logger="otel_ovh.memory"):
+        budget.update(fits)
+        budget.update(fits + 1000)
+        budget.update(fits + 2000)
+        budget.update(10)
+    assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
+    assert "shard" in caplog.records[0].getMessage()
+    assert budget.estimate == BASE_BYTES + 10 * 1000
+
+
+def test_without_a_limit_nothing_is_said(caplog: pytest.LogCaptureFixture) -> None:
+    budget = MemoryBudget(limit=None, bytes_per_series=1000)
+    with caplog.at_level(logging.INFO, logger="otel_ovh.memory"):
+        budget.update(10**7)
+    assert caplog.records == []
+    assert budget.capacity() == 0
