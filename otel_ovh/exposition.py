@@ -49,11 +49,18 @@ def gzipped_exposition(registry: Collector, level: int = 5) -> bytes:
     """The text of every family ``registry`` collects, without empty labels, as one gzip member.
 
     Formatted by ``prometheus_client`` itself, family by family: the same bytes as ``generate_latest``
-    of the whole registry, but only one family's text exists at a time beside the compressed output.
+    of the whole registry, but only one family's text exists at a time beside the compressed output, and
+    with ``pipeline.MetricByMetricReader`` one family at all.
     """
     compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: a gzip header, mtime 0
-    parts = [
-        compressor.compress(drop_empty_labels(generate_latest(_One(family)))) for family in registry.collect()
-    ]
+    parts: list[bytes] = []
+    done: set[int] = set()
+    for family in registry.collect():
+        if id(family) in done:
+            continue  # yielded again: the reader's collector yields every family so far after each metric
+        done.add(id(family))
+        parts.append(compressor.compress(drop_empty_labels(generate_latest(_One(family)))))
+        if family.type != "info":  # info: the reader's target_info, which it keeps for the next collection
+            family.samples.clear()  # made for this collection only: its memory goes now, not at the end
     parts.append(compressor.flush())
     return b"".join(parts)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opentelemetry.context import Context
@@ -19,7 +19,7 @@ from opentelemetry.sdk.metrics import (
     ObservableCounter,
     ObservableGauge,
 )
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricReader, MetricsData, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry
@@ -121,6 +121,28 @@ _NO_EXEMPLARS = _NoExemplars()
 NO_EXEMPLARS_VIEW = View(instrument_name="*", exemplar_reservoir_factory=lambda _: lambda **__: _NO_EXEMPLARS)
 
 
+class MetricByMetricReader(PrometheusMetricReader):
+    """The Prometheus reader, handing its collector one metric at a time.
+
+    The exporter turns what it is given into ``prometheus_client`` families all at once, so a large
+    organisation's families (one sample and label dict per series) existed together beside the SDK's
+    points. Given one metric per piece, the collector translates a piece only when the previous one's
+    families have been taken, and ``exposition.gzipped_exposition`` formats and empties each family as it
+    comes (skipping those the collector yields again): one metric's families and text exist at a time.
+    """
+
+    def _receive_metrics(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> None:
+        if metrics_data is None:
+            return
+        for rm in metrics_data.resource_metrics:
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    piece = replace(rm, scope_metrics=[replace(sm, metrics=[metric])])
+                    super()._receive_metrics(MetricsData(resource_metrics=[piece]), timeout_millis, **kwargs)
+
+
 @dataclass
 class Readers:
     prometheus: PrometheusMetricReader | None
@@ -145,14 +167,18 @@ class Pipeline:
         name: str,
         views: Sequence[View] = (),
         otlp_delta: DeltaState | None = None,
+        metric_by_metric: bool = False,
     ) -> None:
+        """``metric_by_metric``: a ``MetricByMetricReader``, whose registry only ``gzipped_exposition``
+        reads (``generate_latest`` of it would repeat families)."""
         limit = settings.telemetry.cardinality_limit
         limits: dict[type, int] = {ObservableCounter: limit, ObservableGauge: limit}
         registry: CollectorRegistry | None = None
         prometheus: PrometheusMetricReader | None = None
         if settings.prometheus.enabled:
             registry = CollectorRegistry(auto_describe=False)
-            prometheus = PrometheusMetricReader(
+            reader = MetricByMetricReader if metric_by_metric else PrometheusMetricReader
+            prometheus = reader(
                 disable_target_info=not target_info,
                 scope_info_enabled=False,
                 registry=registry,

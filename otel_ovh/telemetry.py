@@ -128,6 +128,7 @@ class Telemetry:
             name="inventory",
             views=[NO_EXEMPLARS_VIEW],
             otlp_delta=self._otlp_delta["inventory"],
+            metric_by_metric=True,
         )
 
     def _inventory_callback(
