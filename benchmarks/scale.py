@@ -4,18 +4,19 @@
     python -m benchmarks.scale --sizes 10,50 --no-drift # a quick look
     python -m benchmarks.scale --against HEAD~3         # that revision and the working tree, interleaved
 
-OVH answers at once (``--latency`` 0): what is measured is otel-ovh's own work. The simulator runs in this
-process; each otel-ovh runs as ``python -m otel_ovh serve`` in its own, so the memory and CPU printed are
-its alone. Per size, two processes:
+OVH answers at once (``--latency`` 0): what is measured is otel-ovh's own work. The simulator runs in a
+process of its own (``benchmarks/scale_sim.py``), and so does each otel-ovh (``python -m otel_ovh serve``),
+so the memory and CPU printed are otel-ovh's alone and the scrapes timed here wait for no simulator.
+Per size, two processes:
 
 1. Prometheus: refreshing back to back (``collect.interval`` 1 s). First data is the time from the
    process's start to ``/readyz`` answering 200 (set once the first refresh is published and its
    exposition rendered). The exposition is then checked whole: no ``otel_metric_overflow``, every project
    of the world present. Refresh CPU is the process's CPU over its second (warm) refresh, scrapes
    under refresh are sequential gzip scrapes while it keeps refreshing; peak RSS is ``VmHWM``.
-2. OTLP: Prometheus off, pushing over gRPC to a receiver in this process that, like the Collector, refuses
-   messages over 4 MiB. Push time is the span from the first to the last message of one export of
-   the inventory; the peak is that process's ``VmHWM``.
+2. Prometheus and OTLP: one refresh, then idle scrapes, then the push over gRPC to a receiver in this
+   process that, like the Collector, refuses messages over 4 MiB. Push time is the span from the first
+   to the last message of one export of the inventory; the peak is that process's ``VmHWM``.
 
 At the size given by ``--drift-projects`` (default: the 100,000-series point) the Prometheus process
 goes on to ``--drift-refreshes`` refreshes, its RSS read after each, to show that memory stays flat.
@@ -30,6 +31,7 @@ import math
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,7 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.bench import ROOT, Child, Scraper, free_port, machine, percentiles
-from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 
 MB = 1024 * 1024
 GRPC_LIMIT = 4 * MB  # the Collector's default max_recv_msg_size_mib
@@ -111,6 +112,13 @@ class Receiver:
         self._server.stop(0)
 
 
+@dataclass(frozen=True)
+class SimWorld:
+    url: str
+    credentials: dict[str, str]
+    project_ids: list[str]
+
+
 @dataclass
 class Figures:
     projects: int
@@ -121,6 +129,7 @@ class Figures:
     peak_rss: int = 0
     steady_rss: int = 0
     scrapes: list[float] = field(default_factory=list)
+    idle_scrapes: list[float] = field(default_factory=list)
     refresh_wall: float = 0.0
     refresh_cpu: float = 0.0
     push_time: float = 0.0
@@ -138,18 +147,29 @@ class Scale:
         self.receiver = Receiver()
 
     @contextmanager
-    def world(self, projects: int) -> Iterator[tuple[SimulatedOvh, World]]:
+    def world(self, projects: int) -> Iterator[SimWorld]:
+        """The simulated OVH API in a process of its own (``benchmarks/scale_sim.py``)."""
         a = self.args
-        shape = WorldShape(projects, a.instances, a.volumes, a.containers, a.buckets)
-        now = time.time()
-        world = World(seed=a.seed, shape=shape, clock=lambda: now)  # frozen: the same data every call
-        sim = SimulatedOvh(world, port=0, latency=a.latency).start()
+        shape = [projects, a.instances, a.volumes, a.containers, a.buckets, a.seed]
+        argv = [sys.executable, "-m", "benchmarks.scale_sim", *map(str, shape), str(a.latency)]
+        process = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         try:
-            yield sim, world
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError("the simulator did not start")
+            found = json.loads(line)
+            yield SimWorld(found["url"], found["credentials"], found["projects"])
         finally:
-            sim.stop()
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
-    def serve(self, sim: SimulatedOvh, name: str, tree: Path | None, settings: dict[str, object]) -> Child:
+    def serve(self, sim: SimWorld, name: str, tree: Path | None, settings: dict[str, object]) -> Child:
         """``python -m otel_ovh serve --config FILE`` of ``tree`` (default: this checkout)."""
         port = free_port()
         base = {
@@ -168,13 +188,13 @@ class Scale:
     def measure(self, projects: int, tree: Path | None = None, tag: str = "") -> Figures:
         figures = Figures(projects)
         drift = self.args.drift_refreshes if projects == self.args.drift_projects else 0
-        with self.world(projects) as (sim, world):
-            self.prometheus_phase(sim, world, figures, tree, tag, drift)
+        with self.world(projects) as sim:
+            self.prometheus_phase(sim, figures, tree, tag, drift)
             self.otlp_phase(sim, figures, tree, tag)
         return figures
 
     def prometheus_phase(
-        self, sim: SimulatedOvh, world: World, f: Figures, tree: Path | None, tag: str, drift: int
+        self, sim: SimWorld, f: Figures, tree: Path | None, tag: str, drift: int
     ) -> None:
         a = self.args
         collect = {"interval": 1, "max_calls_per_second": 0, "concurrency": a.concurrency}
@@ -188,7 +208,7 @@ class Scale:
             lines = [line for line in body.split(b"\n") if line and not line.startswith(b"#")]
             f.series = len(lines)
             f.overflow = sum(1 for line in lines if b"otel_metric_overflow" in line)
-            f.missing_projects = len(set(world.project_ids) - {m.decode() for m in _ACCOUNT.findall(body)})
+            f.missing_projects = len(set(sim.project_ids) - {m.decode() for m in _ACCOUNT.findall(body)})
             done = len(child.wait_refreshes(1, 900))
             cpu = child.cpu()
             f.refresh_wall = child.wait_refreshes(done + 1, 900)[done]
@@ -206,13 +226,13 @@ class Scale:
         finally:
             child.stop()
 
-    def otlp_phase(self, sim: SimulatedOvh, f: Figures, tree: Path | None, tag: str) -> None:
-        """Prometheus off, OTLP on: the export of the inventory, in messages under the gRPC limit."""
+    def otlp_phase(self, sim: SimWorld, f: Figures, tree: Path | None, tag: str) -> None:
+        """Both readers on, refreshing once: scrapes of an idle process, then the export of the inventory,
+        in messages under the gRPC limit."""
         interval = self.args.otlp_interval
         before = len(self.receiver.exports(gap=interval / 2))
         settings = {
             "collect": {"interval": 3600, "max_calls_per_second": 0, "concurrency": self.args.concurrency},
-            "prometheus": {"enabled": False},
             "otlp": {
                 "enabled": True,
                 "protocol": "grpc",
@@ -223,6 +243,10 @@ class Scale:
         refused = self.receiver.refused
         child = self.serve(sim, f"otlp-{f.projects}{tag}", tree, settings)
         try:
+            wait_ready(child, time.monotonic(), 900)
+            scraper = Scraper(child.port)
+            f.idle_scrapes = [scraper.get("/metrics")[0] for _ in range(self.args.scrapes)]
+            scraper.close()
             deadline = time.monotonic() + 900
             while time.monotonic() < deadline:
                 exports = self.receiver.exports(gap=interval / 2)[before:]
@@ -285,6 +309,7 @@ def fit(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
 
 def cells(f: Figures) -> list[str]:
     p50, p99 = percentiles(f.scrapes) if f.scrapes else (0.0, 0.0)
+    i50, i99 = percentiles(f.idle_scrapes) if f.idle_scrapes else (0.0, 0.0)
     over = f.push_largest > GRPC_LIMIT
     whole = "yes"
     if f.overflow or f.missing_projects:
@@ -296,6 +321,7 @@ def cells(f: Figures) -> list[str]:
         f"{f.peak_rss / MB:.0f} MB",
         f"{f.steady_rss / MB:.0f} MB",
         f"{p50 * 1000:.1f} / {p99 * 1000:.1f} ms",
+        f"{i50 * 1000:.1f} / {i99 * 1000:.1f} ms",
         f"{f.refresh_wall:.1f} s / {f.refresh_cpu:.1f} s",
         f"{f.push_time:.1f} s",
         f"{f.push_messages} ({'OVER 4 MiB' if over else f'{f.push_largest / MB:.2f} MiB'})",
@@ -305,8 +331,8 @@ def cells(f: Figures) -> list[str]:
 
 
 HEADERS = [
-    "projects", "series", "first data", "peak RSS", "RSS after", "scrape p50 / p99", "refresh wall / CPU",
-    "OTLP push", "messages (largest)", "OTLP peak RSS", "whole",
+    "projects", "series", "first data", "peak RSS", "RSS after", "scrape p50/p99 refreshing", "idle",
+    "refresh wall / CPU", "OTLP push", "messages (largest)", "peak RSS, + OTLP", "whole",
 ]  # fmt: skip
 
 
@@ -329,13 +355,13 @@ def print_scaling(args: argparse.Namespace, results: Sequence[Figures]) -> None:
     print_table([cells(f) for f in results], HEADERS)
     print(
         "\n(first data: start to /readyz; peak RSS: VmHWM; RSS after: VmRSS once the scrapes are done; "
-        "scrapes: gzip, while refreshing back to back; refresh: the second, warm one; OTLP: Prometheus off, "
-        "one whole export of the inventory)"
+        "scrapes: gzip, while refreshing back to back, and idle (in the second process); refresh: the "
+        "second, warm one; second process: Prometheus and OTLP on, one refresh, one whole export timed)"
     )
     for label, get in (
         ("peak RSS", lambda f: f.peak_rss),
         ("RSS after", lambda f: f.steady_rss),
-        ("OTLP peak RSS", lambda f: f.push_peak_rss),
+        ("peak RSS, Prometheus + OTLP", lambda f: f.push_peak_rss),
     ):
         constant, slope = fit([(f.series, get(f)) for f in results])
         print(f"memory per series, {label}: {constant / MB:.0f} MB + {slope / 1024:.2f} KB × series")

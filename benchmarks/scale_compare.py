@@ -70,10 +70,11 @@ FIGURES: tuple[tuple[str, Callable[[Figures], float], str], ...] = (
     ("peak RSS (VmHWM)", lambda f: f.peak_rss / MB, "MB"),
     ("RSS after the scrapes", lambda f: f.steady_rss / MB, "MB"),
     ("scrape p99 under refresh", _p99, "ms"),
+    ("scrape p99 idle", lambda f: percentiles(f.idle_scrapes)[1] * 1000 if f.idle_scrapes else 0.0, "ms"),
     ("CPU per warm refresh", lambda f: f.refresh_cpu, "s"),
     ("OTLP push, one export", lambda f: f.push_time, "s"),
     ("OTLP largest message", lambda f: f.push_largest / MB, "MiB"),
-    ("OTLP peak RSS (VmHWM)", lambda f: f.push_peak_rss / MB, "MB"),
+    ("peak RSS, Prometheus + OTLP", lambda f: f.push_peak_rss / MB, "MB"),
 )
 
 
