@@ -18,12 +18,25 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
-# The sizing rule of docs/scaling.md: peak RSS = BASE + series × the per-series figure of each reader on.
-BASE_BYTES = 64 * MIB
-PROMETHEUS_BYTES_PER_SERIES = 1800
-OTLP_BYTES_PER_SERIES = 2600
+# The sizing rule of docs/scaling.md: peak RSS = the bases + series × the per-series figure of each reader on.
+BASE_BYTES = 56 * MIB
+OTLP_BASE_BYTES = 24 * MIB  # the gRPC/HTTP exporter and its threads
+PROMETHEUS_BYTES_PER_SERIES = 1900
+OTLP_BYTES_PER_SERIES = 1300
 WARN_FRACTION = 0.8
 _NO_LIMIT = 1 << 60  # cgroup v1 writes "no limit" as a page-rounded LONG_MAX
+
+
+def peak_estimate(series: int, *, prometheus: bool, otlp: bool) -> int:
+    """The sizing rule: the peak resident memory to expect for ``series`` with these readers on."""
+    per_series = (PROMETHEUS_BYTES_PER_SERIES if prometheus else 0) + (OTLP_BYTES_PER_SERIES if otlp else 0)
+    return BASE_BYTES + (OTLP_BASE_BYTES if otlp else 0) + series * per_series
+
+
+def pod_memory(series: int, *, prometheus: bool, otlp: bool) -> tuple[int, int]:
+    """(request, limit) for a pod of ``series``: the peak, and the limit at which it is ``WARN_FRACTION``."""
+    peak = peak_estimate(series, prometheus=prometheus, otlp=otlp)
+    return peak, int(peak / WARN_FRACTION)
 
 
 def parse_limit(text: str) -> int | None:
@@ -78,7 +91,8 @@ class MemoryBudget:
     """The limit (read once, at start) and the estimate for the series last counted."""
 
     limit: int | None
-    bytes_per_series: int
+    prometheus: bool = True
+    otlp: bool = False
     series: int = 0
     _warned: bool = False
 
@@ -87,9 +101,7 @@ class MemoryBudget:
 
     @classmethod
     def for_readers(cls, root: str | None, *, prometheus: bool, otlp: bool) -> MemoryBudget:
-        per_series = PROMETHEUS_BYTES_PER_SERIES if prometheus else 0
-        per_series += OTLP_BYTES_PER_SERIES if otlp else 0
-        budget = cls(read_limit(root), per_series)
+        budget = cls(read_limit(root), prometheus, otlp)
         if budget.limit is not None:
             log.info(
                 "memory limit %.0f MiB (cgroup): about %s series fit (docs/scaling.md)",
@@ -100,13 +112,15 @@ class MemoryBudget:
 
     @property
     def estimate(self) -> int:
-        return BASE_BYTES + self.series * self.bytes_per_series
+        return peak_estimate(self.series, prometheus=self.prometheus, otlp=self.otlp)
 
     def capacity(self) -> int:
         """Series that fit under ``WARN_FRACTION`` of the limit."""
-        if self.limit is None or not self.bytes_per_series:
+        base = peak_estimate(0, prometheus=self.prometheus, otlp=self.otlp)
+        per_series = peak_estimate(1, prometheus=self.prometheus, otlp=self.otlp) - base
+        if self.limit is None or not per_series:
             return 0
-        return max(0, int((self.limit * WARN_FRACTION - BASE_BYTES) / self.bytes_per_series))
+        return max(0, int((self.limit * WARN_FRACTION - base) / per_series))
 
     def update(self, series: int) -> None:
         """Count the series now served; log when the estimate crosses ``WARN_FRACTION`` of the limit."""

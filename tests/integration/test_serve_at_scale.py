@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from otel_ovh.memory import BASE_BYTES, MIB, PROMETHEUS_BYTES_PER_SERIES
+from otel_ovh.memory import BASE_BYTES, MIB, peak_estimate
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.integration.conftest import LARGE
 from tests.support.ports import free_port
@@ -128,7 +128,7 @@ def test_a_world_past_the_memory_limit_is_warned_of_once(tmp_path: Path) -> None
     memory = _memory_series(lines)
     assert memory["otel_ovh_memory_limit_bytes"] == limit
     ovh = len([line for line in lines if line.startswith("ovh_cloud_")])
-    assert memory["otel_ovh_memory_estimate_bytes"] == BASE_BYTES + ovh * PROMETHEUS_BYTES_PER_SERIES
+    assert memory["otel_ovh_memory_estimate_bytes"] == peak_estimate(ovh, prometheus=True, otlp=False)
     warnings = [line for line in text.splitlines() if "WARNING" in line and "memory" in line]
     assert len(warnings) == 1, text
     assert f"{ovh:,} series" in warnings[0] and "limit" in warnings[0]

@@ -10,11 +10,16 @@ import pytest
 from otel_ovh.memory import (
     BASE_BYTES,
     MIB,
+    OTLP_BASE_BYTES,
+    OTLP_BYTES_PER_SERIES,
+    PROMETHEUS_BYTES_PER_SERIES,
     WARN_FRACTION,
     MemoryBudget,
     cgroup_limit,
     own_cgroup,
     parse_limit,
+    peak_estimate,
+    pod_memory,
 )
 
 
@@ -62,22 +67,31 @@ def test_no_cgroup_files(tmp_path: Path) -> None:
 
 
 def test_the_warning_is_logged_once_per_change_of_state(caplog: pytest.LogCaptureFixture) -> None:
-    budget = MemoryBudget(limit=100 * MIB, bytes_per_series=1000)
-    fits = int((100 * MIB * WARN_FRACTION - BASE_BYTES) / 1000)
-    assert budget.capacity() == fits
+    budget = MemoryBudget(limit=100 * MIB)
+    fits = budget.capacity()
+    assert peak_estimate(fits, prometheus=True, otlp=False) <= 100 * MIB * WARN_FRACTION
+    assert peak_estimate(fits + 1, prometheus=True, otlp=False) > 100 * MIB * WARN_FRACTION
     with caplog.at_level(logging.INFO, logger="otel_ovh.memory"):
         budget.update(fits)
-        budget.update(fits + 1000)
+        budget.update(fits + 1)
         budget.update(fits + 2000)
         budget.update(10)
     assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
     assert "shard" in caplog.records[0].getMessage()
-    assert budget.estimate == BASE_BYTES + 10 * 1000
+    assert budget.estimate == BASE_BYTES + 10 * PROMETHEUS_BYTES_PER_SERIES
 
 
 def test_without_a_limit_nothing_is_said(caplog: pytest.LogCaptureFixture) -> None:
-    budget = MemoryBudget(limit=None, bytes_per_series=1000)
+    budget = MemoryBudget(limit=None)
     with caplog.at_level(logging.INFO, logger="otel_ovh.memory"):
         budget.update(10**7)
     assert caplog.records == []
     assert budget.capacity() == 0
+
+
+def test_each_reader_adds_its_share() -> None:
+    both = peak_estimate(1000, prometheus=True, otlp=True)
+    assert both == BASE_BYTES + OTLP_BASE_BYTES + 1000 * (PROMETHEUS_BYTES_PER_SERIES + OTLP_BYTES_PER_SERIES)
+    request, limit = pod_memory(1000, prometheus=True, otlp=True)
+    assert request == both and limit == int(both / WARN_FRACTION)
+    assert MemoryBudget(limit=None, otlp=True).estimate == BASE_BYTES + OTLP_BASE_BYTES
