@@ -149,3 +149,23 @@ class MemoryBudget:
                 100 * WARN_FRACTION,
                 self.limit / MIB,
             )
+
+
+def sizing_table(sizes: tuple[int, ...] = (10_000, 50_000, 100_000, 150_000)) -> str:
+    """The rule as docs/scaling.md shows it (a test holds the doc to it): request and limit by readers."""
+    readers = (("Prometheus", True, False), ("OTLP", False, True), ("Prometheus and OTLP", True, True))
+    lines = [
+        "| readers on | peak (request) | limit | " + " | ".join(f"{n:,} series" for n in sizes) + " |",
+        "|---|---|---|" + "---|" * len(sizes),
+    ]
+    for name, prometheus, otlp in readers:
+        base = peak_estimate(0, prometheus=prometheus, otlp=otlp)
+        per_10k = peak_estimate(10_000, prometheus=prometheus, otlp=otlp) - base
+        pods = [pod_memory(n, prometheus=prometheus, otlp=otlp) for n in sizes]
+        lines.append(
+            f"| {name} | {base / MIB:.0f} MiB + {per_10k / MIB:.1f} MiB per 10,000 series "
+            f"| request / {WARN_FRACTION:g} | "
+            + " | ".join(f"{r / MIB:.0f} / {limit / MIB:.0f} MiB" for r, limit in pods)
+            + " |"
+        )
+    return "\n".join(lines)

@@ -20,6 +20,7 @@ from otel_ovh.memory import (
     parse_limit,
     peak_estimate,
     pod_memory,
+    sizing_table,
 )
 
 
@@ -95,3 +96,8 @@ def test_each_reader_adds_its_share() -> None:
     request, limit = pod_memory(1000, prometheus=True, otlp=True)
     assert request == both and limit == int(both / WARN_FRACTION)
     assert MemoryBudget(limit=None, otlp=True).estimate == BASE_BYTES + OTLP_BASE_BYTES
+
+
+def test_the_docs_show_the_rule_the_code_applies() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scaling.md").read_text(encoding="utf-8")
+    assert sizing_table() in doc, "docs/scaling.md: paste otel_ovh.memory.sizing_table() in its sizing rule"
