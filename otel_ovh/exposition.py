@@ -55,12 +55,20 @@ def gzipped_exposition(registry: Collector, level: int = 5) -> bytes:
     compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: a gzip header, mtime 0
     parts: list[bytes] = []
     done: set[int] = set()
+    failure: Exception | None = None
+    # Drained to the end even when a family fails, so that no metric of this collection is left queued in
+    # the reader for the next one; the first failure is raised then, as generate_latest would.
     for family in registry.collect():
         if id(family) in done:
             continue  # yielded again: the reader's collector yields every family so far after each metric
         done.add(id(family))
-        parts.append(compressor.compress(drop_empty_labels(generate_latest(_One(family)))))
+        try:
+            parts.append(compressor.compress(drop_empty_labels(generate_latest(_One(family)))))
+        except Exception as exc:
+            failure = failure or exc
         if family.type != "info":  # info: the reader's target_info, which it keeps for the next collection
             family.samples.clear()  # made for this collection only: its memory goes now, not at the end
+    if failure is not None:
+        raise failure
     parts.append(compressor.flush())
     return b"".join(parts)

@@ -89,7 +89,7 @@ def compact_attribute_keys() -> bool:
     (``"1" != 1``, and ``bool`` values, which equal integers, are left to the SDK's own key) and cannot
     equal any key the SDK makes itself (those are pairs whose second item is a tuple or a scalar tag).
     Anything else falls back to the SDK's function. Where the SDK no longer has the function (a newer
-    release), nothing is changed and False says so; ``tests/unit/test_process.py`` catches that.
+    release), nothing is changed and False says so; ``tests/unit/test_sdk_use.py`` catches that.
     """
     try:
         from opentelemetry.sdk.metrics._internal import _view_instrument_match as storage

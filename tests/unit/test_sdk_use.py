@@ -1,9 +1,12 @@
-"""Process-wide changes: the compact attribute keys given to the metrics SDK."""
+"""The metrics SDK as otel-ovh drives it: the compact attribute keys given to it, and the Prometheus
+reader fed one metric at a time."""
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -56,4 +59,38 @@ def test_values_that_equal_each_other_stay_separate_series() -> None:
             if isinstance(p, NumberDataPoint)
         )
         assert got == sorted((repr(v), i) for i, v in enumerate(values))
+    provider.shutdown()
+
+
+def test_a_failed_render_leaves_no_metric_queued_for_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader is given one metric at a time; a family that fails to format must not leave the metrics
+    after it in the reader, where the next render would serve them twice or stale."""
+    from prometheus_client import CollectorRegistry
+
+    from otel_ovh import exposition
+    from otel_ovh.pipeline import MetricByMetricReader
+
+    registry = CollectorRegistry(auto_describe=False)
+    reader = MetricByMetricReader(disable_target_info=True, scope_info_enabled=False, registry=registry)
+    provider = MeterProvider(metric_readers=[reader])
+    meter = provider.get_meter("test")
+    for name in ("a", "b", "c"):
+        meter.create_observable_gauge(name, callbacks=[lambda _, n=name: [Observation(1, {"m": n})]])
+    real = exposition.generate_latest
+
+    def failing_on_a(collector: Any) -> bytes:
+        text: bytes = real(collector)
+        if b"# TYPE a gauge" in text:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return text
+
+    monkeypatch.setattr(exposition, "generate_latest", failing_on_a)
+    with pytest.raises(UnicodeEncodeError):
+        exposition.gzipped_exposition(registry)
+    monkeypatch.setattr(exposition, "generate_latest", real)
+    text = gzip.decompress(exposition.gzipped_exposition(registry)).decode()
+    assert [line for line in text.splitlines() if line.startswith("# TYPE")] == [
+        "# TYPE a gauge", "# TYPE b gauge", "# TYPE c gauge"
+    ]
+    assert text.count('{m="b"}') == 1
     provider.shutdown()
