@@ -120,6 +120,7 @@ def serve(settings: Settings, stop: threading.Event) -> None:
 
     exporter = Exporter.build(settings)
     tune_for_serving()
+    exporter.telemetry.memory.announce()
     exporter.start()
     otlp = settings.otlp_resolved
     readers = [

@@ -51,11 +51,16 @@ def parse_limit(text: str) -> int | None:
     return limit if 0 < limit < _NO_LIMIT else None
 
 
-def own_cgroup(proc_cgroup: str) -> str:
-    """The process's cgroup v2 path, from ``/proc/self/cgroup`` (its ``0::/path`` line); "/" otherwise."""
+def own_cgroup(proc_cgroup: str, controller: str = "") -> str:
+    """The process's cgroup path, from ``/proc/self/cgroup``: the v2 line (``0::/path``), or with
+    ``controller`` the v1 line of that controller (``4:memory:/path``); "/" when there is none."""
     for line in proc_cgroup.splitlines():
-        if line.startswith("0::"):
-            return line[3:].strip() or "/"
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        names = parts[1].split(",") if parts[1] else []
+        if (controller in names) if controller else not names:
+            return parts[2].strip() or "/"
     return "/"
 
 
@@ -66,8 +71,12 @@ def cgroup_limit(root: Path, proc_cgroup: str = "") -> int | None:
     is its limit; on a host, the process's cgroup (from ``/proc/self/cgroup``) is looked up first.
     """
     own = own_cgroup(proc_cgroup).lstrip("/")
+    own_v1 = own_cgroup(proc_cgroup, "memory").lstrip("/")
     candidates = [root / own / "memory.max"] if own else []
-    candidates += [root / "memory.max", root / "memory" / "memory.limit_in_bytes"]
+    candidates.append(root / "memory.max")
+    if own_v1:
+        candidates.append(root / "memory" / own_v1 / "memory.limit_in_bytes")
+    candidates.append(root / "memory" / "memory.limit_in_bytes")
     for path in candidates:
         try:
             return parse_limit(path.read_text())
@@ -101,14 +110,16 @@ class MemoryBudget:
 
     @classmethod
     def for_readers(cls, root: str | None, *, prometheus: bool, otlp: bool) -> MemoryBudget:
-        budget = cls(read_limit(root), prometheus, otlp)
-        if budget.limit is not None:
+        return cls(read_limit(root), prometheus, otlp)
+
+    def announce(self) -> None:
+        """The start-up line of ``serve``: the limit found, and the series that fit under it."""
+        if self.limit is not None:
             log.info(
                 "memory limit %.0f MiB (cgroup): about %s series fit (docs/scaling.md)",
-                budget.limit / MIB,
-                f"{budget.capacity():,}",
+                self.limit / MIB,
+                f"{self.capacity():,}",
             )
-        return budget
 
     @property
     def estimate(self) -> int:

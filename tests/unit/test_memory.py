@@ -58,7 +58,12 @@ def test_v2_own_cgroup_on_a_host(tmp_path: Path) -> None:
 def test_v1(tmp_path: Path) -> None:
     (tmp_path / "memory").mkdir()
     (tmp_path / "memory" / "memory.limit_in_bytes").write_text("536870912\n")
-    assert cgroup_limit(tmp_path, "12:memory:/docker/abc\n") == 512 * MIB
+    assert cgroup_limit(tmp_path, "12:memory:/\n0::/\n") == 512 * MIB
+    own = tmp_path / "memory" / "docker" / "abc"
+    own.mkdir(parents=True)
+    (own / "memory.limit_in_bytes").write_text("268435456\n")
+    assert own_cgroup("4:cpu,memory:/docker/abc\n0::/\n", "memory") == "/docker/abc"
+    assert cgroup_limit(tmp_path, "4:cpu,memory:/docker/abc\n0::/\n") == 256 * MIB
     (tmp_path / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
     assert cgroup_limit(tmp_path, "") is None
 
