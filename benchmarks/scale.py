@@ -14,9 +14,10 @@ Per size, two processes:
    exposition rendered). The exposition is then checked whole: no ``otel_metric_overflow``, every project
    of the world present. Refresh CPU is the process's CPU over its second (warm) refresh, scrapes
    under refresh are sequential gzip scrapes while it keeps refreshing; peak RSS is ``VmHWM``.
-2. Prometheus and OTLP: one refresh, then idle scrapes, then the push over gRPC to a receiver in this
-   process that, like the Collector, refuses messages over 4 MiB. Push time is the span from the first
-   to the last message of one export of the inventory; the peak is that process's ``VmHWM``.
+2. Prometheus and OTLP: one refresh, then the push over gRPC to a receiver in this process that, like
+   the Collector, refuses messages over 4 MiB, then idle scrapes (right after an export: no refresh due
+   and the next export an interval away). Push time is the span from the first to the last message of
+   one export of the inventory; the peak is that process's ``VmHWM``.
 
 At the size given by ``--drift-projects`` (default: the 100,000-series point) the Prometheus process
 goes on to ``--drift-refreshes`` refreshes, its RSS read after each, to show that memory stays flat.
@@ -244,9 +245,6 @@ class Scale:
         child = self.serve(sim, f"otlp-{f.projects}{tag}", tree, settings)
         try:
             wait_ready(child, time.monotonic(), 900)
-            scraper = Scraper(child.port)
-            f.idle_scrapes = [scraper.get("/metrics")[0] for _ in range(self.args.scrapes)]
-            scraper.close()
             deadline = time.monotonic() + 900
             while time.monotonic() < deadline:
                 exports = self.receiver.exports(gap=interval / 2)[before:]
@@ -262,6 +260,11 @@ class Scale:
                 time.sleep(0.2)
             else:
                 raise RuntimeError(f"no whole OTLP export in 900 s\n{child.log()[-3000:]}")
+            # Idle: right after an export, the next one an interval away and no refresh due.
+            time.sleep(0.5)
+            scraper = Scraper(child.port)
+            f.idle_scrapes = [scraper.get("/metrics")[0] for _ in range(self.args.scrapes)]
+            scraper.close()
             f.push_peak_rss = child.vm_hwm()
         finally:
             child.stop()

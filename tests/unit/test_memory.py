@@ -9,6 +9,7 @@ import pytest
 
 from otel_ovh.memory import (
     BASE_BYTES,
+    BOTH_BYTES_PER_SERIES,
     MIB,
     OTLP_BASE_BYTES,
     OTLP_BYTES_PER_SERIES,
@@ -97,7 +98,10 @@ def test_without_a_limit_nothing_is_said(caplog: pytest.LogCaptureFixture) -> No
 
 def test_each_reader_adds_its_share() -> None:
     both = peak_estimate(1000, prometheus=True, otlp=True)
-    assert both == BASE_BYTES + OTLP_BASE_BYTES + 1000 * (PROMETHEUS_BYTES_PER_SERIES + OTLP_BYTES_PER_SERIES)
+    assert both == BASE_BYTES + OTLP_BASE_BYTES + 1000 * BOTH_BYTES_PER_SERIES
+    alone = peak_estimate(1000, prometheus=False, otlp=True)
+    assert alone == BASE_BYTES + OTLP_BASE_BYTES + 1000 * OTLP_BYTES_PER_SERIES
+    assert max(PROMETHEUS_BYTES_PER_SERIES, OTLP_BYTES_PER_SERIES) < BOTH_BYTES_PER_SERIES
     request, limit = pod_memory(1000, prometheus=True, otlp=True)
     assert request == both and limit == int(both / WARN_FRACTION)
     assert MemoryBudget(limit=None, otlp=True).estimate == BASE_BYTES + OTLP_BASE_BYTES
