@@ -22,6 +22,7 @@ from otel_ovh.families import FAMILIES
 from otel_ovh.families.base import Attributes, Family, Kind, Metric, Point
 from otel_ovh.memory import MemoryBudget
 from otel_ovh.ovh_api.client import CallStats
+from otel_ovh.ovh_api.errors import REASONS
 from otel_ovh.snapshot import ProjectState
 
 __all__ = ["BY_NAME", "CATALOG", "COMMON_ATTRIBUTES", "SELF_FAMILY", "Attributes", "Kind", "MetricDefinition"]
@@ -134,6 +135,11 @@ def _api_requests(state: ExporterState) -> Iterable[Point]:
         yield {"http.route": route, "http.response.status_code": status}, float(count)
 
 
+def _api_failures(state: ExporterState) -> Iterable[Point]:
+    for (route, reason), count in state.stats.failures().items():
+        yield {"http.route": route, "error.type": reason}, float(count)
+
+
 def _memory_limit(state: ExporterState) -> Iterable[Point]:
     if state.memory.limit is not None:
         yield {}, float(state.memory.limit)
@@ -191,6 +197,17 @@ SELF_METRICS = (
         source="every OVH call",
         exporter_points=_api_requests,
         attributes=("http.route", "http.response.status_code"),
+    ),
+    _self(
+        "otel_ovh.api.failures",
+        Kind.COUNTER,
+        "{request}",
+        "OVH API calls that brought no usable answer, by route template and why: "
+        + ", ".join(REASONS)
+        + " (the first four: OVH is unreachable).",
+        source="every OVH call",
+        exporter_points=_api_failures,
+        attributes=("http.route", "error.type"),
     ),
     _self(
         "otel_ovh.memory.limit",

@@ -45,6 +45,19 @@ _LOGIN_HINT = (
 )
 
 
+def _listing_failure(settings: Settings, error: ApiError) -> str:
+    """Why the first call failed, in the words of who can fix it: the network, OVH, or the credentials."""
+    if error.unreachable:
+        return (
+            f"OVH is unreachable at {settings.ovh.endpoint}: {error.why_unreachable} ({error}); "
+            "the credentials were not checked"
+        )
+    if not error.is_credential_failure:
+        return f"OVH gave no usable answer to the first call ({error}); the credentials were not checked"
+    hint = "" if settings.ovh.uses_oauth2 else _LOGIN_HINT
+    return f"the credentials do not work: {error}{hint}"
+
+
 def check_config(settings: Settings) -> Iterator[str]:
     """The report's lines, as they are known; raises ``CommandError`` on the first thing that fails."""
     secrets = settings.secrets()
@@ -58,8 +71,7 @@ def check_config(settings: Settings) -> Iterator[str]:
     try:
         readable = readable_projects(api)
     except ApiError as error:
-        hint = _LOGIN_HINT if error.is_credential_failure and not settings.ovh.uses_oauth2 else ""
-        raise CommandError(redact(f"the credentials do not work: {error}{hint}", secrets)) from None
+        raise CommandError(redact(_listing_failure(settings, error), secrets)) from None
     yield f"credentials work: {len(readable)} project(s) readable"
     wanted = [p.id for p in settings.projects] or readable
     if settings.projects:

@@ -44,7 +44,7 @@ _interrupted = threading.Event()
 
 
 def _until_signalled() -> threading.Event:
-    """SIGTERM is how a supervisor stops a server (exit 0); SIGINT is a person's Ctrl-C (exit 130)."""
+    """SIGTERM is how a supervisor stops the simulator (exit 0); SIGINT is a person's Ctrl-C (exit 130)."""
     stop = threading.Event()
 
     def handle(signum: int, _frame: object) -> None:
@@ -62,15 +62,22 @@ def _stopped() -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """SIGTERM or SIGINT stop the server (exit 0); SIGHUP reads the same sources again (see ``app.serve``)."""
+    from dataclasses import replace
+
     from otel_ovh.app import serve
     from otel_ovh.demo import announce, simulated_ovh
 
     with simulated_ovh(args.demo) as overrides:
-        settings = _settings(args, overrides)
+
+        def load() -> Settings:
+            settings = _settings(args, overrides)
+            return replace(settings, log_level="DEBUG") if args.debug else settings
+
+        settings = load()
         _setup_logging(settings, args)
         announce(overrides)
-        serve(settings, _until_signalled())
-    return _stopped()
+        return serve(settings, load)
 
 
 def cmd_collect(args: argparse.Namespace) -> int:

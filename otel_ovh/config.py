@@ -21,6 +21,7 @@ from typing import Any
 from otel_ovh import settings_schema
 from otel_ovh.families import FAMILY_NAMES
 from otel_ovh.otlp.settings import OtlpSettings, ResolvedOtlp, resolve_otlp
+from otel_ovh.ovh_api.client import MAX_ANSWER_BYTES
 from otel_ovh.ovh_settings import OvhSettings, check_credentials
 from otel_ovh.resource import DEFAULT_SERVICE_NAME, resource_attributes
 from otel_ovh.settings_loader import load, readable_yaml
@@ -134,10 +135,36 @@ class RegionsSettings:
     exclude: frozenset[str] = setting(frozenset(), "never these regions", convert=names)
 
 
+def _refresh_timeout(timeout: Any, interval: Any) -> Any:
+    """The next refresh is due after ``interval``: this one ends well before, and outlasts one call."""
+    try:
+        return max(float(timeout), 0.8 * float(interval))
+    except (TypeError, ValueError):
+        return None  # the bad value is named by its own setting's check
+
+
 @dataclass(frozen=True)
 class CollectSettings:
     interval: float = setting(300.0, "seconds between refreshes", convert=number(minimum=1))
-    timeout: float = setting(30.0, "seconds per OVH call", convert=number(minimum=0.1))
+    timeout: float = setting(
+        30.0,
+        "seconds per OVH call, connect to last byte (each retry gets its own)",
+        convert=number(minimum=0.1),
+    )
+    refresh_timeout: float = setting(
+        240.0,
+        "seconds a refresh may take; projects still unanswered then are abandoned for this refresh and "
+        "flagged (`otel_ovh_collection_success` 0), their last data served until `max_staleness`",
+        convert=number(minimum=0.1),
+        derive=lambda get: _refresh_timeout(get("collect.timeout"), get("collect.interval")),
+        doc_default="`max(timeout, 0.8 × interval)`",
+    )
+    max_answer_bytes: int = setting(
+        MAX_ANSWER_BYTES,
+        "cap on one OVH answer, decompressed; a larger answer fails that call",
+        convert=integer(minimum=1024),
+        doc_default=f"`{MAX_ANSWER_BYTES}` ({MAX_ANSWER_BYTES >> 20} MiB)",
+    )
     concurrency: int = setting(8, "OVH calls in flight", convert=integer(minimum=1))
     max_calls_per_second: float = setting(
         20.0,
@@ -164,6 +191,10 @@ class CollectSettings:
     )
 
     def __post_init__(self) -> None:
+        if self.refresh_timeout < self.timeout:
+            raise SettingsError(
+                "collect.refresh_timeout", f"must be at least collect.timeout ({self.timeout:g} s)"
+            )
         if self.max_staleness < self.interval:
             raise SettingsError(
                 "collect.max_staleness", f"must be at least collect.interval ({self.interval:g} s)"

@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import hashlib
 
-from otel_ovh.families.fields import Problems
+from otel_ovh.families.fields import Problems, plain_texts
 from otel_ovh.ovh_api.client import OvhApi
 
 PROJECTS = "/cloud/project"
 
 
 def parse_project_ids(body: object, problems: Problems) -> list[str]:
-    if not isinstance(body, list):
-        problems.add("project list", "expected a list of project ids")
-        return []
-    return [item for item in body if isinstance(item, str) and item]
+    return plain_texts(body, "project list", problems)
 
 
-def readable_projects(api: OvhApi) -> list[str]:
+def readable_projects(api: OvhApi, problems: Problems | None = None) -> list[str]:
     """Every project the credentials can read; raises ``ApiError`` when OVH will not list them."""
-    return parse_project_ids(api.get(PROJECTS), Problems())
+    return parse_project_ids(api.get(PROJECTS), Problems() if problems is None else problems)
 
 
 def in_shard(project_id: str, shard: tuple[int, int] | None) -> bool:

@@ -5,11 +5,18 @@ may: requests and oauthlib log URLs and headers at DEBUG, and an exception messa
 The filter is the last line of defence, so it also covers tracebacks, stack dumps and the uncaught
 exceptions Python would otherwise print straight to stderr (threads included, and ``--debug``'s
 re-raise), which never pass through a handler.
+
+A peer can also quote part of a secret back: a collector answering ``invalid token abc123`` to the header
+``authorization: Bearer abc123``. So the words of a secret are masked as well as the whole, and text that
+reads as a credential (``Bearer …``, ``token: …``) is masked whether or not it is one we know.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+import re
 import sys
 import threading
 from collections.abc import Iterable
@@ -20,23 +27,60 @@ MASK = "***"
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words; no real OVH credential is that short
 
 
-def secret_variants(secrets: Iterable[str]) -> list[str]:
-    """Each secret as written and as URL-encoded (a form body or query string carries it that way).
+# An authorization scheme and its credentials (RFC 9110 section 11.4), or a word naming a credential and
+# a value that looks like one (a digit in it, or long): ``invalid token abc123``, ``api_key=…``.
+# Schemes as headers spell them: "token" in lower case is a word of prose ("token expired") as often as not.
+_SCHEMES = re.compile(
+    r"\b([Bb]earer|BEARER|[Bb]asic|BASIC|Token|ApiKey|Api-Token|GenieKey|Splunk)(\s+)[^\s,;'\"]{4,}"
+)
+_NAMED = re.compile(
+    r"\b(token|secret|password|passwd|api[-_]?key|access[-_]?key|credentials?)(\"?\s*[:=]\s*\"?|\s+)"
+    r"(?=[^\s,;'\"]*\d|[^\s,;'\"]{16})[^\s,;'\"]{6,}",
+    re.I,
+)
 
-    Longest first, so that a secret containing another is masked whole.
+
+def parts(secret: str) -> list[str]:
+    """The pieces of a secret a peer may quote alone: the credentials after an authorization scheme
+    (``Bearer abc123``: ``abc123``), and the password inside a ``Basic`` one."""
+    words = secret.split()
+    found = [secret, *words[1:]] if len(words) > 1 else [secret]
+    if len(words) == 2 and words[0].lower() == "basic":
+        try:
+            decoded = base64.b64decode(words[1], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        found += [decoded, decoded.partition(":")[2]]
+    return found
+
+
+def secret_variants(secrets: Iterable[str]) -> list[str]:
+    """Each secret and its parts, as written and as URL-encoded (a form body or query string carries it
+    that way). Longest first, so that a secret containing another is masked whole.
     """
     variants: set[str] = set()
     for secret in secrets:
-        if secret and len(secret) >= _MIN_SECRET_LENGTH:
-            variants.update((secret, quote(secret, safe=""), quote_plus(secret)))
+        for part in parts(secret) if secret else ():
+            if len(part) >= _MIN_SECRET_LENGTH:
+                variants.update((part, quote(part, safe=""), quote_plus(part)))
     return sorted(variants, key=len, reverse=True)
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret (see :func:`secret_variants`) replaced by ``***``."""
-    for secret in secret_variants(secrets):
+def mask_credentials(text: str) -> str:
+    """Text that reads as a credential masked, known or not (what a collector or a proxy quotes back)."""
+    text = _SCHEMES.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _NAMED.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+def _masked(text: str, variants: list[str]) -> str:
+    for secret in variants:
         text = text.replace(secret, MASK)
-    return text
+    return mask_credentials(text)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (see :func:`secret_variants`) and credential-like text masked."""
+    return _masked(text, secret_variants(secrets))
 
 
 class RedactSecrets(logging.Filter):
@@ -45,13 +89,9 @@ class RedactSecrets(logging.Filter):
         self._secrets = secret_variants(secrets)
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return _masked(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
         record.msg, record.args = self._redact(record.getMessage()), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -68,6 +108,12 @@ _configured_secrets: list[str] = []
 def redact_configured(text: str) -> str:
     """``text`` with the secrets of the running configuration masked (for messages printed, not logged)."""
     return redact(text, _configured_secrets)
+
+
+def reconfigure_logging(level: str, secrets: Iterable[str]) -> None:
+    """After a reload: the new level, and the new secrets masked *as well as* the old ones (a line about
+    a call made with the old credentials may still be on its way)."""
+    configure_logging(level, [*_configured_secrets, *secrets])
 
 
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:

@@ -14,6 +14,10 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from otel_ovh.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +120,12 @@ class MemoryBudget:
     @classmethod
     def for_readers(cls, root: str | None, *, prometheus: bool, otlp: bool) -> MemoryBudget:
         return cls(read_limit(root), prometheus, otlp)
+
+    @classmethod
+    def of(cls, settings: Settings) -> MemoryBudget:
+        return cls.for_readers(
+            settings.telemetry.cgroup_root, prometheus=settings.prometheus.enabled, otlp=settings.otlp.enabled
+        )
 
     def announce(self) -> None:
         """The start-up line of ``serve``: the limit found, and the series that fit under it."""

@@ -5,6 +5,7 @@ instrument per catalog entry), the observations instruments read from a snapshot
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,10 +26,12 @@ from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry
 
 from otel_ovh import __version__
-from otel_ovh.catalog import CATALOG, COMMON_ATTRIBUTES, SELF_FAMILY, Kind, MetricDefinition
+from otel_ovh.catalog import CATALOG, COMMON_ATTRIBUTES, SELF_FAMILY, Attributes, Kind, MetricDefinition
 from otel_ovh.config import Settings
+from otel_ovh.families.fields import encodable
 from otel_ovh.otlp.delta import DeltaState
 from otel_ovh.otlp.exporter import build_otlp_exporter
+from otel_ovh.outages import OutageLog
 from otel_ovh.process import compact_attribute_keys
 from otel_ovh.snapshot import ProjectState, Snapshot
 
@@ -92,10 +95,42 @@ def iter_observations(metric: MetricDefinition, snapshot: Snapshot, now: float) 
     """The points of ``metric`` one at a time: the SDK consumes each as it comes, so a collection never
     holds every point of a snapshot at once (they would outweigh the SDK's own storage at its peak)."""
     assert metric.project_points is not None
+    dropped = 0
     for project in snapshot.projects.values():
-        common = project_attributes(project)
+        common = safe_attributes(project_attributes(project))
         for attributes, value in metric.project_points(project, now):
-            yield Observation(value, without_empty({**common, **attributes}))
+            if not _exportable(value):
+                dropped += 1
+                continue
+            yield Observation(value, without_empty({**common, **safe_attributes(attributes)}))
+    if dropped:
+        _UNSAFE.failed(metric.name, f"{metric.name}: {dropped} point(s) that are not finite numbers dropped")
+    else:
+        _UNSAFE.recovered(metric.name, f"{metric.name}: every point is a finite number again")
+
+
+# Defence in depth: parsing drops what cannot be served (``otel_ovh.families.fields``), but a value that
+# slipped through would fail a whole render (a text no UTF-8 encoder takes) or an OTLP export (an integer
+# beyond 64 bits), so every point is checked once more here, where both readers' points are made.
+_INT64 = 2**63
+_UNSAFE = OutageLog(log)
+
+
+def _exportable(value: float | int) -> bool:
+    try:
+        return math.isfinite(value) and (type(value) is not int or -_INT64 <= value < _INT64)
+    except OverflowError:
+        return False
+
+
+def safe_attributes(attributes: Attributes) -> Attributes:
+    """``attributes``, with any text that UTF-8 cannot encode escaped (``\\ud800``) rather than lost."""
+    if all(type(v) is not str or v.isascii() or encodable(v) for v in attributes.values()):
+        return attributes
+    return {
+        key: value.encode("utf-8", "backslashreplace").decode() if isinstance(value, str) else value
+        for key, value in attributes.items()
+    }
 
 
 def without_empty(attributes: dict[str, str | int]) -> dict[str, str | int]:

@@ -12,6 +12,7 @@ here, once, with its reason:
   one-line outage log already. ``GRPC_VERBOSITY`` must be set before grpc is first imported, and an
   operator's own value is kept.
 * An interrupted command, and ``serve`` once stopped, leave with ``os._exit`` (see ``leave_now``).
+* ``serve`` takes SIGTERM, SIGINT and SIGHUP itself (see ``handle_serve_signals``).
 * ``serve`` tunes the interpreter for a long-running server with deadlines (see ``tune_for_serving``).
 * The metrics SDK keys each attribute set it stores by a nested tuple many times the size of the set;
   ``compact_attribute_keys`` gives it an equivalent flat key (see there).
@@ -24,6 +25,7 @@ import gc
 import ipaddress
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -138,3 +140,10 @@ def leave_now(code: int) -> NoReturn:
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(code)
+
+
+def handle_serve_signals(stop: Callable[[int, Any], None], hangup: Callable[[int, Any], None]) -> None:
+    """SIGTERM and SIGINT call ``stop``, SIGHUP ``hangup`` (Python's default for it ends the process)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    signal.signal(signal.SIGHUP, hangup)

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,10 @@ from otel_ovh.config import Settings
 from otel_ovh.discovery import in_shard, readable_projects
 from otel_ovh.families.base import Family, Scope
 from otel_ovh.families.fields import Problems
+from otel_ovh.fanout import FanOut
 from otel_ovh.outages import OutageLog
 from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.ovh_api.errors import DEADLINE
 from otel_ovh.snapshot import (
     MergeRules,
     ProjectData,
@@ -36,8 +38,6 @@ from otel_ovh.snapshot import (
 
 log = logging.getLogger(__name__)
 
-_Future = Future[tuple[object, Problems]]
-_Futures = dict[_Future, tuple[str, Family[Any]]]
 STRAGGLER_BATCH = 5.0  # seconds between publishes of projects that outlast collect.timeout
 STOP_CHECK = 0.25  # seconds: how soon a refresh in progress notices stop()
 
@@ -102,6 +102,7 @@ class Refresher:
         self.refreshes = 0
         self.last_refresh_duration: float | None = None
         self.first_refresh_done = threading.Event()
+        self._dropped: dict[str, tuple[int, list[str]]] = {}  # this refresh's: kind -> (count, where)
         # Called with (projects done, projects in this refresh) as each project completes: long work can
         # show how far it is (``collect --once``); the serving loop leaves it unset.
         self.on_progress: Callable[[int, int], None] | None = None
@@ -109,7 +110,8 @@ class Refresher:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="otel-ovh-refresher", daemon=True)
+        """Refresh in a thread of its own; ``serve`` runs :meth:`run` under the supervisor instead."""
+        self._thread = threading.Thread(target=self.run, name="otel-ovh-refresher", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 1.0) -> None:
@@ -119,11 +121,20 @@ class Refresher:
             self._thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def take_over(self, previous: Refresher) -> None:
+        """Continue ``previous`` (stopped) after a reload: still ready, and still knowing which projects
+        discovery found, so that a first listing that fails does not drop every project."""
+        self._known_projects = list(previous._known_projects)
+        self.refreshes = previous.refreshes
+        if previous.first_refresh_done.is_set():
+            self.first_refresh_done.set()
+
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Refresh every ``collect.interval`` until :meth:`stop`."""
         background_priority()
         while not self._stop.is_set():
             started = self._clock()
@@ -146,9 +157,12 @@ class Refresher:
         """Configured projects, or every project the credentials can read; then this shard's share."""
         ids = self._configured
         if not ids:
+            problems = Problems()
             try:
-                ids = self._known_projects = readable_projects(self._api)
+                ids = self._known_projects = readable_projects(self._api, problems)
+                self._book("project list", problems)
                 self.discovery_error = None
+                self._outages.recovered("unreachable", "OVH answers again")
                 self._outages.recovered("discovery", "project discovery works again")
             except ApiError as error:
                 self.discovery_error = error
@@ -160,17 +174,12 @@ class Refresher:
 
     def refresh_once(self) -> None:
         started = self._clock()
+        self._dropped = {}
         ids = self.project_ids()
         families = self._rules.families
         runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
-        futures: _Futures = {}
-        on = {family.name for family in families}
-        for run in runs.values():
-            for family in families:
-                if used := on.intersection(family.uses):
-                    run.waiting.append((family, used))
-                else:
-                    self._submit(futures, run, family)
+        deadline = time.monotonic() + self._collect.refresh_timeout
+        fan = self._fan_out(runs, families, deadline)
 
         # Publish what is ready at the latest after one call timeout, then stragglers as they land.
         # Stragglers landing within STRAGGLER_BATCH of a publish wait for the next one: each publish costs
@@ -178,33 +187,39 @@ class Refresher:
         gone = set(self._store.current.projects) - set(ids)
         next_publish = started + self._collect.timeout
         ready: list[str] = []
-        pending = set(futures)
         finished = 0
         if self.on_progress is not None:
             self.on_progress(0, len(runs))
-        while pending:
+        while fan.in_flight:
             remaining = next_publish - self._clock()
             # In slices, so that stop() is seen within one, even while OVH is slow to answer.
             slice_ = min(remaining, STOP_CHECK) if remaining > 0 else STOP_CHECK
-            done, pending = wait(pending, timeout=slice_, return_when=FIRST_COMPLETED)
+            done, _ = wait(fan.in_flight, timeout=slice_, return_when=FIRST_COMPLETED)
             if self._stop.is_set():
                 return
-            for future in done:
-                pid, family = futures[future]
-                finished_project = self._record(runs[pid], family, *future.result())
-                pending.update(self._submit(futures, runs[pid], f) for f in runs[pid].startable())
+            outcomes = [(*fan.landed(future), *future.result()) for future in done]
+            if fan.in_flight and time.monotonic() >= deadline:
+                outcomes += [
+                    (pid, family, *self._abandoned(family)) for pid, family in self._abandon(fan, runs)
+                ]
+            for pid, family, outcome, problems in outcomes:
+                finished_project = self._record(runs[pid], family, outcome, problems)
+                fan.add(pid, runs[pid].startable())
                 if finished_project:
                     ready.append(pid)
                     finished += 1
                     if self.on_progress is not None:
                         self.on_progress(finished, len(runs))
             now = self._clock()
-            if ready and (not pending or now >= next_publish):
+            if ready and (not fan.in_flight or now >= next_publish):
                 self._publish([runs[pid] for pid in ready], gone)
                 ready, gone = [], set()
                 next_publish = max(next_publish, now + STRAGGLER_BATCH)
         if ready or gone:
             self._publish([runs[pid] for pid in ready], gone)
+        self._finish(runs, started)
+
+    def _finish(self, runs: dict[str, _ProjectRun], started: float) -> None:
         self.refreshes += 1
         self.last_refresh_duration = self._clock() - started
         failed = sorted({pid for pid, run in runs.items() if run.errors})
@@ -216,19 +231,53 @@ class Refresher:
             self._api.stats.total(),
             f", failing: {', '.join(failed)}" if failed else "",
         )
+        self._log_dropped()
         self.first_refresh_done.set()
 
-    def _submit(self, futures: _Futures, run: _ProjectRun, family: Family[Any]) -> _Future:
-        """Start one family's fetch; it sees the records of this refresh so far (``Family.uses``)."""
-        future = self._pool.submit(self._fetch, run.project_id, family, run.records)
-        futures[future] = (run.project_id, family)
-        return future
+    def _fan_out(
+        self, runs: dict[str, _ProjectRun], families: tuple[Family[Any], ...], deadline: float
+    ) -> FanOut:
+        """The fetches of this refresh, handed to the pool as workers free up; a family that uses others'
+        records waits in its project's run until they have answered."""
+        on = {family.name for family in families}
+        first: dict[str, list[Family[Any]]] = {}
+        for run in runs.values():
+            run.waiting = [(family, used) for family in families if (used := on.intersection(family.uses))]
+            first[run.project_id] = [family for family in families if not on.intersection(family.uses)]
+        return FanOut(
+            lambda pid, family: self._pool.submit(self._fetch, pid, family, runs[pid].records, deadline),
+            first,
+            self._collect.concurrency,
+        )
 
-    def _fetch(self, pid: str, family: Family[Any], records: ProjectData) -> tuple[object, Problems]:
+    def _abandon(self, fan: FanOut, runs: dict[str, _ProjectRun]) -> list[tuple[str, Family[Any]]]:
+        """The refresh's deadline has passed: every fetch not landed is given up for this refresh, those
+        in flight or queued and those waiting for the families they use."""
+        jobs = fan.abandon()
+        for run in runs.values():
+            jobs += [(run.project_id, family) for family, _ in run.waiting]
+            run.waiting = []
+        return jobs
+
+    def _abandoned(self, family: Family[Any]) -> tuple[ApiError, Problems]:
+        """The outcome of a fetch still unanswered at the refresh's deadline.
+
+        Its calls in flight end at the same deadline (``OvhApi.until``), so the pool is free for the next
+        refresh; what has not started never will.
+        """
+        seconds = self._collect.refresh_timeout
+        message = f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
+        return ApiError(family.routes[0], 0, message, reason=DEADLINE), Problems()
+
+    def _fetch(
+        self, pid: str, family: Family[Any], records: ProjectData, deadline: float
+    ) -> tuple[object, Problems]:
+        """One family's fetch; it sees the records of this refresh so far (``Family.uses``)."""
         problems = Problems()
         try:
-            scope = Scope(pid, problems, self._collect.region_wanted, records)
-            return family.fetch(self._api, scope), problems
+            with self._api.until(deadline):
+                scope = Scope(pid, problems, self._collect.region_wanted, records)
+                return family.fetch(self._api, scope), problems
         except ApiError as error:
             return error, problems
         except Exception as exc:  # a parser bug: this family fails, the process and the others go on
@@ -244,10 +293,10 @@ class Refresher:
             self._log_failure(f"{pid}/{family.name}", f"project {pid}: {family.name}: {outcome}", outcome)
         else:
             run.records = run.records.with_record(family, outcome)
+            self._outages.recovered("unreachable", "OVH answers again")
             self._outages.recovered("credentials", "OVH accepts the credentials again")
             self._outages.recovered(f"{pid}/{family.name}", f"project {pid}: {family.name} works again")
-        if problems:
-            self._log_problems(pid, family.name, problems)
+        self._book(f"project {pid}: {family.name}", problems)
         run.pending -= 1
         if run.pending:
             return False
@@ -258,6 +307,8 @@ class Refresher:
         now = self._clock()
 
         def change(projects: dict[str, ProjectState]) -> None:
+            if self._stop.is_set():
+                return  # stopped for a reload: the refresher that replaces this one publishes from now on
             for pid in gone:
                 projects.pop(pid, None)
             for run in runs:
@@ -287,6 +338,8 @@ class Refresher:
             return
 
         def change(projects: dict[str, ProjectState]) -> None:
+            if self._stop.is_set():
+                return
             for pid in stale:
                 projects[pid] = self._rules.expire(projects[pid], now)
                 log.warning(
@@ -298,6 +351,15 @@ class Refresher:
     # -- logging -----------------------------------------------------------------------------------
 
     def _log_failure(self, key: str, message: str, error: ApiError) -> None:
+        if error.unreachable:
+            # One line for the whole process as well: no call can reach OVH, whatever the project.
+            self._outages.failed(
+                "unreachable",
+                f"OVH is unreachable: {error.why_unreachable} ({error}); "
+                "serving the last data until it answers",
+                logging.ERROR,
+            )
+            return
         if error.is_credential_failure:
             # One line for the whole process: every call fails the same way until the key is fixed.
             self._outages.failed(
@@ -309,9 +371,24 @@ class Refresher:
             return
         self._outages.failed(key, message)
 
-    def _log_problems(self, pid: str, family: str, problems: Problems) -> None:
-        shown = "; ".join(problems.messages[:5])
-        more = f" (+{len(problems.messages) - 5} more)" if len(problems.messages) > 5 else ""
-        self._outages.failed(
-            f"{pid}/{family}/problems", f"project {pid}: {family}: skipped values: {shown}{more}"
-        )
+    def _book(self, source: str, problems: Problems) -> None:
+        """Count this refresh's unreadable values by kind, keeping the first few for the log line."""
+        for kind, count in problems.kinds.items():
+            total, where = self._dropped.get(kind, (0, []))
+            where += [f"{source}: {message}" for message in problems.examples[kind][: 3 - len(where)]]
+            self._dropped[kind] = (total + count, where)
+
+    def _log_dropped(self) -> None:
+        """One warning per kind of unreadable value and refresh, however many values and projects: each
+        value is dropped alone, and a line per value would bury the rest of the log."""
+        for kind, (count, where) in sorted(self._dropped.items()):
+            more = f" (+{count - len(where)} more)" if count > len(where) else ""
+            log.warning(
+                "refresh %d: %d value(s) dropped, %s: %s%s",
+                self.refreshes,
+                count,
+                kind,
+                "; ".join(where),
+                more,
+            )
+        self._dropped = {}

@@ -33,7 +33,9 @@ def collect_once(settings: Settings, output_format: str) -> str:
     projects = exporter.store.current.projects
     if not projects:
         error = exporter.refresher.discovery_error
-        raise CommandError(f"no project collected: {error}" if error else "no project to collect", output)
+        unreachable = error is not None and error.unreachable
+        why = f"OVH is unreachable: {error.why_unreachable} ({error})" if error and unreachable else error
+        raise CommandError(f"no project collected: {why}" if error else "no project to collect", output)
     if all(not state.success for state in projects.values()):
         reasons = "; ".join(f"{s.project_id}: {s.errors[0]}" for s in projects.values() if s.errors)
         raise CommandError(f"every project failed: {reasons}", output)

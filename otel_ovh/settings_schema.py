@@ -316,9 +316,16 @@ def http_url(example: str) -> Convert:
 
 
 def text_map(key: str, value: Any) -> dict[str, str]:
-    """A mapping of text, or ``k=v,k=v`` text (how the environment gives one)."""
+    """A mapping of text, or ``k=v,k=v`` text (how the environment gives one).
+
+    Its values are secrets where it is used (OTLP headers): an error names the entry, never its value.
+    """
     if isinstance(value, str):
-        value = dict(pair.split("=", 1) for pair in items(key, value) if "=" in pair)
+        entries = items(key, value)
+        for index, entry in enumerate(entries):
+            if "=" not in entry:
+                raise SettingsError(key, f"entry {index + 1} is not name=value")
+        value = dict(entry.split("=", 1) for entry in entries)
     if not isinstance(value, Mapping):
-        raise SettingsError(key, f"must be a mapping of name: value, got {shown(value)}")
+        raise SettingsError(key, f"must be a mapping of name: value, got {shown(value).split()[0]}")
     return {str(k).strip(): str(v).strip() for k, v in value.items()}

@@ -85,7 +85,10 @@ class SnapshotStore:
 
     def subscribe(self, listener: Callable[[Snapshot, Snapshot], None]) -> None:
         """``listener(old, new)`` runs in the refresher thread after each swap."""
-        self._listeners.append(listener)
+        self._listeners = [*self._listeners, listener]  # a new list: ``update`` may be iterating the old
+
+    def unsubscribe(self, listener: Callable[[Snapshot, Snapshot], None]) -> None:
+        self._listeners = [known for known in self._listeners if known != listener]
 
     def update(self, change: Callable[[dict[str, ProjectState]], None]) -> Snapshot:
         with self._lock:

@@ -22,17 +22,17 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics.view import View
-from prometheus_client import generate_latest
 
 from otel_ovh.catalog import SELF_FAMILY, ExporterState, MetricDefinition
 from otel_ovh.config import Settings
-from otel_ovh.exposition import gzipped_exposition
+from otel_ovh.exposition import gzipped_exposition, render_tolerant
 from otel_ovh.memory import MemoryBudget
 from otel_ovh.otlp.delta import DeltaState
+from otel_ovh.outages import OutageLog
 from otel_ovh.ovh_api.client import CallStats
 from otel_ovh.pipeline import (
     NO_EXEMPLARS_VIEW,
@@ -52,12 +52,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Exposition:
-    """The OVH series as served. Kept compressed only: Prometheus asks for gzip, and the plain text held
-    beside a render's transient peak is what pushed the process over its memory budget."""
+    """The OVH series as served, with the self metrics of the same snapshot: swapped together, so that no
+    scrape shows a snapshot's series without its ``otel_ovh_collection_success``. The OVH part is kept
+    compressed only: Prometheus asks for gzip, and the plain text held beside a render's transient peak is
+    what pushed the process over its memory budget."""
 
     version: int  # of the snapshot it shows
     generation: int  # of the inventory pipeline that rendered it
     gzipped: bytes
+    self_text: bytes = b""  # the self metrics, of that same snapshot (re-rendered as time passes)
+    self_gzipped: bytes = b""
 
     @property
     def text(self) -> bytes:
@@ -74,13 +78,13 @@ class Telemetry:
         store: SnapshotStore,
         stats: CallStats,
         clock: Callable[[], float] = time.time,
+        replacing: Telemetry | None = None,
     ) -> None:
+        """``replacing``: the pipelines these replace after a reload, whose OTLP deltas continue here."""
         self._settings = settings
         self._store = store
         self._stats = stats
-        self.memory = MemoryBudget.for_readers(
-            settings.telemetry.cgroup_root, prometheus=settings.prometheus.enabled, otlp=settings.otlp.enabled
-        )
+        self.memory = MemoryBudget.of(settings)
         self._state = ExporterState(stats, self.memory)
         self._clock = clock
         self.resource = build_resource(settings)
@@ -92,7 +96,9 @@ class Telemetry:
         self.generation = 0
         self.rebuilds = 0
         # Delta temporality state per pipeline, outliving inventory rebuilds (see otel_ovh.otlp.DeltaState).
-        self._otlp_delta = {"inventory": DeltaState(), "self": DeltaState()}
+        self._otlp_delta: dict[str, DeltaState] = (
+            replacing._otlp_delta if replacing else {"inventory": DeltaState(), "self": DeltaState()}
+        )
         self._inventory = self._build_inventory()
         renames = [View(instrument_name=old, name=new) for old, new in PROCESS_RENAMES.items()]
         gc_name, gc_keys = ONE_GC_GENERATION_LABEL
@@ -109,7 +115,16 @@ class Telemetry:
         )
         instrument_process(self._self.provider)
         self._cache: _Exposition | None = None
-        self._self_cache: tuple[bytes, bytes] | None = None  # (text, gzip), when rendered in the background
+        # What collections read: the snapshot served, which moves only with the exposition (under
+        # ``_self_lock``), so that both parts of every body, and both pipelines' OTLP exports, come from one
+        # snapshot; with no Prometheus exposition it moves with each snapshot. The render of a new
+        # exposition alone reads the new snapshot, in its own thread (``_rendering``).
+        self._self_source = store.current
+        self._rendering = threading.local()
+        self._self_lock = threading.Lock()
+        self._self_kept = False  # keep_self_rendered runs
+        self._render_log = OutageLog(log)
+        self.render_error: str | None = None  # why the last render of OVH's series failed, if it did
         self._stopping = threading.Event()
         # Per metric, the hashes of its live attribute sets: only counted, so a hash will do (the frozensets
         # themselves are a large share of the heap; a rare collision only miscounts a rebuild heuristic),
@@ -137,7 +152,9 @@ class Telemetry:
         self, metric: MetricDefinition
     ) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def callback(_: CallbackOptions) -> Iterable[Observation]:
-            return iter_observations(metric, self._store.current, self._clock())
+            rendering: Snapshot | None = getattr(self._rendering, "snapshot", None)
+            source = self._self_source if rendering is None else rendering
+            return iter_observations(metric, source, self._clock())
 
         return callback
 
@@ -145,7 +162,7 @@ class Telemetry:
         def callback(_: CallbackOptions) -> Iterable[Observation]:
             if metric.exporter_points is not None:
                 return [Observation(value, attrs) for attrs, value in metric.exporter_points(self._state)]
-            return observations(metric, self._store.current, self._clock())
+            return observations(metric, self._self_source, self._clock())
 
         return callback
 
@@ -160,6 +177,8 @@ class Telemetry:
         """
         if self._settings.prometheus.enabled:
             self.render_inventory()  # warm the cache so that the next scrape is cheap
+        else:
+            self._self_source = new
         live_total = 0
         retired = 0
         for metric in self._inventory_metrics:
@@ -200,58 +219,93 @@ class Telemetry:
             return cached  # the refresher renders every snapshot it publishes; a scrape only copies
         self._render_lock.acquire()
         try:
-            version, generation = self._store.current.version, self.generation
+            snapshot, generation = self._store.current, self.generation
             cached = self._cache
-            if cached is not None and cached.version == version and cached.generation == generation:
+            if cached is not None and cached.version == snapshot.version and cached.generation == generation:
                 return cached
             registry = self._inventory.readers.registry
-            # Compressed once here rather than per scrape: Prometheus asks for gzip, and the compressed
-            # body is a small fraction of the text, which a scrape then writes in a few system calls.
-            body = gzipped_exposition(registry) if registry is not None else gzip.compress(b"", mtime=0)
-            self._cache = _Exposition(version, generation, body)
-            return self._cache
+            self._rendering.snapshot = snapshot
+            try:
+                # Compressed once here rather than per scrape: Prometheus asks for gzip, and the compressed
+                # body is a small fraction of the text, which a scrape then writes in a few system calls.
+                body = (
+                    gzipped_exposition(registry, self._render_log, "OVH series")
+                    if registry is not None
+                    else gzip.compress(b"", mtime=0)
+                )
+            except Exception as exc:  # scrapes keep the previous exposition; /readyz says it is stale
+                self.render_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+                raise
+            finally:
+                self._rendering.snapshot = None
+            self.render_error = None
+            rendered = _Exposition(snapshot.version, generation, body)
+            with self._self_lock:
+                self._self_source = snapshot
+                self._cache = self._with_self(rendered)
+                return self._cache
         finally:
             self._render_lock.release()
 
     def render_self(self) -> bytes:
+        """The self metrics of ``_self_source``; callers hold ``_self_lock`` (or serve no exposition)."""
         registry = self._self.readers.registry
-        return generate_latest(registry) if registry is not None else b""
+        return render_tolerant(registry, self._render_log, "self metrics") if registry is not None else b""
+
+    def _with_self(self, exposition: _Exposition) -> _Exposition:
+        text = self.render_self()
+        return replace(exposition, self_text=text, self_gzipped=gzip.compress(text, compresslevel=1, mtime=0))
 
     def keep_self_rendered(self, every: float = 1.0) -> None:
-        """Render the self metrics in the background, every ``every`` seconds, for scrapes to copy.
+        """Render the self metrics every ``every`` seconds, for scrapes to copy, until shutdown.
 
         Collecting them (SDK plus the process readings) is the only work left in a scrape, and the
         one that makes a scrape slow when it meets the refresher's CPU work. Rendered here instead, a
         scrape only copies bytes; the figures are at most ``every`` seconds old, finer than any
-        scrape interval and than the one-second resolution of the ages they carry.
+        scrape interval and than the one-second resolution of the ages they carry. Should this loop
+        die, scrapes collect them again until it is restarted (``otel_ovh.supervisor`` runs it).
         """
-
-        def loop() -> None:
+        try:
+            self.refresh_self()
+            self._self_kept = True
             while not self._stopping.wait(every):
-                self._refresh_self()
+                self.refresh_self()
+        finally:
+            self._self_kept = False
 
-        self._refresh_self()
-        threading.Thread(target=loop, name="otel-ovh-self-metrics", daemon=True).start()
-
-    def _refresh_self(self) -> None:
-        text = self.render_self()
-        self._self_cache = (text, gzip.compress(text, compresslevel=1, mtime=0))
+    def refresh_self(self) -> _Exposition | None:
+        """The exposition served, with its self metrics rendered now (None before the first render)."""
+        with self._self_lock:
+            if self._cache is not None:
+                self._cache = self._with_self(self._cache)
+            return self._cache
 
     def render(self, compress: bool = False) -> bytes:
         """What a scrape of ``/metrics`` answers: never waits for a render another thread is doing.
 
         Compressed, it is two gzip members (the cached inventory, then the self metrics): one valid gzip
         stream, as RFC 1952 and every decoder Prometheus uses allow. The self metrics come from the
-        background render when ``keep_self_rendered`` runs, else are collected now.
+        background render when ``keep_self_rendered`` runs, else are collected now; either way, from the
+        snapshot whose OVH series they follow.
         """
-        inventory = self.render_inventory(wait=False)
-        cached_self = self._self_cache
-        if compress:
-            own = (
-                cached_self[1] if cached_self else gzip.compress(self.render_self(), compresslevel=1, mtime=0)
-            )
-            return inventory.gzipped + own
-        return inventory.text + (cached_self[0] if cached_self else self.render_self())
+        served = self._cache if self._self_kept else self.refresh_self()
+        if served is None:
+            served = self.render_inventory()
+        return served.gzipped + served.self_gzipped if compress else served.text + served.self_text
+
+    @property
+    def served(self) -> Snapshot:
+        """The snapshot whose data is served now (``/metrics``, or OTLP when Prometheus is off)."""
+        return self._self_source
+
+    def reader_trouble(self) -> str | None:
+        """The SDK's periodic OTLP readers run in threads of their own: is one of them gone?"""
+        for name, pipeline in (("OVH series", self._inventory), ("self metrics", self._self)):
+            for reader in pipeline.readers.others:
+                thread = getattr(reader, "_daemon_thread", None)
+                if thread is not None and not thread.is_alive() and not self._stopping.is_set():
+                    return f"the OTLP export thread of the {name} died"
+        return None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -264,6 +318,7 @@ class Telemetry:
 
         Bounded, so that a stop (SIGTERM from Kubernetes) ends in time whatever the collector does.
         """
+        self._store.unsubscribe(self._on_snapshot)
         self._stopping.set()
         threads = [
             threading.Thread(target=p.shutdown, name="otel-ovh-shutdown", daemon=True)

@@ -163,7 +163,7 @@ def test_probes_hit_healthz_on_the_container_port(docs: list[dict[str, Any]]) ->
     ports = container_ports(c)
     assert ports == {"metrics": 9464}
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    # /readyz: the same server, ready once the first refresh is done.
+    # /readyz: the same server, ready once a project's data is served.
     assert c["readinessProbe"]["httpGet"]["path"] in {"/healthz", "/readyz"}
     for probe in (c["livenessProbe"], c["readinessProbe"]):
         port = probe["httpGet"]["port"]

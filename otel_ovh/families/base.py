@@ -12,6 +12,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
+from urllib.parse import quote
 
 from otel_ovh.families.fields import Problems
 from otel_ovh.ovh_api.client import OvhApi
@@ -73,8 +74,14 @@ class Scope:
     records: Records = NO_RECORDS
 
     def params(self, **extra: str) -> dict[str, str]:
-        """Path parameters for a route below ``PROJECT``."""
-        return {"serviceName": self.project_id, **extra}
+        """Path parameters for a route below ``PROJECT``, each one path segment whatever an answer put in
+        it: an id of ``../../me`` listed by OVH must cost that id's call, not make it another route."""
+        return {key: _segment(value) for key, value in {"serviceName": self.project_id, **extra}.items()}
+
+
+def _segment(value: str) -> str:
+    # requests turns %2E back into a dot (it is unreserved), so a segment of dots is escaped twice
+    return "%252E" * len(value) if set(value) <= {"."} else quote(value, safe="")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
-from otel_ovh.families.fields import Fields, Problems
+from otel_ovh.families.fields import NEGATIVE, Fields, Problems
 from otel_ovh.ovh_api.client import ApiError, OvhApi
 
 LIST = PROJECT + "/alerting"
@@ -69,7 +69,9 @@ def parse_alert(body: object, problems: Problems, alert_id: str) -> SpendAlert:
     if threshold is None:  # the same amount, as a price: an answer missing one still has the other
         threshold = formatted
     if threshold is not None and threshold < 0:
-        problems.add(f"alerting/{alert_id}.monthlyThreshold", f"negative threshold {threshold} dropped")
+        problems.add(
+            f"alerting/{alert_id}.monthlyThreshold", f"negative threshold {threshold} dropped", NEGATIVE
+        )
         threshold = None
     return SpendAlert(
         id=alert_id,

@@ -30,11 +30,18 @@ class Credit:
     expires: float | None  # epoch seconds; None: no end date given
 
 
+_ID_END = 2**63  # OVH's ids are 64-bit: a longer number is no id, and would make a route of 400 digits
+
+
 def parse_credit_ids(body: object, problems: Problems) -> list[str]:
     if not isinstance(body, list):
         problems.add("credit", "expected a list of credit ids")
         return []
-    ids = [str(item) for item in body if isinstance(item, int) and not isinstance(item, bool)]
+    ids = [
+        str(item)
+        for item in body
+        if isinstance(item, int) and not isinstance(item, bool) and 0 <= item < _ID_END
+    ]
     if len(ids) < len(body):
         problems.add("credit", f"{len(body) - len(ids)} id(s) that are not whole numbers dropped")
     return ids

@@ -16,22 +16,75 @@ GIB = 1024**3  # OpenStack's "GB" (volume sizes, flavor RAM) are GiB
 MIB = 1024**2  # and its "MB" (quota RAM) are MiB
 
 
+# Kinds of unreadable values: the refresher logs one warning per kind per refresh, whatever the count.
+WRONG_TYPE = "wrong type"
+UNENCODABLE = "text that is not valid Unicode"
+OUT_OF_RANGE = "number out of range"
+NEGATIVE = "negative number"
+BAD_DATE = "unreadable date"
+ODD_VALUE = "unexpected value"
+
+
 class Problems:
     """Collects what could not be read in one answer, for the log; never raises."""
 
     def __init__(self) -> None:
-        self.messages: list[str] = []
+        self.kinds: dict[str, int] = {}  # kind -> how many values of that kind were dropped
+        self.examples: dict[str, list[str]] = {}  # kind -> the first few of them, for the log
 
-    def add(self, where: str, message: str) -> None:
-        if len(self.messages) < 100:  # one broken answer must not flood the log
-            self.messages.append(f"{where}: {message}")
+    def add(self, where: str, message: str, kind: str = ODD_VALUE) -> None:
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        examples = self.examples.setdefault(kind, [])
+        if len(examples) < 100:  # one broken answer must not flood the log
+            examples.append(f"{where}: {message}")
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for examples in self.examples.values() for message in examples]
 
     def __bool__(self) -> bool:
-        return bool(self.messages)
+        return bool(self.kinds)
 
 
 def _kind(value: object) -> str:
     return "null" if value is None else type(value).__name__
+
+
+def encodable(text: str) -> bool:
+    """``json.loads`` accepts escapes of unpaired surrogates (``"\\ud800"``), which no UTF-8 encoder
+    takes: such a string would fail every render it reached, so it is never read as text."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def finite(value: object) -> float | None:
+    """A JSON number as a finite float; None for anything else, integers too long for a float included."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def plain_texts(value: object, where: str, problems: Problems) -> list[str]:
+    """A list of names or ids (regions, cluster ids): the texts that can name a series and a route."""
+    if not isinstance(value, list):
+        problems.add(where, f"expected a list of names, got {_kind(value)}", WRONG_TYPE)
+        return []
+    texts = [item for item in value if isinstance(item, str) and item and encodable(item)]
+    for item in value:
+        if isinstance(item, str) and not encodable(item):
+            problems.add(where, "a name that is not valid Unicode dropped", UNENCODABLE)
+        elif not isinstance(item, str):
+            problems.add(where, f"expected a name, got {_kind(item)}", WRONG_TYPE)
+    return texts
 
 
 class Fields:
@@ -45,7 +98,7 @@ class Fields:
         if isinstance(obj, dict):
             self._obj: dict[str, object] = obj
         else:
-            problems.add(where, f"expected an object, got {_kind(obj)}")
+            problems.add(where, f"expected an object, got {_kind(obj)}", WRONG_TYPE)
             self._obj = {}
 
     def raw(self, key: str) -> object:
@@ -54,20 +107,38 @@ class Fields:
     def text(self, key: str, *, required: bool = False) -> str | None:
         value = self._obj.get(key)
         if isinstance(value, str):
-            return value
+            if encodable(value):
+                return value
+            self.problems.add(f"{self.where}.{key}", "text that is not valid Unicode", UNENCODABLE)
+            return None
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
+            if (number := finite(value)) is not None:
+                return str(value) if isinstance(value, int) else str(number)
+            self.problems.add(f"{self.where}.{key}", "a number out of range for text", OUT_OF_RANGE)
+            return None
         if value is not None or required:
-            self.problems.add(f"{self.where}.{key}", f"expected text, got {_kind(value)}")
+            self.problems.add(f"{self.where}.{key}", f"expected text, got {_kind(value)}", WRONG_TYPE)
         return None
 
-    def number(self, key: str, *, required: bool = False) -> float | None:
+    def number(
+        self, key: str, *, required: bool = False, scale: float = 1.0, minimum: float | None = None
+    ) -> float | None:
+        """A finite number, times ``scale`` (a unit: GiB to bytes), at least ``minimum`` when given."""
         value = self._obj.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-        if value is not None or required:
-            self.problems.add(f"{self.where}.{key}", f"expected a number, got {_kind(value)}")
-        return None
+        if value is None and not required:
+            return None
+        where = f"{self.where}.{key}"
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            self.problems.add(where, f"expected a number, got {_kind(value)}", WRONG_TYPE)
+            return None
+        number = finite(value)
+        if number is None or not math.isfinite(number * scale):
+            self.problems.add(where, "a number too large or not finite", OUT_OF_RANGE)
+            return None
+        if minimum is not None and number < minimum:
+            self.problems.add(where, f"{number:g} is below {minimum:g}", NEGATIVE)
+            return None
+        return number * scale
 
     def timestamp(self, key: str) -> float | None:
         """ISO-8601 with ``Z``, an offset, or microseconds, as OVH's backends variously send it."""
@@ -76,20 +147,20 @@ class Fields:
             return None
         try:
             moment = datetime.fromisoformat(text)
-        except ValueError:
-            self.problems.add(f"{self.where}.{key}", f"not a date: {text[:40]!r}")
+            if moment.tzinfo is None:
+                self.problems.add(f"{self.where}.{key}", f"date without a time zone: {text[:40]!r}", BAD_DATE)
+                return None
+            return moment.timestamp()
+        except (ValueError, OverflowError):
+            self.problems.add(f"{self.where}.{key}", f"not a date: {text[:40]!r}", BAD_DATE)
             return None
-        if moment.tzinfo is None:
-            self.problems.add(f"{self.where}.{key}", f"date without a time zone: {text[:40]!r}")
-            return None
-        return moment.timestamp()
 
     def obj(self, key: str) -> Fields | None:
         value = self._obj.get(key)
         if value is None:
             return None
         if not isinstance(value, dict):
-            self.problems.add(f"{self.where}.{key}", f"expected an object, got {_kind(value)}")
+            self.problems.add(f"{self.where}.{key}", f"expected an object, got {_kind(value)}", WRONG_TYPE)
             return None
         return Fields(value, f"{self.where}.{key}", self.problems)
 
@@ -104,17 +175,17 @@ class Fields:
         object ``{currencyCode, priceInUcents, text, value}``.
         """
         value = self._obj.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value), None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return self.number(key), None
         if isinstance(value, dict):
             price = Fields(value, f"{self.where}.{key}", self.problems)
             amount = price.number("value")
-            if amount is None and price.number("priceInUcents") is not None:
-                amount = (price.number("priceInUcents") or 0.0) / 1e8
+            if amount is None and (ucents := price.number("priceInUcents")) is not None:
+                amount = ucents / 1e8
             currency = price.text("currencyCode")
             return amount, currency if currency and currency != "N/A" else None
         if value is not None:
-            self.problems.add(f"{self.where}.{key}", f"expected a price, got {_kind(value)}")
+            self.problems.add(f"{self.where}.{key}", f"expected a price, got {_kind(value)}", WRONG_TYPE)
         return None, None
 
 
@@ -122,13 +193,13 @@ def iter_objects(value: object, where: str, problems: Problems) -> Iterator[Fiel
     if value is None:
         return
     if not isinstance(value, list):
-        problems.add(where, f"expected a list, got {_kind(value)}")
+        problems.add(where, f"expected a list, got {_kind(value)}", WRONG_TYPE)
         return
     for index, item in enumerate(value):
         if isinstance(item, dict):
             yield Fields(item, f"{where}[{index}]", problems)
         else:
-            problems.add(f"{where}[{index}]", f"expected an object, got {_kind(item)}")
+            problems.add(f"{where}[{index}]", f"expected an object, got {_kind(item)}", WRONG_TYPE)
 
 
 def iter_keyed(value: object, where: str, problems: Problems, key: str) -> Iterator[tuple[str, Fields]]:
@@ -138,4 +209,3 @@ def iter_keyed(value: object, where: str, problems: Problems, key: str) -> Itera
         name = item.text(key, required=True)
         if name:
             yield name, item
-

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
-from otel_ovh.families.fields import Fields, Problems, iter_keyed
+from otel_ovh.families.fields import Fields, Problems, iter_keyed, plain_texts
 from otel_ovh.ovh_api.client import ApiError, OvhApi
 
 LIST = PROJECT + "/kube"
@@ -79,13 +79,7 @@ def period_start(now: float) -> float:
 
 
 def parse_cluster_ids(body: object, problems: Problems) -> list[str]:
-    if not isinstance(body, list):
-        problems.add("kube", "expected a list of cluster ids")
-        return []
-    ids = [item for item in body if isinstance(item, str) and item]
-    if len(ids) < len(body):
-        problems.add("kube", f"{len(body) - len(ids)} id(s) that are not text dropped")
-    return ids
+    return plain_texts(body, "kube", problems)
 
 
 def parse_cluster(body: object, problems: Problems, kube_id: str) -> Cluster:
@@ -103,7 +97,7 @@ def parse_cluster(body: object, problems: Problems, kube_id: str) -> Cluster:
 def parse_nodepools(body: object, problems: Problems, kube_id: str) -> list[NodePool]:
     pools = []
     for pool_id, item in iter_keyed(body, f"kube/{kube_id}/nodepool", problems, "id"):
-        counts = {state: item.number(key) for state, key in NODE_STATES.items()}
+        counts = {state: item.number(key, minimum=0) for state, key in NODE_STATES.items()}
         pools.append(
             NodePool(
                 id=pool_id,

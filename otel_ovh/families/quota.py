@@ -61,15 +61,9 @@ QUOTA_NAMES = tuple(dict.fromkeys(field.quota for field in _QUOTA_FIELDS))
 
 
 def _quota_value(category: Fields, key: str, scale: float, *, is_limit: bool) -> float | None:
-    value = category.number(key)
-    if value is None:
+    if is_limit and category.raw(key) == -1:  # unlimited: a limit of "-1 bytes" would be a lie
         return None
-    if is_limit and value == -1:  # unlimited: a limit of "-1 bytes" would be a lie
-        return None
-    if value < 0:
-        category.problems.add(f"{category.where}.{key}", f"negative value {value:g} dropped")
-        return None
-    return value * scale
+    return category.number(key, scale=scale, minimum=0)
 
 
 def parse_quotas(body: object, problems: Problems) -> list[Quota]:

@@ -60,11 +60,7 @@ def billing_month(now: float) -> dict[str, str]:
 
 
 def _non_negative(fields: Fields, key: str) -> float | None:
-    value = fields.number(key)
-    if value is not None and value < 0:
-        fields.problems.add(f"{fields.where}.{key}", f"negative ({value}); dropped")
-        return None
-    return value
+    return fields.number(key, minimum=0)
 
 
 def _subscriptions(item: Fields, flavor: str, seen: set[str]) -> Iterable[Subscription]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
-from otel_ovh.families.fields import Fields, Problems, iter_keyed
+from otel_ovh.families.fields import Fields, Problems, iter_keyed, plain_texts
 from otel_ovh.ovh_api.client import ApiError, OvhApi
 
 SWIFT = PROJECT + "/storage"
@@ -38,18 +38,11 @@ class Bucket:
 
 
 def parse_regions(body: object, problems: Problems) -> list[str]:
-    if not isinstance(body, list):
-        problems.add("region list", "expected a list of region names")
-        return []
-    return [item for item in body if isinstance(item, str) and item]
+    return plain_texts(body, "region list", problems)
 
 
 def _non_negative(fields: Fields, key: str) -> float | None:
-    value = fields.number(key)
-    if value is not None and value < 0:
-        fields.problems.add(f"{fields.where}.{key}", "negative value dropped")
-        return None
-    return value
+    return fields.number(key, minimum=0)
 
 
 def parse_swift_containers(body: object, problems: Problems) -> list[Bucket]:

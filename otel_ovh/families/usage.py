@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from otel_ovh.families.fields import GIB, Fields, Problems
+from otel_ovh.families.fields import GIB, OUT_OF_RANGE, Fields, Problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ class _Bill:
         tables: tuple[dict[Any, float], ...] = (self.charges, self.consumption, self.transfers)
         for table in tables:
             for key in [k for k, v in table.items() if not math.isfinite(v)]:
-                self.problems.add("usage", f"amount for {key} is not a finite number; dropped")
+                self.problems.add("usage", f"amount for {key} is not a finite number; dropped", OUT_OF_RANGE)
                 del table[key]
 
     def consume(self, key: _Key, quantity: Fields | None) -> bool:

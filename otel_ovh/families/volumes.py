@@ -39,10 +39,7 @@ def _attachments(item: Fields) -> int | None:
 def parse_volumes(body: object, problems: Problems) -> list[Volume]:
     volumes: list[Volume] = []
     for volume_id, item in iter_keyed(body, "volume", problems, "id"):
-        size = item.number("size")  # GB in OVH's words, GiB in OpenStack's
-        if size is not None and size < 0:
-            problems.add(f"{item.where}.size", "negative size dropped")
-            size = None
+        size = item.number("size", scale=GIB, minimum=0)  # GB in OVH's words, GiB in OpenStack's
         volumes.append(
             Volume(
                 id=volume_id,
@@ -50,7 +47,7 @@ def parse_volumes(body: object, problems: Problems) -> list[Volume]:
                 region=item.text("region") or "",
                 type=item.text("type") or "",
                 status=item.text("status") or "",
-                size_bytes=size * GIB if size is not None else None,
+                size_bytes=size,
                 attachments=_attachments(item),
             )
         )

@@ -5,7 +5,8 @@ renders OVH's series once per snapshot. Basic auth and the extra response header
 web-config file; TLS belongs to the server (:mod:`otel_ovh.http.server`).
 
 What an unauthenticated client may learn: ``/healthz`` and ``/readyz`` answer without credentials (a
-kubelet or load balancer carries none, and they say only "ok" or "not ready"); every other path answers
+kubelet or load balancer carries none): "ok", or one line saying what is wrong, which names no project
+and no secret (``otel_ovh.health`` words them); every other path answers
 401 with ``WWW-Authenticate`` and a fixed body before anything is rendered, so not even which paths exist
 leaks.
 
@@ -39,6 +40,8 @@ _BAD_TARGET = b"target must be a project id (32 hexadecimal characters)\n"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="otel-ovh"'}
 
 Render = Callable[[bool], bytes]
+# A probe's check: None (or True) when fine, else why not in one line (or False: no reason), as a 503.
+Probe = Callable[[], str | bool | None]
 
 
 @dataclass(frozen=True)
@@ -114,13 +117,13 @@ class Handler:
     """Routing, basic auth and content negotiation over the exporter's in-memory state.
 
     ``render(gzip)`` gives the exposition (``None`` when Prometheus is off and metrics are pushed over
-    OTLP); ``healthy`` and ``ready`` answer the probes. None of them may call OVH: a scrape must not wait
-    on it.
+    OTLP); ``healthy`` and ``ready`` answer the probes (None, or what is wrong). None of them may call
+    OVH: a scrape must not wait on it.
     """
 
     render: Render | None
-    healthy: Callable[[], bool]
-    ready: Callable[[], bool]
+    healthy: Probe
+    ready: Probe
     web: WebConfig = field(default_factory=WebConfig)
 
     def handle(self, request: Request) -> Response:
@@ -138,13 +141,26 @@ class Handler:
         if request.method != "GET":  # after the 401, so a stranger learns nothing from the method either
             return self._response(405, b"method not allowed\n", TEXT, {"Allow": "GET"})
         if probe:
-            ok = self.healthy() if request.path == "/healthz" else self.ready()
-            return self._response(200 if ok else 503, b"ok\n" if ok else b"not ready\n", TEXT)
+            if request.path == "/healthz":
+                return self._probe(self.healthy, "unhealthy")
+            return self._probe(self.ready, "not ready")
         if request.path in ("/metrics", "/probe"):
             return self._metrics(request)
         if request.path == "/":
             return self._response(200, _INDEX, HTML)
         return self._response(404, b"not found\n", TEXT)
+
+    def _probe(self, check: Probe, failing: str) -> Response:
+        """``check`` failing is itself the answer: a probe that cannot tell is not a healthy one."""
+        try:
+            trouble = check()
+        except Exception as exc:
+            log.debug("probe check failed", exc_info=True)
+            trouble = f"cannot tell ({type(exc).__name__})"
+        if trouble is None or trouble is True:
+            return self._response(200, b"ok\n", TEXT)
+        line = " ".join(str(trouble or failing).split())[:300]
+        return self._response(503, line.encode("utf-8", "backslashreplace") + b"\n", TEXT)
 
     def _metrics(self, request: Request) -> Response:
         if self.render is None:

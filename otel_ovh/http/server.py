@@ -13,6 +13,7 @@ connection is dropped after ``IDLE_TIMEOUT``.
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import socketserver
 import ssl
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from otel_ovh.http.handler import Handler, Render, Request, Response
+from otel_ovh.http.handler import Handler, Probe, Render, Request, Response
 from otel_ovh.web_config import WebConfig
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ _PLAIN_HTTP_ON_TLS = (
 )
 
 Handle = Callable[[Request], Response]
+_QUERY = re.compile(r"\?[^\s'\"]*")
 
 
 class _Server(ThreadingHTTPServer):
@@ -118,7 +120,9 @@ class _Connection(BaseHTTPRequestHandler):
         return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
+        """Never the raw request line: its query string can carry a secret (a token some client puts in
+        a URL), so whatever follows a ``?`` is left out."""
+        log.debug("%s - %s", self.address_string(), _QUERY.sub("?...", format % args))
 
     def do_GET(self) -> None:
         request = Request.from_target(self.command, self.path, self.headers.items())
@@ -143,21 +147,31 @@ class MetricsServer:
         port: int,
         render: Render | None,
         *,
-        healthy: Callable[[], bool],
-        ready: Callable[[], bool],
+        healthy: Probe,
+        ready: Probe,
         web_config: WebConfig | None = None,
     ) -> None:
-        web = web_config or WebConfig()
-        handler = Handler(render, healthy, ready, web)
-        tls = web.tls.context() if web.tls is not None else None
-        self._server = _Server((host, port), handler.handle, tls)
+        self._answers = (render, healthy, ready)
+        handle, tls = self._rules(web_config)
+        self._server = _Server((host, port), handle, tls)
         self._thread: threading.Thread | None = None
+
+    def _rules(self, web_config: WebConfig | None) -> tuple[Handle, ssl.SSLContext | None]:
+        web = web_config or WebConfig()
+        tls = web.tls.context() if web.tls is not None else None
         self.scheme = "https" if web.tls is not None else "http"
         if web.basic_auth is not None and web.tls is None:
             log.warning(
                 "basic auth without TLS: passwords cross the network in clear; set tls_server_config in %s",
                 "prometheus.web_config_file",
             )
+        return Handler(*self._answers, web).handle, tls
+
+    def use_web_config(self, web_config: WebConfig | None) -> None:
+        """A reloaded web config: its TLS for the connections accepted from now on, its users for every
+        request; the listening socket stays. Raises (changing nothing) when its certificate does not load."""
+        handle, tls = self._rules(web_config)
+        self._server.answer, self._server.tls = handle, tls
 
     @property
     def host(self) -> str:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from otel_ovh.logs import mask_credentials
 from otel_ovh.outages import OutageLog
 
 log = logging.getLogger("otel_ovh.otlp")
@@ -80,7 +81,8 @@ def outage_reason(messages: list[str]) -> str:
     What the collector answered (``HTTP 401 Unauthorized: <its body>``) or why it could not answer
     (``no answer from the collector: [Errno 111] Connection refused``), noted by our HTTP session, says
     most; otherwise the SDK's last specific message (the HTTP exporter ends with a generic "gave up"
-    line after the retries that named the cause), without its "retrying in 1.02s".
+    line after the retries that named the cause), without its "retrying in 1.02s". A collector's answer
+    may quote the credentials it refused (``invalid token …``): what reads as one is masked.
     """
     answers = [m for m in messages if m.startswith(("HTTP ", NO_ANSWER))]
     specific = [m for m in messages if m and _GIVING_UP not in m]
@@ -94,6 +96,7 @@ def outage_reason(messages: list[str]) -> str:
         reason = "no reason given by the exporter"
     if messages and _GIVING_UP in messages[-1]:
         reason += " (gave up after retries)"
+    reason = mask_credentials(reason)
     return reason if len(reason) <= 400 else reason[:397] + "..."
 
 

@@ -184,9 +184,33 @@ def _endpoint(settings: OtlpSettings, protocol: str, env: Mapping[str, str]) -> 
     return _http_endpoint(base) if protocol == "http/protobuf" else base
 
 
+def _env_headers(name: str, raw: str) -> dict[str, str]:
+    """The headers of ``OTEL_EXPORTER_OTLP_[METRICS_]HEADERS``, one entry at a time.
+
+    The SDK's parser drops an entry it cannot read with a warning quoting it whole, before logging (and
+    its masking) is set up: a token with an unencoded ``/`` would be lost *and* printed. Such an entry is
+    refused here instead, by its header name alone.
+    """
+    headers: dict[str, str] = {}
+    quiet = logging.getLogger(parse_env_headers.__module__)
+    for index, entry in enumerate(e for e in raw.split(",") if e.strip()):
+        quiet.disabled, was = True, quiet.disabled
+        try:
+            parsed = parse_env_headers(entry, liberal=True)
+        finally:
+            quiet.disabled = was
+        if not parsed:
+            header = entry.partition("=")[0].strip() if "=" in entry else None
+            what = f"header {header!r}" if header else f"entry {index + 1} (no name=value)"
+            escapes = '" as %22, , as %2C, ; as %3B, \\ as %5C'
+            raise SettingsError(name, f"{what} cannot be read; URL-encode its value ({escapes})")
+        headers.update({k.lower(): v for k, v in parsed.items()})
+    return headers
+
+
 def _headers(settings: OtlpSettings, env: Mapping[str, str]) -> dict[str, str]:
     found = _env(env, "HEADERS")
-    headers = {k.lower(): v for k, v in parse_env_headers(found[1], liberal=True).items()} if found else {}
+    headers = _env_headers(*found) if found else {}
     # gRPC metadata keys must be lower case (the call fails otherwise); HTTP header names are not
     # case-sensitive, so one form serves both and a setting replaces a variable's header of any case.
     headers.update({k.lower(): v for k, v in settings.headers.items()})

@@ -1,22 +1,29 @@
-"""Calls to the OVH API through the official ``ovh`` client: signing, retries, a fair-use ceiling, accounting.
+"""Calls to the OVH API through the official ``ovh`` client: signing, retries, a fair-use ceiling,
+deadlines, accounting.
 
 python-ovh signs requests (or holds the OAuth2 token) but never retries, has no notion of rate and
 decodes JSON before it looks at the status, so an HTML 502 from OVH's load balancer loses its status.
-This module uses the client's ``raw_call`` (the official signed transport) and owns what comes after:
-decoding, error classification, retries with backoff and jitter (honouring ``Retry-After``), a
-process-wide ceiling on calls per second, and a count of calls by route and status for the
-``otel_ovh_api_requests_total`` metric.
+This module uses the client's ``raw_call`` (the official signed transport, sent through
+``otel_ovh.ovh_api.transport``) and owns what comes after: decoding, error classification, retries with
+backoff and jitter (honouring ``Retry-After``), a process-wide ceiling on calls per second, and a count
+of calls by route and status for the ``otel_ovh_api_requests_total`` metric.
+
+Deadlines: ``timeout`` bounds each attempt, connect to last byte; retries get their own. What bounds the
+call with its retries is the deadline of the work it is part of (``OvhApi.until``: a refresh), which no
+attempt, backoff or retry outlives.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,61 +31,53 @@ import ovh
 import ovh.client
 import requests
 
-from otel_ovh.process import register_ovh_endpoint
+from otel_ovh.ovh_api import transport
+from otel_ovh.ovh_api.credentials import Credentials
+from otel_ovh.ovh_api.errors import (
+    DEADLINE,
+    NO_ANSWER,
+    TIMEOUT,
+    TOO_LARGE,
+    UNDECODABLE,
+    ApiError,
+    innermost,
+    no_answer_reason,
+)
+
+__all__ = ["NO_ANSWER", "TIME_ROUTE", "ApiError", "CallPacer", "CallStats", "Credentials", "OvhApi"]
 
 log = logging.getLogger(__name__)
 
-# Statuses worth another try: throttling, server errors, and load-balancer timeouts.
-_RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 TIME_ROUTE = "/auth/time"
-NO_ANSWER = 0  # the status recorded when no HTTP answer came back (timeout, refused connection)
-
-
-@dataclass(frozen=True)
-class ApiError(Exception):
-    """A failed OVH call, with what a log line and the retry policy need to know."""
-
-    route: str
-    status: int  # NO_ANSWER when there was no HTTP answer
-    message: str
-    error_code: str | None = None
-    query_id: str | None = None
-    retry_after: float | None = None
-
-    def __str__(self) -> str:
-        code = f" {self.error_code}" if self.error_code else ""
-        status = f"HTTP {self.status}" if self.status != NO_ANSWER else "no answer"
-        query = f" (OVH query id {self.query_id})" if self.query_id else ""
-        return f"{self.route}: {status}{code}: {self.message}{query}"
-
-    @property
-    def retryable(self) -> bool:
-        return self.status == NO_ANSWER or self.status in _RETRYABLE
-
-    @property
-    def is_credential_failure(self) -> bool:
-        """The credentials themselves are refused: every call will fail until someone fixes them."""
-        return (
-            self.error_code in ("INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_KEY")
-            or (self.status == 401)
-            or self.error_code == "OAUTH2"
-        )
+# A server time further than this from ours is not an answer to sign with (OVH tolerates little skew).
+MAX_CLOCK_SKEW = 86400
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
 
 class CallStats:
-    """Cumulative OVH calls by (route template, status): the source of ``otel_ovh.api.requests``."""
+    """Cumulative OVH calls by (route template, status), and the calls that brought no usable answer by
+    (route template, reason): the sources of ``otel_ovh.api.requests`` and ``otel_ovh.api.failures``."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, int]] = Counter()
+        self._failures: Counter[tuple[str, str]] = Counter()
 
     def record(self, route: str, status: int) -> None:
         with self._lock:
             self._counts[(route, status)] += 1
 
+    def record_failure(self, route: str, reason: str) -> None:
+        with self._lock:
+            self._failures[(route, reason)] += 1
+
     def snapshot(self) -> dict[tuple[str, int], int]:
         with self._lock:
             return dict(self._counts)
+
+    def failures(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return dict(self._failures)
 
     def total(self) -> int:
         with self._lock:
@@ -121,42 +120,6 @@ class CallPacer:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
-@dataclass(frozen=True)
-class Credentials:
-    """Who we are to OVH: an application key with its secret and consumer key, or an OAuth2 client.
-
-    Secrets are plain text here (python-ovh needs them so) and kept out of reprs."""
-
-    endpoint: str  # a python-ovh endpoint name (ovh-eu, ...) or an API URL
-    application_key: str | None = None
-    application_secret: str | None = field(default=None, repr=False)
-    consumer_key: str | None = field(default=None, repr=False)
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    oauth2_token_url: str | None = None
-
-    @property
-    def uses_oauth2(self) -> bool:
-        return self.client_id is not None
-
-    def client(self, **options: Any) -> ovh.Client:
-        """A python-ovh client for these credentials (a URL endpoint registered first)."""
-        endpoint = register_ovh_endpoint(
-            self.endpoint, oauth2=self.uses_oauth2, token_url=self.oauth2_token_url
-        )
-        if self.uses_oauth2:
-            return ovh.Client(
-                endpoint=endpoint, client_id=self.client_id, client_secret=self.client_secret, **options
-            )
-        return ovh.Client(
-            endpoint=endpoint,
-            application_key=self.application_key,
-            application_secret=self.application_secret,
-            consumer_key=self.consumer_key,
-            **options,
-        )
-
-
 class OvhApi:
     """GET calls with retries and pacing; one ``ovh.Client`` per thread (a requests session is not shared)."""
 
@@ -170,6 +133,7 @@ class OvhApi:
         stats: CallStats | None = None,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._credentials = credentials
@@ -177,38 +141,75 @@ class OvhApi:
         self._retries = retries
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
+        self._max_answer_bytes = max_answer_bytes
         self._sleep = sleep
         self.stats = stats or CallStats()
         self.pacer = CallPacer(calls_per_second, sleep=sleep)
         self._local = threading.local()
         self._clock_lock = threading.Lock()
         self._time_delta: int | None = None
+        self._clock_failure: tuple[float, ApiError] | None = None  # when and why the last sync failed
+
+    def until(self, deadline: float) -> AbstractContextManager[None]:
+        """Calls of this thread within the block, retries included, end by ``deadline`` (monotonic)."""
+        return _WorkDeadline(self._local, deadline)
+
+    def _work_deadline(self) -> float | None:
+        at: float | None = getattr(self._local, "work_deadline", None)
+        return at
+
+    def _attempt(self) -> transport.deadline:
+        """The deadline of one attempt: ``timeout`` from now, within the work's deadline."""
+        at = time.monotonic() + self._timeout
+        work = self._work_deadline()
+        return transport.deadline(at if work is None else min(at, work))
 
     def _client(self) -> ovh.Client:
         client: ovh.Client | None = getattr(self._local, "client", None)
         if client is None:
-            client = self._credentials.client(timeout=(min(self._timeout, 10.0), self._timeout))
-            if not self._credentials.uses_oauth2:
-                self._sync_clock(client)
+            adapter = transport.BoundedAdapter(self._timeout, self._max_answer_bytes)
+            client = self._credentials.client(adapter, timeout=(min(self._timeout, 10.0), self._timeout))
             self._local.client = client
+        if not self._credentials.uses_oauth2 and client._time_delta is None:
+            self._sync_clock(client)
         return client
 
     def _sync_clock(self, client: ovh.Client) -> None:
         """One ``/auth/time`` call for the process, paced and counted, instead of one per thread's client.
 
         python-ovh signs with ``server time - local time``, which it fetches lazily per client, outside any
-        pacing; the offset is the same for every client of the process.
+        pacing; the offset is the same for every client of the process. An answer that is not a plausible
+        time (garbage, a trickle, an error page) leaves the local clock, with one warning for the process;
+        no connection at all is this call's failure, and the calls of the next ``timeout`` seconds share
+        it rather than wait in turn for their own (threads queue on the lock, each for one timeout).
         """
         with self._clock_lock:
             if self._time_delta is None:
+                failed = self._clock_failure
+                if failed is not None and time.monotonic() - failed[0] < self._timeout:
+                    raise dataclasses.replace(failed[1])
                 self.pacer.wait_turn()
                 try:
-                    self._time_delta = int(client.time_delta)
-                    self.stats.record(TIME_ROUTE, 200)
-                except (ovh.exceptions.APIError, requests.RequestException, TypeError, ValueError):
-                    self.stats.record(TIME_ROUTE, NO_ANSWER)
-                    return  # python-ovh will try again lazily, on the first signed call
+                    self._time_delta = self._fetch_time_delta(client)
+                except ApiError as error:
+                    self._clock_failure = (time.monotonic(), error)
+                    raise
             client._time_delta = self._time_delta
+
+    def _fetch_time_delta(self, client: ovh.Client) -> int:
+        try:
+            with self._attempt():
+                server_time = self._call_once(client, TIME_ROUTE, TIME_ROUTE, need_auth=False)
+        except ApiError as error:
+            if error.unreachable or error.reason == DEADLINE:
+                raise
+            problem = str(error)
+        else:
+            if type(server_time) is int and abs(server_time - int(time.time())) <= MAX_CLOCK_SKEW:
+                return server_time - int(time.time())
+            problem = f"{TIME_ROUTE}: not a time within a day of ours: {_shown(server_time)}"
+        log.warning("OVH's server time is unusable (%s); signing with the local clock", problem)
+        return 0
 
     def get(
         self, route: str, path_params: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None
@@ -217,22 +218,32 @@ class OvhApi:
         path = route.format(**path_params) if path_params else route
         if query:
             path = f"{path}?{urlencode(query)}"
-        client = self._client()  # before the pacing below: a new client's clock sync takes its own turn
         attempt = 0
         while True:
-            self.pacer.wait_turn()
             try:
-                return self._call_once(client, route, path)
+                self._check_deadline(route)
+                client = self._client()  # before the pacing below: a clock sync takes its own turn
+                self.pacer.wait_turn()
+                with self._attempt():
+                    return self._call_once(client, route, path)
             except ApiError as error:
                 if not error.retryable or attempt >= self._retries:
                     raise
                 delay = self._backoff(attempt, error.retry_after)
+                work = self._work_deadline()
+                if work is not None and time.monotonic() + delay >= work:
+                    raise  # no time left for another try within the work's deadline
                 log.debug("retrying %s in %.2fs after %s", path, delay, error)
                 attempt += 1
                 if error.status == 429:
                     self.pacer.pause(delay)  # throttled: every thread waits, the next turn sleeps for us
                 else:
                     self._sleep(delay)
+
+    def _check_deadline(self, route: str) -> None:
+        if _past(self._work_deadline()):
+            self.stats.record_failure(route, DEADLINE)
+            raise ApiError(route, NO_ANSWER, "abandoned: the refresh's deadline has passed", reason=DEADLINE)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with full jitter, never shorter than what OVH asked for."""
@@ -242,31 +253,14 @@ class OvhApi:
             delay = max(delay, min(retry_after, self._backoff_cap * 4))
         return delay
 
-    def _call_once(self, client: ovh.Client, route: str, path: str) -> Any:
-        try:
-            response = client.raw_call("GET", path)
-        except requests.RequestException as exc:
-            self.stats.record(route, NO_ANSWER)
-            raise ApiError(route, NO_ANSWER, f"{type(exc).__name__}: {_first_line(exc)}") from None
-        except ovh.exceptions.APIError as exc:  # OAuth2 token failure, missing key: before any HTTP
-            self.stats.record(route, NO_ANSWER)
-            code = "OAUTH2" if isinstance(exc, ovh.exceptions.OAuth2FailureError) else "INVALID_KEY"
-            raise ApiError(route, NO_ANSWER, _first_line(exc), error_code=code) from None
+    def _call_once(self, client: ovh.Client, route: str, path: str, need_auth: bool = True) -> Any:
+        response = self._send(client, route, path, need_auth)
         status = response.status_code
         self.stats.record(route, status)
         query_id = response.headers.get("X-Ovh-Queryid")
         if status == 204:
             return None
-        try:
-            body = response.json()
-        except ValueError:
-            kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
-            raise ApiError(
-                route,
-                status if status >= 300 else 502,
-                f"answer is not JSON ({kind}, {len(response.content)} bytes)",
-                query_id=query_id,
-            ) from None
+        body = self._decode(response, route, query_id)
         if 200 <= status < 300:
             return body
         details = body if isinstance(body, dict) else {}
@@ -278,6 +272,71 @@ class OvhApi:
             query_id=query_id,
             retry_after=_retry_after(response.headers.get("Retry-After")),
         )
+
+    def _send(self, client: ovh.Client, route: str, path: str, need_auth: bool) -> requests.Response:
+        try:
+            response: requests.Response = client.raw_call("GET", path, need_auth=need_auth)
+            return response
+        except requests.RequestException as exc:
+            reason = no_answer_reason(exc)
+            if reason == TIMEOUT and _past(self._work_deadline()):
+                reason = DEADLINE
+            self.stats.record(route, NO_ANSWER)
+            self.stats.record_failure(route, reason)
+            said = _first_line(exc) if reason in (TIMEOUT, TOO_LARGE) else innermost(exc)
+            if reason == DEADLINE:
+                said = "abandoned: the refresh's deadline passed during the call"
+            raise ApiError(route, NO_ANSWER, f"{type(exc).__name__}: {said}", reason=reason) from None
+        except ovh.exceptions.APIError as exc:  # OAuth2 token failure, missing key: before any HTTP
+            self.stats.record(route, NO_ANSWER)
+            code = "OAUTH2" if isinstance(exc, ovh.exceptions.OAuth2FailureError) else "INVALID_KEY"
+            raise ApiError(route, NO_ANSWER, _first_line(exc), error_code=code) from None
+
+    def _decode(self, response: requests.Response, route: str, query_id: str | None) -> Any:
+        """JSON, or an ``ApiError`` saying why not: Python's decoder refuses deep nesting (RecursionError)
+        and integers past its digit limit (ValueError), which python-ovh would let through."""
+        status = response.status_code
+        try:
+            return json.loads(response.content)
+        except RecursionError:
+            problem = "answer nests deeper than Python can decode"
+        except ValueError as exc:
+            kind = response.headers.get("Content-Type", "unknown content").split(";")[0]
+            problem = (
+                "answer holds an integer too long to decode"
+                if "digits" in str(exc)
+                else f"answer is not JSON ({kind}, {len(response.content)} bytes)"
+            )
+        if status >= 300:  # an error page: the status says what happened
+            raise ApiError(route, status, problem, query_id=query_id) from None
+        self.stats.record_failure(route, UNDECODABLE)
+        raise ApiError(route, 502, problem, query_id=query_id, reason=UNDECODABLE) from None
+
+
+class _WorkDeadline:
+    """``OvhApi.until``: a class, not a generator context manager, which would write ``__traceback__`` on
+    the exception passing through (a frozen dataclass exception refuses it)."""
+
+    def __init__(self, local: threading.local, at: float) -> None:
+        self._local = local
+        self._at = at
+        self._outer: float | None = None
+
+    def __enter__(self) -> None:
+        self._outer = getattr(self._local, "work_deadline", None)
+        self._local.work_deadline = self._at if self._outer is None else min(self._at, self._outer)
+
+    def __exit__(self, *_: object) -> None:
+        self._local.work_deadline = self._outer
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _shown(value: object) -> str:
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 256 else "a huge number"
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _retry_after(value: str | None) -> float | None:

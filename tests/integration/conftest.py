@@ -11,6 +11,7 @@ import pytest
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from tests.support.hostile_ovh import HostileOvh
 
 ExporterFactory = Callable[..., Exporter]
 
@@ -72,3 +73,33 @@ def make_exporter(sim: SimulatedOvh) -> Iterator[ExporterFactory]:
 
 def series(exposition: bytes) -> list[str]:
     return [line for line in exposition.decode().splitlines() if line and not line.startswith("#")]
+
+
+@pytest.fixture
+def hostile(sim: SimulatedOvh) -> Iterator[HostileOvh]:
+    """The hostile OVH stand-in in front of the simulator (``tests.support.hostile_ovh``)."""
+    with HostileOvh(sim) as ovh:
+        yield ovh
+
+
+@pytest.fixture
+def served(hostile: HostileOvh) -> Iterator[ExporterFactory]:
+    """Build exporters with their HTTP server, through the hostile stand-in; refreshes are the test's to
+    run (``refresher.refresh_once``), or ``start()`` runs them all as ``serve`` does."""
+    built: list[Exporter] = []
+
+    def build(**collect: Any) -> Exporter:
+        raw = {
+            "ovh": {"endpoint": hostile.url, **hostile.credentials},
+            "collect": {"max_calls_per_second": 0, "retries": 0, **collect},
+            "prometheus": {"enabled": True, "host": "127.0.0.1", "port": 0},
+        }
+        exporter = Exporter.build(parse_settings(raw))
+        assert exporter.server is not None
+        exporter.server.start()
+        built.append(exporter)
+        return exporter
+
+    yield build
+    for exporter in built:
+        exporter.stop()

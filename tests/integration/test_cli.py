@@ -111,7 +111,7 @@ def test_check_config_lists_readable_projects(tmp_path: Path) -> None:
     assert result.stdout.count("[ok]") == 3
 
 
-def test_wrong_credentials_fail_in_one_line(tmp_path: Path) -> None:
+def test_an_unreachable_endpoint_fails_in_one_line_and_says_so(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text(
         "ovh:\n  endpoint: http://127.0.0.1:9/1.0\n  application_key: a\n"
@@ -120,7 +120,8 @@ def test_wrong_credentials_fail_in_one_line(tmp_path: Path) -> None:
     result = otel_ovh("check-config", "--config", str(config), home=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("otel-ovh: the credentials do not work")
+    assert result.stderr.startswith("otel-ovh: OVH is unreachable at http://127.0.0.1:9/1.0")
+    assert "credentials do not work" not in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 def test_help_lists_every_command(tmp_path: Path) -> None:

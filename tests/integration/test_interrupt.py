@@ -1,5 +1,6 @@
-"""Ctrl-C on every command, as a user gives it: the command stops within 2 s, exits 130 and leaves no
-partial output, even while OVH is slow to answer (each simulated call takes seconds)."""
+"""Ctrl-C on every command, as a user gives it: the command stops within 2 s, exits 130 (``serve``: 0, a
+server stopped as asked) and leaves no partial output, even while OVH is slow to answer (each simulated
+call takes seconds)."""
 
 from __future__ import annotations
 
@@ -88,13 +89,12 @@ def test_ctrl_c_leaves_no_backfill_file(slow_sim: SimulatedOvh, tmp_path: Path) 
     assert list(tmp_path.glob("*history*")) == []
 
 
-@pytest.mark.parametrize(("sig", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
-def test_serve_stops_in_2s_during_a_slow_refresh(
-    sig: int, expected: int, slow_sim: SimulatedOvh, tmp_path: Path
-) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_in_2s_during_a_slow_refresh(sig: int, slow_sim: SimulatedOvh, tmp_path: Path) -> None:
+    """A server asked to stop, by a person or a supervisor, has stopped cleanly: exit 0 either way."""
     env = {**env_for(slow_sim, tmp_path), "OTEL_OVH_PROMETHEUS__PORT": str(free_port())}
     code, stopped = interrupt(["serve"], env, tmp_path / "log", 2.5, sig)
-    assert code == expected and stopped < 2.0
+    assert code == 0 and stopped < 2.0
 
 
 def test_simulate_stops_on_ctrl_c(tmp_path: Path) -> None:

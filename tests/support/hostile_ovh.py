@@ -17,6 +17,7 @@ path, so a test can tell which calls were made.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import http.client
 import json
 import threading
@@ -51,7 +52,7 @@ class Rule:
     """
 
     path: str
-    rewrite: Transform | None = None  # the decoded JSON in, the new JSON value out (json.dumps'd)
+    rewrite: Transform | None = None  # the decoded JSON in, the new JSON value (json.dumps'd) or bytes out
     body: bytes | None = None  # the raw body to send instead of the upstream one
     status: int | None = None  # the status to send instead of the upstream one
     huge: int = 0  # send a valid JSON array of about this many bytes, streamed, instead of the body
@@ -65,10 +66,12 @@ class Rule:
         return fnmatch.fnmatchcase(path, self.path) and (self.times is None or self.hits < self.times)
 
 
+@functools.lru_cache(maxsize=4)
 def bomb(inflated: int) -> bytes:
     """A small gzip member that inflates to about ``inflated`` bytes of a valid JSON array of zeros.
 
-    Compressed a block at a time, so that building a bomb of a gigabyte does not take one.
+    Compressed a block at a time, so that building a bomb of a gigabyte does not take one; kept, so that
+    a rule answering every refresh does not build it again each time.
     """
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip header and trailer
     block = b"0," * 32768
@@ -90,7 +93,7 @@ class HostileOvh:
         self._rules: list[Rule] = []
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
+        self._server = _QuietServer(("127.0.0.1", 0), _ProxyHandler)
         self._server.daemon_threads = True
         self._server.proxy = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, name="hostile-ovh", daemon=True)
@@ -156,6 +159,11 @@ class HostileOvh:
             connection.close()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gives up mid-answer (a deadline, a size cap) is what the tests provoke."""
+
+
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 
 
@@ -195,7 +203,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if rule is not None:
             status = rule.status if rule.status is not None else status
             if rule.rewrite is not None:
-                body = json.dumps(rule.rewrite(json.loads(body))).encode()
+                rewritten = rule.rewrite(json.loads(body))
+                # bytes go as they are: JSON that json.dumps cannot write (a literal 1e400)
+                body = rewritten if isinstance(rewritten, bytes) else json.dumps(rewritten).encode()
             elif rule.body is not None:
                 body = rule.body
             elif rule.gzip_bomb:

@@ -257,6 +257,7 @@ class _Policy:
     delay: float = 0.0
     rejected_data_points: int = 0
     partial_error_message: str = ""
+    refusal_message: str = "missing or wrong credentials header"
 
 
 class OtlpReceiver(Service):
@@ -342,6 +343,15 @@ class OtlpReceiver(Service):
         """Sleep this long before answering, to exercise exporter timeouts."""
         with self._lock:
             self._policy.delay = seconds
+
+    def set_refusal_message(self, message: str) -> None:
+        """What a refusal for wrong credentials says (collectors often quote what they were sent)."""
+        with self._lock:
+            self._policy.refusal_message = message
+
+    def refusal_message(self) -> str:
+        with self._lock:
+            return self._policy.refusal_message
 
     def set_partial_success(self, rejected_data_points: int, error_message: str = "") -> None:
         """Accept exports but report a partial success with this many rejected points."""
@@ -510,7 +520,7 @@ class _Servicer(metrics_service_pb2_grpc.MetricsServiceServicer):
             message = (
                 "collector unavailable (simulated outage)"
                 if refusal == "UNAVAILABLE"
-                else "missing or wrong credentials header"
+                else self.receiver.refusal_message()
             )
             context.abort(getattr(grpc.StatusCode, refusal), message)
         compression = headers.get("grpc-encoding", "identity")
@@ -656,7 +666,7 @@ class _Handler(BaseHTTPRequestHandler):
             refuse(HTTPStatus.SERVICE_UNAVAILABLE, "collector unavailable (simulated outage)")
             return
         if refusal == "UNAUTHENTICATED":
-            refuse(HTTPStatus.UNAUTHORIZED, "missing or wrong credentials header")
+            refuse(HTTPStatus.UNAUTHORIZED, receiver.refusal_message())
             return
         content_type = headers.get("content-type", "").split(";")[0].strip()
         if content_type != "application/x-protobuf":

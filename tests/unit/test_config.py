@@ -149,7 +149,8 @@ def test_the_environment_given_is_the_only_one_read(tmp_path: Path, monkeypatch:
 def test_defaults_are_the_declared_ones() -> None:
     settings = parse_settings(_with(collect={"interval": 2000}))
     assert settings.prometheus == PrometheusSettings() and settings.telemetry == TelemetrySettings()
-    assert settings.collect == CollectSettings(interval=2000, max_staleness=6000)  # 3 × interval
+    # max_staleness: 3 × interval; refresh_timeout: 0.8 × interval
+    assert settings.collect == CollectSettings(interval=2000, max_staleness=6000, refresh_timeout=1600)
 
 
 def test_check_config_shows_the_file_as_written_without_secrets() -> None:

@@ -47,10 +47,17 @@ def basic_auth() -> BasicAuth:
 class Exporter:
     """A handler over a fixed exposition that counts renders, so a test sees whether data was reached."""
 
-    def __init__(self, web: WebConfig | None = None, *, ready: bool = True, push_only: bool = False):
+    def __init__(
+        self,
+        web: WebConfig | None = None,
+        *,
+        ready: str | None = None,
+        healthy: Callable[[], str | None] = lambda: None,
+        push_only: bool = False,
+    ):
         self.renders: list[bool] = []
         render: Callable[[bool], bytes] | None = None if push_only else self._render
-        self.handler = Handler(render, healthy=lambda: True, ready=lambda: ready, web=web or WebConfig())
+        self.handler = Handler(render, healthy=healthy, ready=lambda: ready, web=web or WebConfig())
 
     def _render(self, compress: bool) -> bytes:
         self.renders.append(compress)
@@ -90,9 +97,29 @@ def test_routing(target: str, status: int, content_type: str, body_start: bytes)
     assert not response.close
 
 
-def test_readyz_says_not_ready_with_503() -> None:
-    response = Exporter(ready=False).get("/readyz")
-    assert (response.status, response.body) == (503, b"not ready\n")
+def test_readyz_says_why_not_in_one_line_with_503() -> None:
+    response = Exporter(ready="not ready: the first refresh\nhas not finished").get("/readyz")
+    assert (response.status, response.body) == (503, b"not ready: the first refresh has not finished\n")
+    assert Exporter(ready="not ready").get("/healthz").status == 200  # each probe its own check
+
+
+def test_healthz_says_what_died_and_a_failing_check_is_unhealthy() -> None:
+    response = Exporter(healthy=lambda: "refresher thread died (ValueError: x)").get("/healthz")
+    assert (response.status, response.body) == (503, b"refresher thread died (ValueError: x)\n")
+
+    def broken() -> str | None:
+        raise RuntimeError("bug")
+
+    response = Exporter(healthy=broken).get("/healthz")
+    assert (response.status, response.body) == (503, b"cannot tell (RuntimeError)\n")
+    response = Exporter(healthy=lambda: "\ud800" * 400).get("/healthz")  # never a 500, whatever it says
+    assert response.status == 503 and len(response.body) < 2000
+
+
+def test_a_check_may_answer_with_a_bare_boolean() -> None:
+    handler = Handler(None, healthy=lambda: False, ready=lambda: True)
+    answers = [handler.handle(Request.from_target("GET", path)) for path in ("/healthz", "/readyz")]
+    assert [(a.status, a.body) for a in answers] == [(503, b"unhealthy\n"), (200, b"ok\n")]
 
 
 def test_request_headers_are_case_insensitive_and_the_first_repeat_wins() -> None:

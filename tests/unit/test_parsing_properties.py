@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otel_ovh.families.fields import Problems
+from otel_ovh.families import FAMILIES
+from otel_ovh.families.base import Family, Regions, Scope
+from otel_ovh.families.fields import Problems, encodable
 from otel_ovh.families.forecast import parse_forecast
 from otel_ovh.families.instances import parse_flavors, parse_instances
 from otel_ovh.families.project import parse_project
@@ -25,6 +28,9 @@ from otel_ovh.families.quota import parse_quotas
 from otel_ovh.families.storage import parse_s3_buckets, parse_swift_containers
 from otel_ovh.families.usage import Usage, parse_usage
 from otel_ovh.families.volumes import parse_volumes
+from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.simulator import World, WorldShape
+from otel_ovh.simulator.errors import ApiError as SimulatedError
 
 MODELS: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[1] / "data" / "ovh-cloud-models.json").read_text()
@@ -157,3 +163,97 @@ def test_amounts_that_overflow_are_dropped() -> None:
 def test_the_models_cover_every_parser() -> None:
     for model, _ in PARSERS.values():
         assert model.removesuffix("[]") in MODELS
+
+
+# -- every family, end to end: OVH's answers (the simulator's) with any value turned into hostile JSON --
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# What json.loads accepts and Python mishandles: unpaired surrogates, integers no float holds, NaN and
+# infinities, negative numbers, nesting deeper than any schema.
+HOSTILE_JSON = (
+    ANY_JSON
+    | st.sampled_from(["\ud800", "a\udfffb", "\udbff\udc00", ""])
+    | st.integers(min_value=10**300, max_value=10**400).flatmap(lambda n: st.sampled_from([n, -n]))
+    | st.sampled_from([math.nan, math.inf, -math.inf, 1e308, -1.0, -(2**70)])
+    | st.integers(1, 300).map(_nested)
+)
+WORLD = World(seed=5, shape=WorldShape(projects=1), clock=lambda: 1_790_000_000.0)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every place in a JSON value: the value itself, each key's value, each item."""
+    yield path
+    children = (
+        value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    )
+    for key, child in children:
+        yield from _paths(child, (*path, key))
+
+
+def hostile(value: Any, data: st.DataObject) -> Any:
+    """``value`` with a few of its places (anywhere: a field, an item, the whole) made hostile."""
+    paths = list(_paths(value))
+    for path in data.draw(st.lists(st.sampled_from(paths), min_size=1, max_size=8)):
+        if not path:
+            return data.draw(HOSTILE_JSON)
+        parent = value
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = data.draw(HOSTILE_JSON)
+        except (KeyError, IndexError, TypeError):  # an earlier replacement took that place away
+            continue
+    return value
+
+
+class HostileApi:
+    """``OvhApi.get`` answered from the simulated world, every answer damaged as the test draws."""
+
+    def __init__(self, data: st.DataObject) -> None:
+        self.data = data
+
+    def get(self, route: str, path_params: Any = None, query: Any = None) -> Any:
+        path = route.format(**path_params) if path_params else route
+        try:
+            body = WORLD.body(path, dict(query) if query else None)
+        except SimulatedError as error:
+            raise ApiError(route, error.status, "simulated") from None
+        return hostile(body, self.data)
+
+
+def _servable(points: Any, where: str) -> None:
+    for attributes, value in points:
+        assert isinstance(value, int | float) and math.isfinite(value), (where, value)
+        assert not isinstance(value, int) or abs(value) < 2**63, (where, value)
+        for key, text in attributes.items():
+            assert not isinstance(text, str) or encodable(text), (where, key, text)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=[family.name for family in FAMILIES])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_hostile_json_anywhere_never_raises_nor_reaches_a_metric(
+    family: Family[Any], data: st.DataObject
+) -> None:
+    """A family's fetch reads every answer through its parsers; whatever they hold, the fetch ends with a
+    record (or an ``ApiError`` for a call that failed), and no point of it is non-finite or unencodable."""
+    problems = Problems()
+    try:
+        api = cast(OvhApi, HostileApi(data))
+        record = family.fetch(api, Scope(WORLD.project_ids[0], problems, lambda region: True))
+    except ApiError:
+        return
+    record = family.narrow(record, Regions(lambda region: True, frozenset(family.regions_in_use(record))))
+    for metric in family.metrics:
+        _servable(metric.points(record), f"{family.name}: {metric.name}")
+    for column in family.columns:
+        column.cell(record)
+    name = family.project_name(record)  # a label of every series of the project
+    assert name is None or encodable(name)

@@ -1,0 +1,77 @@
+"""Which of a refresh's (project, family) fetches runs when, so that one slow project cannot hold the pool.
+
+A project whose answers trickle holds a worker for each of its calls until the call's deadline; if all
+its families started at once they would take every worker, and the other projects' fetches would wait
+in the pool's queue past the refresh's deadline. So no project has more than half of the workers (all of
+them when it is the only project), and fetches are handed to the pool only when a worker is free, in
+project order: projects still finish one after the other, which lets the refresher publish them early.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from otel_ovh.families.base import Family
+
+Job = tuple[str, Family[Any]]
+
+
+class FanOut:
+    def __init__(
+        self,
+        submit: Callable[[str, Family[Any]], Future[Any]],
+        jobs: Mapping[str, Sequence[Family[Any]]],
+        workers: int,
+    ) -> None:
+        """``jobs``: the families each project starts with, in project order; more come with ``add``."""
+        self._submit = submit
+        self._workers = max(1, workers)
+        self._per_project = self._workers if len(jobs) <= 1 else max(1, self._workers // 2)
+        self._queued = {pid: deque(families) for pid, families in jobs.items()}
+        self._running: Counter[str] = Counter()
+        self._closed = False
+        self.in_flight: dict[Future[Any], Job] = {}
+        self._fill()
+
+    def add(self, pid: str, families: Sequence[Family[Any]]) -> None:
+        """More fetches for ``pid`` (families that could start only once others had answered)."""
+        if families and not self._closed:
+            self._queued[pid].extend(families)
+            self._fill()
+
+    def landed(self, future: Future[Any]) -> Job:
+        """``future`` is done: its job, and the next fetches are handed to the pool."""
+        pid, family = self.in_flight.pop(future)
+        self._running[pid] -= 1
+        self._fill()
+        return pid, family
+
+    def abandon(self) -> list[Job]:
+        """Every fetch not landed, in flight or never started, given up (those in flight are cancelled if
+        they have not started; the others end at the deadline their calls run within)."""
+        self._closed = True
+        jobs = list(self.in_flight.values())
+        for future in self.in_flight:
+            future.cancel()
+        self.in_flight.clear()
+        for pid, queue in self._queued.items():
+            jobs.extend((pid, family) for family in queue)
+            queue.clear()
+        return jobs
+
+    def _fill(self) -> None:
+        while len(self.in_flight) < self._workers:
+            job = self._next()
+            if job is None:
+                return
+            self._running[job[0]] += 1
+            self.in_flight[self._submit(*job)] = job
+
+    def _next(self) -> Job | None:
+        for pid, queue in self._queued.items():
+            if queue and self._running[pid] < self._per_project:
+                return pid, queue.popleft()
+        return None
