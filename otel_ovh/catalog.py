@@ -73,6 +73,9 @@ class MetricDefinition:
     project_points: ProjectPoints | None = None
     exporter_points: ExporterPoints | None = None
     point_unit: Callable[[Mapping[str, object]], str] | None = None
+    # Exported only once something failed: a healthy run has no series of it, by design (a counter of
+    # failures by cause cannot be zero-filled without a series per route and cause).
+    only_on_failure: bool = False
 
     def unit_of(self, attributes: Mapping[str, object]) -> str:
         return self.point_unit(attributes) if self.point_unit else self.unit
@@ -158,9 +161,19 @@ def _self(
     project_points: ProjectPoints | None = None,
     exporter_points: ExporterPoints | None = None,
     attributes: tuple[str, ...] = (),
+    only_on_failure: bool = False,
 ) -> MetricDefinition:
     return MetricDefinition(
-        name, kind, unit, description, SELF_FAMILY, attributes, source, project_points, exporter_points
+        name,
+        kind,
+        unit,
+        description,
+        SELF_FAMILY,
+        attributes,
+        source,
+        project_points,
+        exporter_points,
+        only_on_failure=only_on_failure,
     )
 
 
@@ -204,10 +217,11 @@ SELF_METRICS = (
         "{request}",
         "OVH API calls that brought no usable answer, by route template and why: "
         + ", ".join(REASONS)
-        + " (the first four: OVH is unreachable).",
+        + " (the first four: OVH is unreachable). No series until a call fails.",
         source="every OVH call",
         exporter_points=_api_failures,
         attributes=("http.route", "error.type"),
+        only_on_failure=True,
     ),
     _self(
         "otel_ovh.memory.limit",
