@@ -316,6 +316,7 @@ def serve(settings: Settings, load: Callable[[], Settings]) -> int:
     signals = Signals().install()
     exporter = Exporter.build(settings)
     tune_for_serving()
+    exporter.telemetry.memory.announce()
     exporter.start()
     otlp = settings.otlp_resolved
     readers = [

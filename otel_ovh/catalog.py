@@ -20,6 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from otel_ovh.families import FAMILIES
 from otel_ovh.families.base import Attributes, Family, Kind, Metric, Point
+from otel_ovh.memory import MemoryBudget
 from otel_ovh.ovh_api.client import CallStats
 from otel_ovh.ovh_api.errors import REASONS
 from otel_ovh.snapshot import ProjectState
@@ -28,7 +29,17 @@ __all__ = ["BY_NAME", "CATALOG", "COMMON_ATTRIBUTES", "SELF_FAMILY", "Attributes
 
 T = TypeVar("T")
 ProjectPoints = Callable[[ProjectState, float], Iterable[Point]]  # (project, now) -> points
-ExporterPoints = Callable[[CallStats], Iterable[Point]]
+
+
+@dataclass(frozen=True)
+class ExporterState:
+    """What the exporter's own metrics read that is not per project."""
+
+    stats: CallStats
+    memory: MemoryBudget
+
+
+ExporterPoints = Callable[[ExporterState], Iterable[Point]]
 
 # On every OVH series: which project it belongs to. Per-project labels from the settings are added too.
 COMMON_ATTRIBUTES = ("cloud.account.id", "ovh.project.name")
@@ -122,14 +133,23 @@ def _duration(project: ProjectState, _: float) -> Iterable[Point]:
         yield {}, project.duration
 
 
-def _api_requests(stats: CallStats) -> Iterable[Point]:
-    for (route, status), count in stats.snapshot().items():
+def _api_requests(state: ExporterState) -> Iterable[Point]:
+    for (route, status), count in state.stats.snapshot().items():
         yield {"http.route": route, "http.response.status_code": status}, float(count)
 
 
-def _api_failures(stats: CallStats) -> Iterable[Point]:
-    for (route, reason), count in stats.failures().items():
+def _api_failures(state: ExporterState) -> Iterable[Point]:
+    for (route, reason), count in state.stats.failures().items():
         yield {"http.route": route, "error.type": reason}, float(count)
+
+
+def _memory_limit(state: ExporterState) -> Iterable[Point]:
+    if state.memory.limit is not None:
+        yield {}, float(state.memory.limit)
+
+
+def _memory_estimate(state: ExporterState) -> Iterable[Point]:
+    yield {}, float(state.memory.estimate)
 
 
 def _self(
@@ -202,6 +222,23 @@ SELF_METRICS = (
         exporter_points=_api_failures,
         attributes=("http.route", "error.type"),
         only_on_failure=True,
+    ),
+    _self(
+        "otel_ovh.memory.limit",
+        Kind.GAUGE,
+        "By",
+        "Memory limit of the process's cgroup (absent when there is none); see telemetry.cgroup_root.",
+        source="cgroup `memory.max` (v2) or `memory.limit_in_bytes` (v1)",
+        exporter_points=_memory_limit,
+    ),
+    _self(
+        "otel_ovh.memory.estimate",
+        Kind.GAUGE,
+        "By",
+        "Peak memory the series now served are expected to need, by the sizing rule of docs/scaling.md; "
+        "a WARNING is logged once it passes 80% of otel_ovh_memory_limit_bytes.",
+        source="the series counted after each refresh",
+        exporter_points=_memory_estimate,
     ),
 )
 

@@ -237,6 +237,14 @@ class TelemetrySettings:
     disabled_metrics: frozenset[str] = setting(
         frozenset(), "metric names (OpenTelemetry or Prometheus) not to report", convert=names
     )
+    cgroup_root: str | None = setting(
+        "/sys/fs/cgroup",
+        "where the process's memory limit is read (cgroup v2 `memory.max`, v1 "
+        "`memory/memory.limit_in_bytes`), to warn when the series served head past it "
+        "([docs/scaling.md](docs/scaling.md)); empty: never",
+        convert=text,
+        verbatim=True,
+    )
     service_name: str | None = setting(
         None,
         "`service.name` of the resource",

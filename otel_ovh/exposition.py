@@ -8,6 +8,11 @@ rendered text, once per snapshot (the text is cached), rather than by re-impleme
 
 In the text format a label value escapes its quotes (``\\"``), so ``name=""`` preceded by ``{`` or
 ``,`` can only be a whole, empty label, never part of a value.
+
+The OVH series are made and compressed one metric family at a time (``gzipped_exposition``): the whole
+text of a large organisation, held at once in the forms ``generate_latest`` builds it in (a list of
+lines, the joined string, its bytes, then the copy without empty labels), was the largest transient of
+a render.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import zlib
 from collections.abc import Iterable
 
 from prometheus_client import generate_latest
@@ -53,20 +59,58 @@ def render_tolerant(registry: Collector, log: OutageLog, what: str) -> bytes:
     parts: list[bytes] = []
     dropped = 0
     for metric in registry.collect():
-        try:
-            parts.append(generate_latest(_Only([metric])))
-            continue
-        except Exception:
-            pass
-        family = copy.copy(metric)
-        family.samples = [sample for sample in metric.samples if _writable(metric, sample)]
-        try:
-            parts.append(generate_latest(_Only([family])))
-            dropped += len(metric.samples) - len(family.samples)
-        except Exception:  # the family itself (its name, its help) cannot be written
-            dropped += len(metric.samples)
-    log.failed(what, f"{what}: {dropped} series that could not be rendered dropped", logging.WARNING)
+        text, lost = _family_text(metric)
+        parts.append(text)
+        dropped += lost
+    _say(log, what, dropped)
     return b"".join(parts)
+
+
+def gzipped_exposition(registry: Collector, log: OutageLog, what: str, level: int = 5) -> bytes:
+    """The text of every family ``registry`` collects, without empty labels, as one gzip member.
+
+    Formatted by ``prometheus_client`` itself, family by family: the same bytes as ``generate_latest``
+    of the whole registry, but only one family's text exists at a time beside the compressed output, and
+    with ``pipeline.MetricByMetricReader`` one family at all. A series that cannot be written costs that
+    series, as in ``render_tolerant``.
+    """
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: a gzip header, mtime 0
+    parts: list[bytes] = []
+    done: set[int] = set()
+    dropped = 0
+    for family in registry.collect():
+        if id(family) in done:
+            continue  # yielded again: the reader's collector yields every family so far after each metric
+        done.add(id(family))
+        text, lost = _family_text(family)
+        dropped += lost
+        parts.append(compressor.compress(drop_empty_labels(text)))
+        if family.type != "info":  # info: the reader's target_info, which it keeps for the next collection
+            family.samples.clear()  # made for this collection only: its memory goes now, not at the end
+    parts.append(compressor.flush())
+    _say(log, what, dropped)
+    return b"".join(parts)
+
+
+def _family_text(metric: Metric) -> tuple[bytes, int]:
+    """One family's text, and how many of its series were left out because they cannot be written."""
+    try:
+        return generate_latest(_Only([metric])), 0
+    except Exception:
+        pass
+    family = copy.copy(metric)
+    family.samples = [sample for sample in metric.samples if _writable(metric, sample)]
+    try:
+        return generate_latest(_Only([family])), len(metric.samples) - len(family.samples)
+    except Exception:  # the family itself (its name, its help) cannot be written
+        return b"", len(metric.samples)
+
+
+def _say(log: OutageLog, what: str, dropped: int) -> None:
+    if dropped:
+        log.failed(what, f"{what}: {dropped} series that could not be rendered dropped", logging.WARNING)
+    else:
+        log.recovered(what, f"{what}: every series is rendered again")
 
 
 class _Only:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opentelemetry.context import Context
@@ -21,7 +20,7 @@ from opentelemetry.sdk.metrics import (
     ObservableCounter,
     ObservableGauge,
 )
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricReader, MetricsData, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry
@@ -33,9 +32,13 @@ from otel_ovh.families.fields import encodable
 from otel_ovh.otlp.delta import DeltaState
 from otel_ovh.otlp.exporter import build_otlp_exporter
 from otel_ovh.outages import OutageLog
+from otel_ovh.process import compact_attribute_keys
 from otel_ovh.snapshot import ProjectState, Snapshot
 
 log = logging.getLogger(__name__)
+
+# Before any instrument stores an attribute set: a set stored under both key forms would be two series.
+compact_attribute_keys()
 
 SCOPE = "otel_ovh"
 
@@ -85,8 +88,13 @@ def project_attributes(project: ProjectState) -> dict[str, str | int]:
 
 
 def observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> list[Observation]:
+    return list(iter_observations(metric, snapshot, now))
+
+
+def iter_observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> Iterator[Observation]:
+    """The points of ``metric`` one at a time: the SDK consumes each as it comes, so a collection never
+    holds every point of a snapshot at once (they would outweigh the SDK's own storage at its peak)."""
     assert metric.project_points is not None
-    result: list[Observation] = []
     dropped = 0
     for project in snapshot.projects.values():
         common = safe_attributes(project_attributes(project))
@@ -94,12 +102,11 @@ def observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> li
             if not _exportable(value):
                 dropped += 1
                 continue
-            result.append(Observation(value, without_empty({**common, **safe_attributes(attributes)})))
+            yield Observation(value, without_empty({**common, **safe_attributes(attributes)}))
     if dropped:
         _UNSAFE.failed(metric.name, f"{metric.name}: {dropped} point(s) that are not finite numbers dropped")
     else:
         _UNSAFE.recovered(metric.name, f"{metric.name}: every point is a finite number again")
-    return result
 
 
 # Defence in depth: parsing drops what cannot be served (``otel_ovh.families.fields``), but a value that
@@ -149,40 +156,26 @@ _NO_EXEMPLARS = _NoExemplars()
 NO_EXEMPLARS_VIEW = View(instrument_name="*", exemplar_reservoir_factory=lambda _: lambda **__: _NO_EXEMPLARS)
 
 
-class Observations:
-    """The current snapshot's observations, computed once per metric and shared by every reader.
+class MetricByMetricReader(PrometheusMetricReader):
+    """The Prometheus reader, handing its collector one metric at a time.
 
-    Kept here rather than in the snapshot: the snapshot is frozen data, and what the readers derive from
-    it belongs to them. A newer snapshot replaces the whole memo, so the old points are freed before the
-    new ones are made; a collection still reading an older snapshot computes its points without keeping them.
+    The exporter turns what it is given into ``prometheus_client`` families all at once, so a large
+    organisation's families (one sample and label dict per series) existed together beside the SDK's
+    points. Given one metric per piece, the collector translates a piece only when the previous one's
+    families have been taken, and ``exposition.gzipped_exposition`` formats and empties each family as it
+    comes (skipping those the collector yields again): one metric's families and text exist at a time.
     """
 
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._version = -1
-        self._points: dict[str, list[Observation]] = {}
-
-    def of(self, metric: MetricDefinition, snapshot: Snapshot) -> list[Observation]:
-        with self._lock:
-            if snapshot.version < self._version:
-                return observations(metric, snapshot, self._clock())
-            if snapshot.version > self._version:
-                self._version, self._points = snapshot.version, {}
-            points = self._points.get(metric.name)
-            if points is None:
-                points = self._points[metric.name] = observations(metric, snapshot, self._clock())
-            return points
-
-    def held(self) -> int:
-        with self._lock:
-            return sum(len(points) for points in self._points.values())
-
-    def forget(self) -> None:
-        """Drop the points once rendered when no OTLP reader will collect them again (they are the
-        largest transient of a refresh; recomputing them, should a collection ask, is cheap)."""
-        with self._lock:
-            self._points = {}
+    def _receive_metrics(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> None:
+        if metrics_data is None:
+            return
+        for rm in metrics_data.resource_metrics:
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    piece = replace(rm, scope_metrics=[replace(sm, metrics=[metric])])
+                    super()._receive_metrics(MetricsData(resource_metrics=[piece]), timeout_millis, **kwargs)
 
 
 @dataclass
@@ -209,14 +202,18 @@ class Pipeline:
         name: str,
         views: Sequence[View] = (),
         otlp_delta: DeltaState | None = None,
+        metric_by_metric: bool = False,
     ) -> None:
+        """``metric_by_metric``: a ``MetricByMetricReader``, whose registry only ``gzipped_exposition``
+        reads (``generate_latest`` of it would repeat families)."""
         limit = settings.telemetry.cardinality_limit
         limits: dict[type, int] = {ObservableCounter: limit, ObservableGauge: limit}
         registry: CollectorRegistry | None = None
         prometheus: PrometheusMetricReader | None = None
         if settings.prometheus.enabled:
             registry = CollectorRegistry(auto_describe=False)
-            prometheus = PrometheusMetricReader(
+            reader = MetricByMetricReader if metric_by_metric else PrometheusMetricReader
+            prometheus = reader(
                 disable_target_info=not target_info,
                 scope_info_enabled=False,
                 registry=registry,

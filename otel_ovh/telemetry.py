@@ -20,15 +20,17 @@ import gzip
 import logging
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics.view import View
 
-from otel_ovh.catalog import SELF_FAMILY, MetricDefinition
+from otel_ovh.catalog import SELF_FAMILY, ExporterState, MetricDefinition
 from otel_ovh.config import Settings
-from otel_ovh.exposition import drop_empty_labels, render_tolerant
+from otel_ovh.exposition import gzipped_exposition, render_tolerant
+from otel_ovh.memory import MemoryBudget
 from otel_ovh.otlp.delta import DeltaState
 from otel_ovh.outages import OutageLog
 from otel_ovh.ovh_api.client import CallStats
@@ -36,11 +38,11 @@ from otel_ovh.pipeline import (
     NO_EXEMPLARS_VIEW,
     ONE_GC_GENERATION_LABEL,
     PROCESS_RENAMES,
-    Observations,
     Pipeline,
     build_resource,
     enabled_metrics,
     instrument_process,
+    iter_observations,
     observations,
 )
 from otel_ovh.snapshot import Snapshot, SnapshotStore
@@ -82,6 +84,8 @@ class Telemetry:
         self._settings = settings
         self._store = store
         self._stats = stats
+        self.memory = MemoryBudget.of(settings)
+        self._state = ExporterState(stats, self.memory)
         self._clock = clock
         self.resource = build_resource(settings)
         metrics = enabled_metrics(settings)
@@ -111,7 +115,6 @@ class Telemetry:
         )
         instrument_process(self._self.provider)
         self._cache: _Exposition | None = None
-        self._observed = Observations(clock)
         # What collections read: the snapshot served, which moves only with the exposition (under
         # ``_self_lock``), so that both parts of every body, and both pipelines' OTLP exports, come from one
         # snapshot; with no Prometheus exposition it moves with each snapshot. The render of a new
@@ -124,15 +127,11 @@ class Telemetry:
         self.render_error: str | None = None  # why the last render of OVH's series failed, if it did
         self._stopping = threading.Event()
         # Per metric, the hashes of its live attribute sets: only counted, so a hash will do (the frozensets
-        # themselves are a large share of the heap; a rare collision only miscounts a rebuild heuristic).
-        self._live_keys: dict[str, set[int]] = {}
+        # themselves are a large share of the heap; a rare collision only miscounts a rebuild heuristic),
+        # kept in an array (8 bytes each) between snapshots rather than a set.
+        self._live_keys: dict[str, array[int]] = {}
         self._retired = 0
         store.subscribe(self._on_snapshot)
-
-    @property
-    def held_points(self) -> int:
-        """Observations kept for the current snapshot (the largest transient of a refresh)."""
-        return self._observed.held()
 
     # -- pipelines ---------------------------------------------------------------------------------
 
@@ -146,6 +145,7 @@ class Telemetry:
             name="inventory",
             views=[NO_EXEMPLARS_VIEW],
             otlp_delta=self._otlp_delta["inventory"],
+            metric_by_metric=True,
         )
 
     def _inventory_callback(
@@ -153,14 +153,15 @@ class Telemetry:
     ) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def callback(_: CallbackOptions) -> Iterable[Observation]:
             rendering: Snapshot | None = getattr(self._rendering, "snapshot", None)
-            return self._observed.of(metric, self._self_source if rendering is None else rendering)
+            source = self._self_source if rendering is None else rendering
+            return iter_observations(metric, source, self._clock())
 
         return callback
 
     def _self_callback(self, metric: MetricDefinition) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def callback(_: CallbackOptions) -> Iterable[Observation]:
             if metric.exporter_points is not None:
-                return [Observation(value, attrs) for attrs, value in metric.exporter_points(self._stats)]
+                return [Observation(value, attrs) for attrs, value in metric.exporter_points(self._state)]
             return observations(metric, self._self_source, self._clock())
 
         return callback
@@ -171,10 +172,8 @@ class Telemetry:
         """Count series that went away; rebuild the inventory pipeline when they outnumber the live ones.
 
         The exposition is rendered first: until it is, scrapes answer with the previous one (see
-        ``render_inventory``), and the observations it computes are the ones counted below.
-        Memory: the old snapshot's points are dropped before the new ones are made, and with no OTLP reader
-        to collect them again the new ones too once rendered and counted (recomputing them, should a
-        collection ask, is cheap beside holding them).
+        ``render_inventory``). Memory: no point is kept; every collection, and the count below, makes the
+        points one at a time from the snapshot (cheap beside holding them all at a render's peak).
         """
         if self._settings.prometheus.enabled:
             self.render_inventory()  # warm the cache so that the next scrape is cheap
@@ -183,19 +182,18 @@ class Telemetry:
         live_total = 0
         retired = 0
         for metric in self._inventory_metrics:
-            points = self._observed.of(metric, new)
+            points = iter_observations(metric, new, self._clock())
             keys = {hash(frozenset(p.attributes.items())) for p in points if p.attributes}
-            previous = self._live_keys.get(metric.name, set())
-            retired += len(previous - keys)
-            self._live_keys[metric.name] = keys
+            previous = self._live_keys.get(metric.name, array("q"))
+            retired += sum(1 for key in previous if key not in keys)
+            self._live_keys[metric.name] = array("q", keys)
             live_total += len(keys)
         self._retired += retired
+        self.memory.update(live_total)
         if self._retired > live_total // 2 + 1000:
             self.rebuild_inventory(reason=f"{self._retired} series retired, {live_total} live")
             if self._settings.prometheus.enabled:
                 self.render_inventory()  # the new pipeline's exposition, before a scrape asks
-        if not self._settings.otlp.enabled:
-            self._observed.forget()
 
     def rebuild_inventory(self, reason: str) -> None:
         new = self._build_inventory()
@@ -228,10 +226,12 @@ class Telemetry:
             registry = self._inventory.readers.registry
             self._rendering.snapshot = snapshot
             try:
+                # Compressed once here rather than per scrape: Prometheus asks for gzip, and the compressed
+                # body is a small fraction of the text, which a scrape then writes in a few system calls.
                 body = (
-                    drop_empty_labels(render_tolerant(registry, self._render_log, "OVH series"))
+                    gzipped_exposition(registry, self._render_log, "OVH series")
                     if registry is not None
-                    else b""
+                    else gzip.compress(b"", mtime=0)
                 )
             except Exception as exc:  # scrapes keep the previous exposition; /readyz says it is stale
                 self.render_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
@@ -239,11 +239,7 @@ class Telemetry:
             finally:
                 self._rendering.snapshot = None
             self.render_error = None
-            # Compressed once here rather than per scrape: Prometheus asks for gzip, and the compressed
-            # body is a small fraction of the text, which a scrape then writes in a few system calls.
-            rendered = _Exposition(
-                snapshot.version, generation, gzip.compress(body, compresslevel=5, mtime=0)
-            )
+            rendered = _Exposition(snapshot.version, generation, body)
             with self._self_lock:
                 self._self_source = snapshot
                 self._cache = self._with_self(rendered)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from otel_ovh.memory import pod_memory
 from tests.artifacts import REPO, load_yaml_documents
 
 K8S = REPO / "deploy" / "kubernetes"
@@ -127,6 +128,34 @@ def test_deployment_is_hardened(docs: list[dict[str, Any]], sidecar_docs: list[d
             assert c["securityContext"]["capabilities"]["drop"] == ["ALL"], c["name"]
             assert c["resources"]["requests"], c["name"]
             assert c["resources"]["limits"]["memory"], c["name"]
+
+
+# The series the shipped manifests are sized for; docs/scaling.md#the-sizing-rule says how to resize.
+SIZED_FOR = 100_000
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "K": 10**3, "M": 10**6, "G": 10**9, "": 1}
+
+
+def quantity(text: str) -> int:
+    """A Kubernetes memory quantity ("320Mi", "1G") in bytes."""
+    match = re.fullmatch(r"(\d+)([KMG]i?|)", str(text))
+    assert match, f"not a memory quantity: {text!r}"
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def test_memory_follows_the_sizing_rule(
+    docs: list[dict[str, Any]], sidecar_docs: list[dict[str, Any]]
+) -> None:
+    """Request: the peak the rule gives; limit: where otel-ovh warns (80 %), both rounded up a little."""
+    for deployment in (one(docs, "Deployment"), one(sidecar_docs, "Deployment")):
+        c = container(deployment, "otel-ovh")
+        env = env_values(c)
+        prometheus = env.get("OTEL_OVH_PROMETHEUS__ENABLED", "true") != "false"
+        otlp = env.get("OTEL_OVH_OTLP__ENABLED", "false") == "true"
+        request, limit = pod_memory(SIZED_FOR, prometheus=prometheus, otlp=otlp)
+        given_request = quantity(c["resources"]["requests"]["memory"])
+        given_limit = quantity(c["resources"]["limits"]["memory"])
+        assert request <= given_request <= request * 1.15, (c["resources"], request / 2**20)
+        assert limit <= given_limit <= limit * 1.15, (c["resources"], limit / 2**20)
 
 
 def test_probes_hit_healthz_on_the_container_port(docs: list[dict[str, Any]]) -> None:

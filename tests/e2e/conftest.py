@@ -40,12 +40,20 @@ class ServeProcess:
 
 
 def sim_env(sim: SimulatedOvh, home: Path, **extra: str) -> dict[str, str]:
-    """A clean environment: only PATH, a private HOME and our settings (no stray OVH_* or OTEL_*)."""
+    """A clean environment: only PATH, a private HOME and our settings (no stray OVH_* or OTEL_*).
+
+    The process runs under a known memory limit, a cgroup root of its own in HOME (1 GiB, far above what
+    these worlds need), so that every metric of the contract, ``otel_ovh_memory_limit_bytes`` included,
+    is exported whatever the machine's own cgroup says."""
+    cgroup = home / "cgroup"
+    cgroup.mkdir(parents=True, exist_ok=True)
+    (cgroup / "memory.max").write_text(f"{1 << 30}\n")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
         "PYTHONUNBUFFERED": "1",
         "OTEL_OVH_OVH__ENDPOINT": sim.url,
+        "OTEL_OVH_TELEMETRY__CGROUP_ROOT": str(cgroup),
     }
     env.update({f"OTEL_OVH_OVH__{key.upper()}": value for key, value in sim.credentials.items()})
     env.update(extra)

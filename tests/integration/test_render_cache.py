@@ -8,7 +8,10 @@ exposition instead of waiting, and staleness still holds (an expired project's s
 
 from __future__ import annotations
 
+import gc
 import threading
+
+from opentelemetry.metrics import Observation
 
 from otel_ovh.app import Exporter
 from otel_ovh.config import parse_settings
@@ -101,19 +104,28 @@ def test_expiry_publishes_a_snapshot_whose_render_drops_the_project(sim: Simulat
         exporter.telemetry.shutdown()
 
 
-def test_points_are_not_kept_once_rendered_unless_otlp_collects_them(make_exporter: ExporterFactory) -> None:
-    """Memory: the observations of a snapshot (~9 MB at 20,000 series) lives only as long as it is needed."""
+def _live_points() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, Observation))
+
+
+def test_points_are_never_kept_between_collections(make_exporter: ExporterFactory) -> None:
+    """Memory: a snapshot's points are made one at a time as the SDK consumes them, for every reader,
+    so none outlives a collection; an OTLP reader collecting later makes them again, the same ones."""
     exporter = make_exporter(prometheus={"enabled": True, "port": 0})
     exporter.refresher.refresh_once()
-    assert exporter.telemetry.held_points == 0  # rendered and counted, then dropped: no OTLP reader asks
+    assert _live_points() == 0
     body = exporter.telemetry.render()
     exporter.refresher.refresh_once()
-    assert exporter.telemetry.held_points == 0
+    assert _live_points() == 0
     assert exporter.telemetry.render().count(b"\n") == body.count(b"\n")  # same data, same series
 
+    # With an OTLP reader too: its collections make the points again (tests/e2e/test_otlp_push.py checks
+    # them against the snapshot), rather than keeping them for it.
     pushing = make_exporter(otlp={"enabled": True, "endpoint": "http://127.0.0.1:9", "interval": 3600})
     pushing.refresher.refresh_once()
-    assert pushing.telemetry.held_points > 0  # the periodic OTLP export reads the same points later
+    assert series(pushing.telemetry.render())
+    assert _live_points() == 0
 
 
 def test_inventory_points_carry_no_exemplar_reservoir() -> None:

@@ -15,7 +15,7 @@ import requests
 
 from otel_ovh import supervisor as supervision
 from otel_ovh.app import Exporter
-from otel_ovh.exposition import render_tolerant
+from otel_ovh.exposition import gzipped_exposition
 from otel_ovh.simulator import World
 from tests.integration.conftest import ExporterFactory
 from tests.support.hostile_ovh import HostileOvh, Rule
@@ -223,12 +223,11 @@ def test_otlp_exports_carry_the_snapshot_served_while_a_new_one_renders(
     rendering, release = threading.Event(), threading.Event()
 
     def slow(registry: Any, outages: Any, what: str) -> bytes:
-        if what == "OVH series":
-            rendering.set()
-            release.wait(30)
-        return render_tolerant(registry, outages, what)
+        rendering.set()
+        release.wait(30)
+        return gzipped_exposition(registry, outages, what)
 
-    monkeypatch.setattr("otel_ovh.telemetry.render_tolerant", slow)
+    monkeypatch.setattr("otel_ovh.telemetry.gzipped_exposition", slow)  # the render of OVH's series
 
     def drop(projects: dict[str, Any]) -> None:
         del projects[gone]

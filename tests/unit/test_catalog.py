@@ -97,6 +97,8 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "otel_ovh_collection_duration_seconds": (Kind.GAUGE, set()),
     "otel_ovh_api_requests_total": (Kind.COUNTER, {"http_route", "http_response_status_code"}),
     "otel_ovh_api_failures_total": (Kind.COUNTER, {"http_route", "error_type"}),
+    "otel_ovh_memory_limit_bytes": (Kind.GAUGE, set()),
+    "otel_ovh_memory_estimate_bytes": (Kind.GAUGE, set()),
 }
 
 
