@@ -339,6 +339,9 @@ class MetricsServer:
         return f"{self.scheme}://{host}:{self.port}"
 
     def start(self) -> None:
+        """Serves from now on; a second call while serving changes nothing (one loop, one listener)."""
+        if self._thread is not None:
+            return
         started = threading.Event()
 
         def run() -> None:

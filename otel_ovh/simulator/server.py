@@ -23,6 +23,7 @@ import itertools
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -323,6 +324,12 @@ class _Server(ThreadingHTTPServer):
         with self._open_lock:
             self._open.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (its deadline passed) is no error of the simulator's; anything
+        else keeps ``socketserver``'s report."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         with self._open_lock:
