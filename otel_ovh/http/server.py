@@ -31,6 +31,7 @@ import ssl
 import threading
 from collections.abc import Callable, Collection
 from email.utils import formatdate
+from http import HTTPStatus
 from typing import Any
 
 import h11
@@ -40,6 +41,8 @@ from otel_ovh.http.handler import Handler, Probe, Render, Request, Response
 from otel_ovh.web_config import WebConfig
 
 log = logging.getLogger(__name__)
+
+_REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}  # "200 OK", as clients show it
 
 HEADER_TIMEOUT = 10.0  # seconds from a request's first byte (or a new connection) to the end of its head
 IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may stay silent (longer than usual scrape intervals)
@@ -169,7 +172,9 @@ class _Connection:
         if response.close:
             headers.append(("Connection", "close"))
         try:
-            head = self.http.send(h11.Response(status_code=response.status, headers=headers)) or b""
+            reason = _REASONS.get(response.status, b"")
+            start = h11.Response(status_code=response.status, headers=headers, reason=reason)
+            head = self.http.send(start) or b""
             # One write for a small answer: the head and body as two segments would cost a round trip.
             body = (self.http.send(h11.Data(data=response.body)) or b"") if response.body else b""
             await self.channel.send(head + body)

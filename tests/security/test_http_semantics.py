@@ -158,3 +158,11 @@ def test_probe_of_a_project_not_collected_is_a_404_with_its_reason(
     assert status == 404
     assert body.decode().count("\n") == 1 and stranger in body.decode() and b"ovh_cloud_" not in body
     assert ask(connection, "GET", "/probe?target=not-a-project")[0] == 400
+
+
+def test_status_lines_carry_their_reason_phrase(connection: http.client.HTTPConnection) -> None:
+    for path, expected in (("/healthz", (200, "OK")), ("/nowhere", (404, "Not Found"))):
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        assert (response.status, response.reason) == expected
