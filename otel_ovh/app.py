@@ -176,6 +176,9 @@ class Exporter:
                 self.supervisor.start("self-metrics", self.telemetry.keep_self_rendered)
         self.supervisor.start("refresher", self.refresher.run)
         self.supervisor.watch("OTLP export", self._otlp_trouble)
+        if self.server is not None:
+            server = self.server
+            self.supervisor.watch("HTTP server", lambda: server.trouble)
         self.started = True
 
     def reload(self, settings: Settings) -> None:

@@ -51,6 +51,8 @@ MAX_HEADERS = 100
 MAX_BODY = 64 * 1024  # bytes of request body read and dropped; none of the paths takes one
 MAX_CONNECTIONS = 1024  # each holds at most MAX_HEAD and a read's worth of buffers
 BACKLOG = 1024
+RESTART_PAUSE = 1.0  # seconds before a dead loop is started again; doubles while it keeps dying
+RESTART_PAUSE_MAX = 60.0
 WORKERS = 8  # threads answering requests (the handler may run bcrypt or render)
 ADMITTED = 4  # steps of new connections' work begun per turn of the event loop
 
@@ -213,7 +215,7 @@ class _Server:
         self.tls = tls
         self.pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="otel-ovh-http")
         self.connections: set[asyncio.Task[None]] = set()
-        self.stopping = asyncio.Event()  # bound to the loop that first waits on it, the server's
+        self.stopping = asyncio.Event()  # one per run: an Event belongs to the loop that waits on it
         self.admission = asyncio.Semaphore(ADMITTED)
 
     async def turn(self) -> None:
@@ -224,14 +226,18 @@ class _Server:
         asyncio.get_running_loop().call_soon(self.admission.release)  # runs on the next turn
 
     async def run(self) -> None:
+        """Until ``stopping`` is set; raises what ended the accept loop if anything else ended it, so that
+        a server that no longer accepts is never a thread that merely looks alive."""
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_quiet_exceptions)
         accepting = asyncio.create_task(self._accept(loop))
-        await self.stopping.wait()
-        accepting.cancel()
-        for task in list(self.connections):
+        stopping = asyncio.create_task(self.stopping.wait())
+        await asyncio.wait((accepting, stopping), return_when=asyncio.FIRST_COMPLETED)
+        for task in (accepting, stopping, *self.connections):
             task.cancel()
-        await asyncio.gather(accepting, *self.connections, return_exceptions=True)
+        await asyncio.gather(stopping, *self.connections, return_exceptions=True)
+        if not self.stopping.is_set():
+            accepting.result()
 
     async def _accept(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
@@ -312,6 +318,8 @@ class MetricsServer:
         self._server = _Server(self._listener, handler, tls)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self.trouble: str | None = None  # why the server does not serve now, for the liveness probe
 
     def _rules(self, web_config: WebConfig | None) -> tuple[Handler, ssl.SSLContext | None]:
         web = web_config or WebConfig()
@@ -348,21 +356,35 @@ class MetricsServer:
         if self._thread is not None:
             return
         started = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(started,), name="otel-ovh-http")
+        self._thread.daemon = True
+        self._thread.start()
+        started.wait()
 
-        def run() -> None:
+    def _serve(self, started: threading.Event) -> None:
+        """The event loop, started again on a new loop if it ever dies, after a pause that doubles up to
+        ``RESTART_PAUSE_MAX``; the listener stays open meanwhile, so clients wait in its backlog."""
+        pause = RESTART_PAUSE
+        while not self._stopped.is_set():
             loop = asyncio.new_event_loop()
+            self._server.stopping = asyncio.Event()  # before the loop is published: stop() sets this one
             self._loop = loop
             started.set()
             try:
                 loop.run_until_complete(self._server.run())
+                return
+            except Exception as error:
+                self.trouble = f"its loop died ({type(error).__name__}: {error}); restarting"
+                log.error("HTTP server: %s in %.0fs", self.trouble, pause, exc_info=error)
             finally:
                 loop.close()
-
-        self._thread = threading.Thread(target=run, name="otel-ovh-http", daemon=True)
-        self._thread.start()
-        started.wait()
+            if self._stopped.wait(pause):
+                return
+            pause = min(pause * 2, RESTART_PAUSE_MAX)
+            self.trouble = None
 
     def stop(self) -> None:
+        self._stopped.set()
         if self._thread is not None and self._loop is not None:
             loop, server = self._loop, self._server
             with contextlib.suppress(RuntimeError):  # the loop already ended

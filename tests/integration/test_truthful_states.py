@@ -253,3 +253,29 @@ def exported_projects(exporter: Exporter, receiver: OtlpGrpcReceiver) -> tuple[s
         {str(dict(key)["cloud.account.id"]) for key in cost},
         {str(dict(key)["cloud.account.id"]) for key in success},
     )
+
+
+def test_the_http_servers_loop_is_started_again_when_it_dies(
+    served: ExporterFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A loop that stops accepting must not be a thread that merely looks alive: it ends, is logged once
+    and runs again on the same listener."""
+    from otel_ovh.http import server as http_server
+
+    monkeypatch.setattr(http_server, "RESTART_PAUSE", 0.2)
+    real = http_server._Server._accept
+    failures = iter([RuntimeError("accept broke")])
+
+    async def accept_once(self: Any, loop: Any) -> None:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        await real(self, loop)
+
+    monkeypatch.setattr(http_server._Server, "_accept", accept_once)
+    exporter = served(interval=1)
+    until(lambda: get(exporter, "/healthz") == (200, "ok\n"))
+    line = "HTTP server: its loop died (RuntimeError: accept broke)"
+    died = [record for record in caplog.records if line in record.message]
+    assert len(died) == 1 and died[0].exc_info is not None
+    assert exporter.server is not None and exporter.server.trouble is None
