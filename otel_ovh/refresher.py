@@ -27,6 +27,7 @@ from otel_ovh.fanout import FanOut
 from otel_ovh.outages import OutageLog
 from otel_ovh.ovh_api.client import ApiError, OvhApi
 from otel_ovh.ovh_api.errors import DEADLINE
+from otel_ovh.ovh_api.turns import TURNS
 from otel_ovh.snapshot import (
     MergeRules,
     ProjectData,
@@ -273,10 +274,11 @@ class Refresher:
     def _fetch(
         self, pid: str, family: Family[Any], records: ProjectData, deadline: float
     ) -> tuple[object, Problems]:
-        """One family's fetch; it sees the records of this refresh so far (``Family.uses``)."""
+        """One family's fetch; it sees the records of this refresh so far (``Family.uses``). Its Python
+        runs in turn with the other workers' (``otel_ovh.ovh_api.turns``)."""
         problems = Problems()
         try:
-            with self._api.until(deadline):
+            with TURNS.turn(), self._api.until(deadline):
                 scope = Scope(pid, problems, self._collect.region_wanted, records)
                 return family.fetch(self._api, scope), problems
         except ApiError as error:

@@ -43,6 +43,7 @@ from otel_ovh.ovh_api.errors import (
     innermost,
     no_answer_reason,
 )
+from otel_ovh.ovh_api.turns import TURNS
 
 __all__ = ["NO_ANSWER", "TIME_ROUTE", "ApiError", "CallPacer", "CallStats", "Credentials", "OvhApi"]
 
@@ -113,7 +114,8 @@ class CallPacer:
             self._next_slot = slot + self._interval
         delay = slot - now
         if delay > 0:
-            self._sleep(delay)
+            with TURNS.away():
+                self._sleep(delay)
 
     def pause(self, seconds: float) -> None:
         with self._lock:
@@ -183,7 +185,7 @@ class OvhApi:
         no connection at all is this call's failure, and the calls of the next ``timeout`` seconds share
         it rather than wait in turn for their own (threads queue on the lock, each for one timeout).
         """
-        with self._clock_lock:
+        with TURNS.locked(self._clock_lock):  # its holder is asking OVH
             if self._time_delta is None:
                 failed = self._clock_failure
                 if failed is not None and time.monotonic() - failed[0] < self._timeout:
@@ -238,7 +240,8 @@ class OvhApi:
                 if error.status == 429:
                     self.pacer.pause(delay)  # throttled: every thread waits, the next turn sleeps for us
                 else:
-                    self._sleep(delay)
+                    with TURNS.away():
+                        self._sleep(delay)
 
     def _check_deadline(self, route: str) -> None:
         if _past(self._work_deadline()):

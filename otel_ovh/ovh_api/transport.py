@@ -20,13 +20,15 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
 import requests.adapters
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from otel_ovh.ovh_api.turns import TURNS
 
 CHUNK = 64 * 1024
 
@@ -153,7 +155,8 @@ class deadline:
 
 
 class _Watched:
-    """Hands the connection's socket to the call in flight before the answer is read (headers included)."""
+    """Hands the connection's socket to the call in flight before the answer is read (headers included),
+    and gives up the fetch worker's turn while connecting and waiting for the answer's head."""
 
     sock: Any
 
@@ -161,7 +164,12 @@ class _Watched:
         call = _current_call()
         if call is not None:
             call.watch(self.sock)
-        return super().getresponse()  # type: ignore[misc]
+        with TURNS.away():
+            return super().getresponse()  # type: ignore[misc]
+
+    def connect(self) -> None:
+        with TURNS.away():
+            super().connect()  # type: ignore[misc]
 
 
 class _WatchedHTTPConnection(_Watched, HTTPConnection):
@@ -238,7 +246,7 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
         chunks: list[bytes] = []  # not one growing buffer: its reallocations hold two copies at once
         size = 0
         try:
-            for chunk in response.raw.stream(CHUNK, decode_content=True):
+            for chunk in _awaited(response.raw.stream(CHUNK, decode_content=True)):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > self._max_bytes:
@@ -258,6 +266,16 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
 
     def _seconds(self, call: _Call, started: float) -> str:
         return f"{call.deadline - started:.1f}s"
+
+
+def _awaited(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks``, the fetch worker's turn given up while each one is awaited (``otel_ovh.ovh_api.turns``)."""
+    while True:
+        with TURNS.away():
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
 
 
 def _clip(value: float | None, remaining: float) -> float:
