@@ -14,6 +14,7 @@ from datetime import datetime
 
 GIB = 1024**3  # OpenStack's "GB" (volume sizes, flavor RAM) are GiB
 MIB = 1024**2  # and its "MB" (quota RAM) are MiB
+_LARGEST_COUNT = 2**53
 
 
 # Kinds of unreadable values: the refresher logs one warning per kind per refresh, whatever the count.
@@ -139,6 +140,17 @@ class Fields:
             self.problems.add(where, f"{number:g} is below {minimum:g}", NEGATIVE)
             return None
         return number * scale
+
+    def count(self, key: str) -> int | None:
+        """A whole number of things (a schema ``long``: vCPUs), at least 0. Past 2**53, where a float no
+        longer counts in ones, it is out of range: the integer made of it would outgrow a metric point."""
+        number = self.number(key, minimum=0)
+        if number is None:
+            return None
+        if number > _LARGEST_COUNT:
+            self.problems.add(f"{self.where}.{key}", f"{number:g} is too large a count", OUT_OF_RANGE)
+            return None
+        return int(number)
 
     def timestamp(self, key: str) -> float | None:
         """ISO-8601 with ``Z``, an offset, or microseconds, as OVH's backends variously send it."""

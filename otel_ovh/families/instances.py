@@ -37,13 +37,12 @@ def _parse_flavor(fields: Fields) -> Flavor | None:
     flavor_id = fields.text("id", required=True)
     if not flavor_id:
         return None
-    vcpus = fields.number("vcpus", minimum=0)
     ram = fields.number("ram", scale=GIB, minimum=0)  # GB in OVH's words, GiB in OpenStack's
     return Flavor(
         id=flavor_id,
         name=fields.text("name") or "",
         region=fields.text("region") or "",
-        vcpus=int(vcpus) if vcpus is not None else None,
+        vcpus=fields.count("vcpus"),
         memory_bytes=ram,
     )
 

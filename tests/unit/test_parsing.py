@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from otel_ovh.families.fields import GIB, MIB, Problems
+from otel_ovh.families.fields import GIB, MIB, OUT_OF_RANGE, Problems
 from otel_ovh.families.forecast import parse_forecast
 from otel_ovh.families.instances import parse_flavors, parse_instances
 from otel_ovh.families.project import parse_project
@@ -207,6 +207,14 @@ def test_flavors_volumes_and_object_storage() -> None:
     (bucket,) = parse_s3_buckets(ref.S3, problems, "GRA")
     assert (bucket.name, bucket.kind, bucket.size_bytes, bucket.objects) == ("backups", "s3", 1024, 3)
     assert not problems
+
+
+@pytest.mark.parametrize("vcpus", [1e300, 2.0**53 + 2, 10**400])
+def test_a_vcpu_count_too_large_for_a_metric_point_is_dropped_alone(vcpus: float) -> None:
+    problems = Problems()
+    (flavor,) = parse_flavors([{**ref.FLAVOR, "vcpus": vcpus}], problems)
+    assert flavor.vcpus is None and flavor.memory_bytes == 7 * GIB
+    assert OUT_OF_RANGE in problems.kinds
 
 
 def test_project_and_forecast() -> None:
