@@ -254,9 +254,10 @@ class Signals:
         self.reload_asked = False
 
     def install(self) -> Signals:
-        from otel_ovh.process import handle_serve_signals
+        from otel_ovh.process import handle_serve_signals, held_hangup
 
         handle_serve_signals(self._on_stop, self._on_hangup)
+        self.reload_asked = held_hangup() or self.reload_asked  # after: a SIGHUP in between is not lost
         threading.Thread(target=self._deadline, name="otel-ovh-stop-deadline", daemon=True).start()
         return self
 

@@ -65,6 +65,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """SIGTERM or SIGINT stop the server (exit 0); SIGHUP reads the same sources again (see ``app.serve``)."""
     from dataclasses import replace
 
+    from otel_ovh.process import hold_hangups
+
+    hold_hangups()
+
     from otel_ovh.app import serve
     from otel_ovh.demo import announce, simulated_ovh
 

@@ -142,6 +142,23 @@ def leave_now(code: int) -> NoReturn:
     os._exit(code)
 
 
+_held_hangups: list[int] = []  # appended to by a signal handler: no lock may be taken there
+
+
+def hold_hangups() -> None:
+    """From the start of ``serve``: a SIGHUP that comes before its handlers are installed (reading the
+    settings, starting the demo's simulated OVH) is kept for them instead of ending the process, which is
+    Python's default for it. A reloader that signals as the pod starts must not kill it."""
+    signal.signal(signal.SIGHUP, lambda signum, _frame: _held_hangups.append(signum))
+
+
+def held_hangup() -> bool:
+    """Whether a SIGHUP came while held (see ``hold_hangups``); forgotten once told."""
+    held = bool(_held_hangups)
+    _held_hangups.clear()
+    return held
+
+
 def handle_serve_signals(stop: Callable[[int, Any], None], hangup: Callable[[int, Any], None]) -> None:
     """SIGTERM and SIGINT call ``stop``, SIGHUP ``hangup`` (Python's default for it ends the process)."""
     for sig in (signal.SIGINT, signal.SIGTERM):

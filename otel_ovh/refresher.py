@@ -142,6 +142,9 @@ class Refresher:
             try:
                 self.refresh_once()
             except Exception:  # a bug in one refresh must not end refreshing for good
+                if self._stop.is_set():  # stopped mid-refresh (a reload): its pool went first
+                    log.debug("refresh ended by the stop", exc_info=True)
+                    return
                 log.exception("refresh failed unexpectedly")
             next_refresh = started + self._collect.interval
             while not self._stop.is_set():

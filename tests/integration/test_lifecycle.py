@@ -93,9 +93,7 @@ def hanging_collector() -> Iterator[OtlpHttpReceiver]:
         receiver.set_delay(0)
 
 
-def serve_while_everything_hangs(
-    sim: SimulatedOvh, collector: OtlpHttpReceiver, tmp_path: Path
-) -> Served:
+def serve_while_everything_hangs(sim: SimulatedOvh, collector: OtlpHttpReceiver, tmp_path: Path) -> Served:
     """``serve`` with a refresh in flight on OVH calls that hang, and an OTLP export to a collector that
     does not answer; what a stop then waits for is only what it chooses to wait for."""
     env = sim_env(
@@ -233,6 +231,43 @@ def test_sighup_applies_new_settings_and_serves_the_unchanged_data_throughout(
     reload_line = output.index("settings reloaded")
     assert " DEBUG " not in output[:reload_line] and " DEBUG " in output[reload_line:]
     assert "Traceback" not in output
+
+
+def _catches(pid: int, signum: int) -> bool:
+    """Whether the process has a handler for ``signum`` now (Linux: ``SigCgt`` in its status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+def test_a_sighup_while_serve_starts_is_kept_for_it_not_fatal(sim: SimulatedOvh, tmp_path: Path) -> None:
+    # Python's default for SIGHUP ends the process; serve takes it over before it reads its settings.
+    served = start_serve(tmp_path / "serve", sim_env(sim, tmp_path), ready=False)
+    try:
+        pid = served.process.pid
+        wait_until(
+            lambda: served.process.poll() is not None or _catches(pid, signal.SIGHUP),
+            bool,
+            timeout=30,
+            interval=0.005,
+            what="serve handling SIGHUP",
+        )
+        served.process.send_signal(signal.SIGHUP)
+        wait_until(
+            lambda: served.process.poll() is not None or log_lines(served, "settings reloaded"),
+            bool,
+            timeout=40,
+            what="the reload the early SIGHUP asked for",
+        )
+        assert served.process.poll() is None, served.output()[-3000:]
+        assert request("127.0.0.1", served.port, "/healthz").status == 200
+        code, _ = signal_and_wait(served, signal.SIGTERM)
+    finally:
+        served.stop()
+    assert code == 0
+    assert len(log_lines(served, "settings reloaded")) == 1
+    assert "Traceback" not in served.output(), served.output()[-4000:]
 
 
 def test_sighup_with_bad_settings_keeps_the_running_ones_with_one_line_each(

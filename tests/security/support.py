@@ -161,9 +161,10 @@ class Served:
 
 
 def start_serve(
-    workdir: Path, env: dict[str, str], *args: str, context: ssl.SSLContext | None = None
+    workdir: Path, env: dict[str, str], *args: str, context: ssl.SSLContext | None = None, ready: bool = True
 ) -> Served:
-    """Start ``serve`` on a free port and wait for /readyz (over TLS when ``context`` is given).
+    """Start ``serve`` on a free port and wait for /readyz (over TLS when ``context`` is given), unless
+    ``ready`` is False.
 
     A server that does not come up fails the test with its output: never a skip.
     """
@@ -179,6 +180,8 @@ def start_serve(
             env={**env, "OTEL_OVH_PROMETHEUS__PORT": str(port)},
         )
     served = Served(process, port, stdout, stderr)
+    if not ready:
+        return served
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
         if process.poll() is not None:
