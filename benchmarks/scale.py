@@ -249,7 +249,9 @@ class Scale:
             while time.monotonic() < deadline:
                 exports = self.receiver.exports(gap=interval / 2)[before:]
                 whole = [e for e in exports if sum(p.points for p in e) >= f.series * 0.9]
-                if len(whole) >= 2:  # the second one: the first may have met the refresh
+                # The second one (the first may have met the refresh), once its last message is a second
+                # old: the export is over, so its time is whole and the scrapes below meet none of it.
+                if len(whole) >= 2 and time.monotonic() - whole[1][-1].at > 1.0:
                     last = whole[1]
                     f.push_time = last[-1].at - last[0].at
                     f.push_points = sum(p.points for p in last)
@@ -261,7 +263,6 @@ class Scale:
             else:
                 raise RuntimeError(f"no whole OTLP export in 900 s\n{child.log()[-3000:]}")
             # Idle: right after an export, the next one an interval away and no refresh due.
-            time.sleep(0.5)
             scraper = Scraper(child.port)
             f.idle_scrapes = [scraper.get("/metrics")[0] for _ in range(self.args.scrapes)]
             scraper.close()
