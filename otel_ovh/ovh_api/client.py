@@ -107,7 +107,7 @@ class CallPacer:
         self._next_slot = 0.0
         self._paused_until = 0.0
 
-    def wait_turn(self) -> None:
+    def wait_slot(self) -> None:
         with self._lock:
             now = self._clock()
             slot = max(now, self._next_slot, self._paused_until)
@@ -183,14 +183,14 @@ class OvhApi:
         pacing; the offset is the same for every client of the process. An answer that is not a plausible
         time (garbage, a trickle, an error page) leaves the local clock, with one warning for the process;
         no connection at all is this call's failure, and the calls of the next ``timeout`` seconds share
-        it rather than wait in turn for their own (threads queue on the lock, each for one timeout).
+        it rather than each wait for their own (threads queue on the lock, each for one timeout).
         """
         with TURNS.locked(self._clock_lock):  # its holder is asking OVH
             if self._time_delta is None:
                 failed = self._clock_failure
                 if failed is not None and time.monotonic() - failed[0] < self._timeout:
                     raise dataclasses.replace(failed[1])
-                self.pacer.wait_turn()
+                self.pacer.wait_slot()
                 try:
                     self._time_delta = self._fetch_time_delta(client)
                 except ApiError as error:
@@ -224,8 +224,8 @@ class OvhApi:
         while True:
             try:
                 self._check_deadline(route)
-                client = self._client()  # before the pacing below: a clock sync takes its own turn
-                self.pacer.wait_turn()
+                client = self._client()  # before the pacing below: a clock sync takes its own slot
+                self.pacer.wait_slot()
                 with self._attempt():
                     return self._call_once(client, route, path)
             except ApiError as error:
@@ -238,7 +238,7 @@ class OvhApi:
                 log.debug("retrying %s in %.2fs after %s", path, delay, error)
                 attempt += 1
                 if error.status == 429:
-                    self.pacer.pause(delay)  # throttled: every thread waits, the next turn sleeps for us
+                    self.pacer.pause(delay)  # throttled: every thread waits, the next slot sleeps for us
                 else:
                     with TURNS.away():
                         self._sleep(delay)

@@ -30,7 +30,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from otel_ovh.ovh_api.turns import TURNS
 
-CHUNK = 64 * 1024
+CHUNK = 1024 * 1024  # bytes read (decompressed) at a time; the size cap is checked after each
 
 
 class CallTimeout(requests.exceptions.Timeout):
@@ -246,7 +246,7 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
         chunks: list[bytes] = []  # not one growing buffer: its reallocations hold two copies at once
         size = 0
         try:
-            for chunk in _awaited(response.raw.stream(CHUNK, decode_content=True)):
+            for chunk in _awaited(response.raw):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > self._max_bytes:
@@ -268,11 +268,19 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
         return f"{call.deadline - started:.1f}s"
 
 
-def _awaited(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """``chunks``, the fetch worker's turn given up while each one is awaited (``otel_ovh.ovh_api.turns``)."""
+def _awaited(raw: Any) -> Iterator[bytes]:
+    """The body of urllib3's ``raw`` answer, decompressed, a chunk at a time, the fetch worker's turn
+    (``otel_ovh.ovh_api.turns``) given up while each chunk may be waiting for the network. Each give-up
+    hands the turn to another worker until that one waits, so chunks are large (an answer at the size
+    cap costs a few dozen hand-offs, not hundreds), and the read that only finds the end keeps it.
+    Decompressing happens within the read, out of turn: little CPU next to parsing what it gives."""
+    chunks = raw.stream(CHUNK, decode_content=True)
     while True:
-        with TURNS.away():
+        if raw.length_remaining == 0:  # every byte is in: what is left is decoding and the end
             chunk = next(chunks, None)
+        else:
+            with TURNS.away():
+                chunk = next(chunks, None)
         if chunk is None:
             return
         yield chunk

@@ -3,16 +3,19 @@
 When OVH answers fast, a refresh is CPU work (signing, ``requests``, decoding, parsing) spread over
 ``collect.concurrency`` threads, and every one of them is runnable most of the time. CPython hands the
 GIL to one waiting thread at a time, each after a switch interval, so a thread that wants it (the HTTP
-server's, answering a scrape, at every system call it makes) waits behind the whole queue. The work is
-serial anyway, under the GIL; only the length of that queue is ours to choose.
+server's, answering a scrape, at every system call it makes) waits behind the whole queue. That Python
+work runs one thread at a time under the GIL whatever we do; the length of the queue is ours to choose.
 
 So a worker runs its Python under a turn (one lock, process-wide, like the GIL it stands in front of)
-and gives the turn up whenever it waits for something outside the process: connecting, an answer's
-bytes, a pause before a retry or for the call rate, a lock another worker holds across a call. Workers
-waiting for the turn sleep on the lock, out of the GIL's queue; the calls in flight still overlap.
+and gives the turn up whenever it may wait for something outside the process: connecting, an answer's
+head or bytes that have not arrived, a pause before a retry or for the call rate, a lock another worker
+holds across a call. Workers waiting for the turn sleep on the lock, out of the GIL's queue; the calls
+in flight still overlap.
 
-A wait that was not marked must not stall the others: they wait at most ``PATIENCE`` for the turn,
-then run without it (as every thread did before) until their next wait, when they ask again.
+A wait that was not marked must not stall the others: a worker waits at most ``PATIENCE`` for the turn,
+then runs without it, as every thread did before. It asks again at its next mark, but without waiting
+while the turn has not changed hands since it gave up: a holder stuck in an unmarked wait costs each
+other worker one ``PATIENCE``, not one per call.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ PATIENCE = 0.1
 
 
 class Turns:
-    """The lock and, per thread, whether the thread is inside a turn and whether it holds it now."""
+    """The lock and, per thread, where the thread stands: inside a turn, holding it, waiting away."""
 
     def __init__(self, patience: float = PATIENCE) -> None:
         self.patience = patience
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._handoffs = 0  # times the turn was given up; read without the lock (a hint, not a count)
 
     def turn(self) -> _Turn:
         """A worker's whole task: the turn is held within it, except while :meth:`away`."""
@@ -39,7 +43,8 @@ class Turns:
 
     def away(self) -> _Away:
         """A wait: the turn is given up for its length and asked for again after. Outside a turn (the
-        scheduling thread, ``collect --once``'s discovery, tests), it changes nothing."""
+        scheduling thread, ``collect --once``'s discovery, tests) it changes nothing; within another
+        ``away``, nothing either (the outer one gives and takes)."""
         return _Away(self)
 
     def locked(self, lock: threading.Lock) -> _Locked:
@@ -51,16 +56,21 @@ class Turns:
         """This thread holds the turn now."""
         return bool(getattr(self._local, "held", False))
 
-    @property
-    def _inside(self) -> bool:
-        return bool(getattr(self._local, "inside", False))
+    def _state(self, name: str) -> int:
+        return int(getattr(self._local, name, 0))
 
     def _take(self) -> None:
-        self._local.held = self._lock.acquire(timeout=self.patience)
+        local = self._local
+        if self._handoffs == getattr(local, "gave_up_at", None):
+            local.held = self._lock.acquire(blocking=False)  # still the holder that made us give up
+        else:
+            local.held = self._lock.acquire(timeout=self.patience)
+        local.gave_up_at = None if local.held else self._handoffs
 
     def _give(self) -> None:
         if self.holding:
             self._local.held = False
+            self._handoffs += 1
             self._lock.release()
 
 
@@ -69,20 +79,22 @@ class Turns:
 class _Turn:
     def __init__(self, turns: Turns) -> None:
         self._turns = turns
-        self._outer = False
 
     def __enter__(self) -> None:
-        self._outer = self._turns._inside
-        if not self._outer:  # nested: already inside the outer turn
-            self._turns._local.inside = True
-            self._turns._take()
+        turns = self._turns
+        turns._local.inside = turns._state("inside") + 1
+        if turns._local.inside == 1:  # a turn within a turn is the outer one's
+            turns._take()
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if not self._outer:
-            self._turns._local.inside = False
-            self._turns._give()
+        turns = self._turns
+        turns._local.inside -= 1
+        if turns._local.inside == 0:
+            turns._give()
+            turns._local.away = 0
+            turns._local.gave_up_at = None
 
 
 class _Away:
@@ -90,13 +102,18 @@ class _Away:
         self._turns = turns
 
     def __enter__(self) -> None:
-        self._turns._give()
+        turns = self._turns
+        turns._local.away = turns._state("away") + 1
+        if turns._local.away == 1:
+            turns._give()
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self._turns._inside:
-            self._turns._take()
+        turns = self._turns
+        turns._local.away -= 1
+        if turns._local.away == 0 and turns._state("inside"):
+            turns._take()
 
 
 class _Locked:

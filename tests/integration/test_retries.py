@@ -100,13 +100,13 @@ def test_pacer_spaces_calls_and_a_429_pause_applies_to_everyone() -> None:
     pacer = CallPacer(4.0, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(8):
-        pacer.wait_turn()
+        pacer.wait_slot()
         starts.append(clock.now)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= 0.25 - 1e-9 for gap in gaps)
     pacer.pause(5.0)
     before = clock.now
-    pacer.wait_turn()
+    pacer.wait_slot()
     assert clock.now - before >= 5.0  # a burst of 429s never makes us call faster
 
 
@@ -134,7 +134,7 @@ def test_no_second_ever_holds_more_calls_than_the_ceiling() -> None:
     pacer = CallPacer(20.0, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(200):
-        pacer.wait_turn()
+        pacer.wait_slot()
         starts.append(clock.now)
     # Each call may reach OVH up to 10 ms late: count per second at arrival, in the worst arrangement.
     late = [t + (0.01 if i % 2 else 0.0) for i, t in enumerate(starts)]

@@ -1,5 +1,7 @@
 """Fetch workers take turns (``otel_ovh.ovh_api.turns``): one runs at a time, a wait gives the turn up, an
-unmarked wait costs the others ``patience`` at most, and a failure passing through leaves no turn held."""
+unmarked wait costs each other worker ``patience`` once, and a failure passing through leaves no turn held.
+
+Threads signal where they are with events, not sleeps, so that a loaded machine changes no outcome."""
 
 from __future__ import annotations
 
@@ -15,7 +17,28 @@ from otel_ovh.ovh_api.turns import Turns
 Log = list[tuple[str, float, bool]]  # (event, when, whether the thread held the turn)
 
 
-def _in_turn(turns: Turns, work: Callable[[], None], name: str, log: Log) -> threading.Thread:
+def _in_turn(
+    turns: Turns, work: Callable[[], None], name: str, log: Log
+) -> tuple[threading.Thread, threading.Event]:
+    """A worker running ``work`` in its turn, and an event set once it is inside."""
+    inside = threading.Event()
+
+    def run() -> None:
+        with turns.turn():
+            log.append((f"{name} in", time.monotonic(), turns.holding))
+            inside.set()
+            work()
+            log.append((f"{name} out", time.monotonic(), turns.holding))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert inside.wait(10)
+    return thread, inside
+
+
+def _in_turn_later(turns: Turns, work: Callable[[], None], name: str, log: Log) -> threading.Thread:
+    """A worker that may have to wait for its turn: started, not waited for."""
+
     def run() -> None:
         with turns.turn():
             log.append((f"{name} in", time.monotonic(), turns.holding))
@@ -32,10 +55,12 @@ def _events(log: Log) -> dict[str, tuple[float, bool]]:
 
 
 def test_a_worker_waits_for_the_one_whose_turn_it_is() -> None:
-    turns, log = Turns(patience=5.0), Log()
-    first = _in_turn(turns, lambda: time.sleep(0.3), "a", log)  # CPU work, as far as turns can tell
-    time.sleep(0.05)
-    second = _in_turn(turns, lambda: None, "b", log)
+    turns, log, done = Turns(patience=10.0), Log(), threading.Event()
+    first, _ = _in_turn(turns, lambda: done.wait(10), "a", log)  # CPU work, as far as turns can tell
+    second = _in_turn_later(turns, lambda: None, "b", log)
+    time.sleep(0.2)
+    assert second.is_alive()  # still waiting for the turn
+    done.set()
     first.join(), second.join()
     seen = _events(log)
     assert seen["b in"][0] >= seen["a out"][0]
@@ -43,51 +68,68 @@ def test_a_worker_waits_for_the_one_whose_turn_it_is() -> None:
 
 
 def test_a_wait_gives_the_turn_up_and_asks_for_it_again_after() -> None:
-    turns, log = Turns(patience=5.0), Log()
+    turns, log = Turns(patience=10.0), Log()
+    waiting, back = threading.Event(), threading.Event()
 
     def waits() -> None:
         with turns.away():
             log.append(("a away", time.monotonic(), turns.holding))
-            time.sleep(0.4)
+            waiting.set()
+            back.wait(10)
         log.append(("a back", time.monotonic(), turns.holding))
 
-    first = _in_turn(turns, waits, "a", log)
-    time.sleep(0.1)
-    second = _in_turn(turns, lambda: time.sleep(0.2), "b", log)
+    first, _ = _in_turn(turns, waits, "a", log)
+    assert waiting.wait(10)
+    release = threading.Event()
+    second, _ = _in_turn(turns, lambda: release.wait(10), "b", log)  # gets the turn during a's wait
+    back.set()
+    time.sleep(0.2)
+    assert first.is_alive()  # a's wait is over; its turn is b's until b ends
+    release.set()
     first.join(), second.join()
     seen = _events(log)
-    assert seen["b in"][0] - seen["a away"][0] < 0.2  # not after a's wait: during it
     assert seen["b in"][1] and not seen["a away"][1]
-    assert seen["a back"][0] >= seen["b out"][0] and seen["a back"][1]  # b's turn ran to its end first
+    assert seen["a back"][0] >= seen["b out"][0] and seen["a back"][1]
 
 
-def test_a_wait_nobody_marked_costs_the_others_the_patience_only() -> None:
-    turns, log = Turns(patience=0.1), Log()
-    first = _in_turn(turns, lambda: time.sleep(1.0), "a", log)  # blocks, unmarked
-    time.sleep(0.05)
-    second = _in_turn(turns, lambda: None, "b", log)
-    second.join()
-    seen = _events(log)
-    assert 0.05 < seen["b in"][0] - seen["a in"][0] < 0.5
-    assert not seen["b in"][1]  # ran without the turn
+def test_a_wait_nobody_marked_costs_each_other_worker_the_patience_once() -> None:
+    turns, log, done = Turns(patience=0.2), Log(), threading.Event()
+    first, _ = _in_turn(turns, lambda: done.wait(10), "a", log)  # blocks, unmarked
+    costs: list[float] = []
+
+    def marks() -> None:
+        for _ in range(5):  # five calls' waits: none of them waits for the stuck turn again
+            started = time.monotonic()
+            with turns.away():
+                pass
+            costs.append(time.monotonic() - started)
+        assert not turns.holding
+
+    second = _in_turn_later(turns, marks, "b", log)
+    second.join(10)
+    done.set()
     first.join()
+    seen = _events(log)
+    assert not seen["b in"][1]  # ran without the turn, after the patience
+    assert sum(costs) < 0.2, costs
 
 
-def test_a_worker_that_ran_without_the_turn_asks_again_at_its_next_wait() -> None:
-    turns = Turns(patience=0.1)
-    release = threading.Event()
+def test_a_worker_that_ran_without_the_turn_waits_for_it_again_once_it_changes_hands() -> None:
+    turns = Turns(patience=0.2)
+    release, ran_without = threading.Event(), threading.Event()
     held_after: list[bool] = []
 
     def hog() -> None:
         with turns.turn():
-            release.wait(5)  # unmarked
+            release.wait(10)  # unmarked; ends once the worker has run without the turn
 
     def worker() -> None:
         with turns.turn():
-            assert not turns.holding
-            release.set()  # the hog's turn ends
+            ran_without.set()
+            release.wait(10)
+            time.sleep(0.05)  # the hog's turn ends: the turn changes hands
             with turns.away():
-                time.sleep(0.05)
+                pass
             held_after.append(turns.holding)
 
     hogging = threading.Thread(target=hog)
@@ -95,20 +137,33 @@ def test_a_worker_that_ran_without_the_turn_asks_again_at_its_next_wait() -> Non
     time.sleep(0.05)
     working = threading.Thread(target=worker)
     working.start()
-    working.join(), hogging.join()
+    assert ran_without.wait(10)
+    assert not turns.holding
+    release.set()
+    working.join(10), hogging.join(10)
     assert held_after == [True]
 
 
-def test_outside_a_turn_nothing_is_taken() -> None:
+def test_outside_a_turn_nothing_is_taken_and_a_nested_one_is_the_outer_ones() -> None:
     turns = Turns()
     with turns.away():
         assert not turns.holding
     assert not turns.holding
     with turns.turn():
-        with turns.turn():  # nested: the outer turn's
+        with turns.turn():
             assert turns.holding
         assert turns.holding
     assert not turns.holding
+
+
+def test_a_wait_within_a_wait_takes_the_turn_back_only_at_the_outer_end() -> None:
+    turns = Turns(patience=10.0)
+    seen: list[bool] = []
+    with turns.turn(), turns.away():
+        with turns.away():
+            pass
+        seen.append(turns.holding)
+    assert seen == [False]
 
 
 def test_a_failure_passing_through_leaves_no_turn_held() -> None:
@@ -125,20 +180,23 @@ def test_a_failure_passing_through_leaves_no_turn_held() -> None:
 
 
 def test_a_lock_held_across_a_call_is_waited_for_away_from_the_turn() -> None:
-    turns, log = Turns(patience=5.0), Log()
+    turns, log = Turns(patience=10.0), Log()
     lock = threading.Lock()
     lock.acquire()  # a worker syncing the clock with OVH, say
+    locked = threading.Event()
 
     def wants_the_lock() -> None:
         with turns.locked(lock):
             log.append(("locked", time.monotonic(), turns.holding))
+            locked.set()
 
-    waiter = _in_turn(turns, wants_the_lock, "a", log)
+    waiter, _ = _in_turn(turns, wants_the_lock, "a", log)
     time.sleep(0.1)
-    other = _in_turn(turns, lambda: None, "b", log)
-    other.join(timeout=1)
+    other = _in_turn_later(turns, lambda: None, "b", log)
+    other.join(timeout=5)
     assert not other.is_alive()  # the waiter gave its turn up while it waited
     lock.release()
+    assert locked.wait(10)
     waiter.join()
     seen = _events(log)
     assert seen["b in"][1] and seen["locked"][1]
