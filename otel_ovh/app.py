@@ -106,6 +106,7 @@ class Exporter:
     server: MetricsServer | None = None
     clock: Callable[[], float] = field(default=time.time, repr=False)
     started: bool = field(default=False, repr=False)
+    _serving_http: bool = field(default=False, repr=False)
     supervisor: Supervisor = field(default_factory=Supervisor, repr=False)  # runs our loops
 
     @classmethod
@@ -165,9 +166,15 @@ class Exporter:
             State(refresher.refreshes, served, current, refresher.discovery_error, telemetry.render_error)
         )
 
+    def serve_http(self) -> None:
+        """The HTTP server's loop, under the supervisor; a second call changes nothing."""
+        if self.server is not None and not self._serving_http:
+            self._serving_http = True
+            self.supervisor.start("HTTP server", self.server.serve)
+
     def start(self) -> None:
         if self.server is not None:
-            self.server.start()
+            self.serve_http()
             what = (
                 "metrics on %s/metrics" if self.settings.prometheus.enabled else "health probes on %s/healthz"
             )
@@ -176,9 +183,6 @@ class Exporter:
                 self.supervisor.start("self-metrics", self.telemetry.keep_self_rendered)
         self.supervisor.start("refresher", self.refresher.run)
         self.supervisor.watch("OTLP export", self._otlp_trouble)
-        if self.server is not None:
-            server = self.server
-            self.supervisor.watch("HTTP server", lambda: server.trouble)
         self.started = True
 
     def reload(self, settings: Settings) -> None:

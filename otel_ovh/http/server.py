@@ -51,8 +51,6 @@ MAX_HEADERS = 100
 MAX_BODY = 64 * 1024  # bytes of request body read and dropped; none of the paths takes one
 MAX_CONNECTIONS = 1024  # each holds at most MAX_HEAD and a read's worth of buffers
 BACKLOG = 1024
-RESTART_PAUSE = 1.0  # seconds before a dead loop is started again; doubles while it keeps dying
-RESTART_PAUSE_MAX = 60.0
 WORKERS = 8  # threads answering requests (the handler may run bcrypt or render)
 ADMITTED = 4  # steps of new connections' work begun per turn of the event loop
 
@@ -317,9 +315,10 @@ class MetricsServer:
         self._listener = _listen(host, port)
         self._server = _Server(self._listener, handler, tls)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # when run by start()
         self._stopped = threading.Event()
-        self.trouble: str | None = None  # why the server does not serve now, for the liveness probe
+        self._ended = threading.Event()  # no loop runs
+        self._ended.set()
 
     def _rules(self, web_config: WebConfig | None) -> tuple[Handler, ssl.SSLContext | None]:
         web = web_config or WebConfig()
@@ -351,45 +350,35 @@ class MetricsServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}:{self.port}"
 
-    def start(self) -> None:
-        """Serves from now on; a second call while serving changes nothing (one loop, one listener)."""
-        if self._thread is not None:
-            return
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(started,), name="otel-ovh-http")
-        self._thread.daemon = True
-        self._thread.start()
-        started.wait()
-
-    def _serve(self, started: threading.Event) -> None:
-        """The event loop, started again on a new loop if it ever dies, after a pause that doubles up to
-        ``RESTART_PAUSE_MAX``; the listener stays open meanwhile, so clients wait in its backlog."""
-        pause = RESTART_PAUSE
-        while not self._stopped.is_set():
-            loop = asyncio.new_event_loop()
-            self._server.stopping = asyncio.Event()  # before the loop is published: stop() sets this one
+    def serve(self) -> None:
+        """Serves until :meth:`stop`, on a new event loop in the calling thread, and raises what ended the
+        loop if anything else did: the exporter runs this under ``otel_ovh.supervisor``, which logs the
+        death, reports it on ``/healthz`` and starts it again after a backoff. The listener stays open
+        between runs, so clients wait in its backlog meanwhile."""
+        loop = asyncio.new_event_loop()
+        self._server.stopping = asyncio.Event()  # before the loop is published: stop() sets this one
+        self._ended.clear()
+        try:
             self._loop = loop
-            started.set()
-            try:
+            if not self._stopped.is_set():  # else stop() came before the loop was published
                 loop.run_until_complete(self._server.run())
-                return
-            except Exception as error:
-                self.trouble = f"its loop died ({type(error).__name__}: {error}); restarting"
-                log.error("HTTP server: %s in %.0fs", self.trouble, pause, exc_info=error)
-            finally:
-                loop.close()
-            if self._stopped.wait(pause):
-                return
-            pause = min(pause * 2, RESTART_PAUSE_MAX)
-            self.trouble = None
+        finally:
+            loop.close()
+            self._ended.set()
+
+    def start(self) -> None:
+        """Serves from now on in a thread of its own, not restarted (tests; the exporter supervises
+        :meth:`serve` instead); a second call while serving changes nothing (one loop, one listener)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.serve, name="otel-ovh-http", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
         self._stopped.set()
-        if self._thread is not None and self._loop is not None:
-            loop, server = self._loop, self._server
+        loop, server = self._loop, self._server
+        if loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop already ended
                 loop.call_soon_threadsafe(server.stopping.set)
-            self._thread.join(timeout=5)
-            self._thread = None
+            self._ended.wait(timeout=5)
         self._server.pool.shutdown(wait=False, cancel_futures=True)
         self._listener.close()

@@ -96,7 +96,7 @@ def served(hostile: HostileOvh) -> Iterator[ExporterFactory]:
         }
         exporter = Exporter.build(parse_settings(raw))
         assert exporter.server is not None
-        exporter.server.start()
+        exporter.serve_http()
         built.append(exporter)
         return exporter
 
