@@ -93,7 +93,6 @@ class _Turn:
         turns._local.inside -= 1
         if turns._local.inside == 0:
             turns._give()
-            turns._local.away = 0
             turns._local.gave_up_at = None
 
 

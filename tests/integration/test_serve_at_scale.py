@@ -8,10 +8,7 @@ root (``telemetry.cgroup_root``) whose limit the world passes, or not, and read 
 from __future__ import annotations
 
 import gzip
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.request
 from collections import Counter
@@ -23,49 +20,21 @@ from pathlib import Path
 from otel_ovh.memory import BASE_BYTES, MIB, peak_estimate
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.integration.conftest import LARGE
-from tests.support.ports import free_port
+from tests.security.support import Served, sim_env, start_serve
 
-ROOT = Path(__file__).resolve().parents[2]
 _ACCOUNT = re.compile(r'cloud_account_id="([0-9a-f]{32})"')
 # ~100,000 series with every family on: the benchmark's project shape (benchmarks/scale.py).
 HUNDRED_THOUSAND = replace(LARGE, projects=194)
 
 
 @contextmanager
-def serving(sim: SimulatedOvh, tmp_path: Path, **settings: str) -> Iterator[tuple[int, Path]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_OVH_", "OTEL_EXPORTER_"))}
-    env.update(
-        {
-            "HOME": str(tmp_path),
-            "OTEL_OVH_OVH__ENDPOINT": sim.url,
-            "OTEL_OVH_PROMETHEUS__PORT": str(port),
-            "OTEL_OVH_COLLECT__MAX_CALLS_PER_SECOND": "0",
-            "OTEL_OVH_COLLECT__INTERVAL": "3600",
-            **{f"OTEL_OVH_OVH__{key.upper()}": value for key, value in sim.credentials.items()},
-            **settings,
-        }
-    )
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        argv = [sys.executable, "-m", "otel_ovh", "serve"]
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+def serving(sim: SimulatedOvh, tmp_path: Path, **settings: str) -> Iterator[Served]:
+    env = sim_env(sim, tmp_path, OTEL_OVH_COLLECT__INTERVAL="3600", **settings)
+    served = start_serve(tmp_path / "serve", env, timeout=180)
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError(f"not ready in 180 s\n{log.read_text()[-3000:]}")
-        yield port, log
+        yield served
     finally:
-        process.terminate()
-        process.wait(10)
+        served.stop()
 
 
 def scrape(port: int) -> list[str]:
@@ -81,15 +50,15 @@ def test_a_hundred_thousand_series_are_exported_whole(tmp_path: Path) -> None:
     now = time.time()
     world = World(seed=5, shape=HUNDRED_THOUSAND, clock=lambda: now)
     no_limit = {"OTEL_OVH_TELEMETRY__CGROUP_ROOT": ""}
-    with SimulatedOvh(world) as sim, serving(sim, tmp_path, **no_limit) as (port, log):
-        lines = scrape(port)
+    with SimulatedOvh(world) as sim, serving(sim, tmp_path, **no_limit) as served:
+        lines = scrape(served.port)
     assert not [line for line in lines if "overflow" in line]
     ovh = [line for line in lines if line.startswith("ovh_cloud_")]
     assert len(ovh) >= 95_000, len(ovh)
     assert set(_ACCOUNT.findall("\n".join(ovh))) == set(world.project_ids)
     per_metric = Counter(re.split(r"[{ ]", line, maxsplit=1)[0] for line in ovh)
     assert max(per_metric.values()) > 10_000, per_metric  # far past the SDK's default limit of 2000
-    assert "WARNING" not in log.read_text()
+    assert "WARNING" not in served.output()
 
 
 def _memory_series(lines: list[str]) -> dict[str, float]:
@@ -118,8 +87,8 @@ def under_cgroup(tmp_path: Path, memory_max: str, projects: int) -> tuple[list[s
     now = time.time()
     world = World(seed=5, shape=WorldShape(projects=projects), clock=lambda: now)
     root = {"OTEL_OVH_TELEMETRY__CGROUP_ROOT": str(cgroup)}
-    with SimulatedOvh(world) as sim, serving(sim, tmp_path, **root) as (port, log):
-        return counted(port), log.read_text()
+    with SimulatedOvh(world) as sim, serving(sim, tmp_path, **root) as served:
+        return counted(served.port), served.output()
 
 
 def test_a_world_past_the_memory_limit_is_warned_of_once(tmp_path: Path) -> None:

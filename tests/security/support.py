@@ -161,10 +161,15 @@ class Served:
 
 
 def start_serve(
-    workdir: Path, env: dict[str, str], *args: str, context: ssl.SSLContext | None = None, ready: bool = True
+    workdir: Path,
+    env: dict[str, str],
+    *args: str,
+    context: ssl.SSLContext | None = None,
+    ready: bool = True,
+    timeout: float = 40,
 ) -> Served:
-    """Start ``serve`` on a free port and wait for /readyz (over TLS when ``context`` is given), unless
-    ``ready`` is False.
+    """Start ``serve`` on a free port and wait up to ``timeout`` for /readyz (over TLS when ``context`` is
+    given), unless ``ready`` is False.
 
     A server that does not come up fails the test with its output: never a skip.
     """
@@ -182,7 +187,7 @@ def start_serve(
     served = Served(process, port, stdout, stderr)
     if not ready:
         return served
-    deadline = time.monotonic() + 40
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"otel-ovh serve exited with {process.returncode}:\n{served.output()}")
@@ -193,4 +198,4 @@ def start_serve(
             pass
         time.sleep(0.2)
     served.stop()
-    raise AssertionError(f"otel-ovh serve was not ready within 40 s:\n{served.output()}")
+    raise AssertionError(f"otel-ovh serve was not ready within {timeout:g} s:\n{served.output()}")

@@ -18,9 +18,10 @@ Log = list[tuple[str, float, bool]]  # (event, when, whether the thread held the
 
 
 def _in_turn(
-    turns: Turns, work: Callable[[], None], name: str, log: Log
-) -> tuple[threading.Thread, threading.Event]:
-    """A worker running ``work`` in its turn, and an event set once it is inside."""
+    turns: Turns, work: Callable[[], None], name: str, log: Log, *, wait_inside: bool = True
+) -> threading.Thread:
+    """A worker running ``work`` in its turn; started, and waited for until it is inside unless
+    ``wait_inside`` is False (a worker that may have to wait for its turn)."""
     inside = threading.Event()
 
     def run() -> None:
@@ -32,21 +33,8 @@ def _in_turn(
 
     thread = threading.Thread(target=run)
     thread.start()
-    assert inside.wait(10)
-    return thread, inside
-
-
-def _in_turn_later(turns: Turns, work: Callable[[], None], name: str, log: Log) -> threading.Thread:
-    """A worker that may have to wait for its turn: started, not waited for."""
-
-    def run() -> None:
-        with turns.turn():
-            log.append((f"{name} in", time.monotonic(), turns.holding))
-            work()
-            log.append((f"{name} out", time.monotonic(), turns.holding))
-
-    thread = threading.Thread(target=run)
-    thread.start()
+    if wait_inside:
+        assert inside.wait(10)
     return thread
 
 
@@ -56,8 +44,8 @@ def _events(log: Log) -> dict[str, tuple[float, bool]]:
 
 def test_a_worker_waits_for_the_one_whose_turn_it_is() -> None:
     turns, log, done = Turns(patience=10.0), Log(), threading.Event()
-    first, _ = _in_turn(turns, lambda: done.wait(10), "a", log)  # CPU work, as far as turns can tell
-    second = _in_turn_later(turns, lambda: None, "b", log)
+    first = _in_turn(turns, lambda: done.wait(10), "a", log)  # CPU work, as far as turns can tell
+    second = _in_turn(turns, lambda: None, "b", log, wait_inside=False)
     time.sleep(0.2)
     assert second.is_alive()  # still waiting for the turn
     done.set()
@@ -78,10 +66,10 @@ def test_a_wait_gives_the_turn_up_and_asks_for_it_again_after() -> None:
             back.wait(10)
         log.append(("a back", time.monotonic(), turns.holding))
 
-    first, _ = _in_turn(turns, waits, "a", log)
+    first = _in_turn(turns, waits, "a", log)
     assert waiting.wait(10)
     release = threading.Event()
-    second, _ = _in_turn(turns, lambda: release.wait(10), "b", log)  # gets the turn during a's wait
+    second = _in_turn(turns, lambda: release.wait(10), "b", log)  # gets the turn during a's wait
     back.set()
     time.sleep(0.2)
     assert first.is_alive()  # a's wait is over; its turn is b's until b ends
@@ -94,7 +82,7 @@ def test_a_wait_gives_the_turn_up_and_asks_for_it_again_after() -> None:
 
 def test_a_wait_nobody_marked_costs_each_other_worker_the_patience_once() -> None:
     turns, log, done = Turns(patience=0.2), Log(), threading.Event()
-    first, _ = _in_turn(turns, lambda: done.wait(10), "a", log)  # blocks, unmarked
+    first = _in_turn(turns, lambda: done.wait(10), "a", log)  # blocks, unmarked
     costs: list[float] = []
 
     def marks() -> None:
@@ -105,7 +93,7 @@ def test_a_wait_nobody_marked_costs_each_other_worker_the_patience_once() -> Non
             costs.append(time.monotonic() - started)
         assert not turns.holding
 
-    second = _in_turn_later(turns, marks, "b", log)
+    second = _in_turn(turns, marks, "b", log, wait_inside=False)
     second.join(10)
     done.set()
     first.join()
@@ -190,9 +178,9 @@ def test_a_lock_held_across_a_call_is_waited_for_away_from_the_turn() -> None:
             log.append(("locked", time.monotonic(), turns.holding))
             locked.set()
 
-    waiter, _ = _in_turn(turns, wants_the_lock, "a", log)
+    waiter = _in_turn(turns, wants_the_lock, "a", log)
     time.sleep(0.1)
-    other = _in_turn_later(turns, lambda: None, "b", log)
+    other = _in_turn(turns, lambda: None, "b", log, wait_inside=False)
     other.join(timeout=5)
     assert not other.is_alive()  # the waiter gave its turn up while it waited
     lock.release()
