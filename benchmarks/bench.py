@@ -485,10 +485,10 @@ class Bench:
 def route_families() -> dict[str, str]:
     """Route -> name of the family that calls it, from whichever registry this tree has.
 
-    The registry of ``otel_ovh.families`` first, then the older ``otel_ovh.ovh_api.families`` table; a
+    The registry of ``otel_ovh.families`` first, then the older ``otel_ovh.ovh.families`` table; a
     tree mid-refactor where neither imports or has routes gives {} (routes then print with "?").
     """
-    for module_name in ("otel_ovh.families", "otel_ovh.ovh_api.families"):
+    for module_name in ("otel_ovh.families", "otel_ovh.ovh.families"):
         try:
             module = importlib.import_module(module_name)
         except Exception:  # any breakage there only costs the family names

@@ -16,9 +16,9 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
-from otel_ovh.pipeline import observations
+from otel_ovh.export.pipeline import observations
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 
 
@@ -88,13 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     telemetry.render_inventory()
     profile.disable()
     stats = pstats.Stats(profile)
-    total = cumulative(stats, "otel_ovh/telemetry.py", "render_inventory")
+    total = cumulative(stats, "otel_ovh/export/telemetry.py", "render_inventory")
     sdk = cumulative(stats, "measurement_consumer.py", "collect")
-    ours = cumulative(stats, "otel_ovh/pipeline.py", "iter_observations")
+    ours = cumulative(stats, "otel_ovh/export/pipeline.py", "iter_observations")
     sdk_callbacks = cumulative(stats, "sdk/metrics/_internal/instrument.py", "callback")
     translate = cumulative(stats, "exporter/prometheus/__init__.py", "_translate_to_prometheus")
     text = cumulative(stats, "prometheus_client/exposition.py", "generate_latest")  # one family per call
-    trimmed = cumulative(stats, "otel_ovh/exposition.py", "drop_empty_labels")
+    trimmed = cumulative(stats, "otel_ovh/export/exposition.py", "drop_empty_labels")
     print("\none uncached render under cProfile, share of its time:")
     for name, seconds in (
         ("SDK collect (callbacks, measurements, aggregation)", sdk),
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("  of which the SDK turning points into measurements", sdk_callbacks - ours),
         ("OTel -> prometheus_client families (exporter-prometheus)", translate),
         ("prometheus_client text formatting (generate_latest)", text),
-        ("empty labels out (otel_ovh.exposition)", trimmed),
+        ("empty labels out (otel_ovh.export.exposition)", trimmed),
         ("the rest (compression, our glue)", total - sdk - translate - text - trimmed),
     ):
         print(f"  {seconds / total:6.1%}  {name}")

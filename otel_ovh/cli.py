@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from otel_ovh import __version__
-from otel_ovh.config import DEFAULT_SECRETS_FILE, Settings, SettingsError, load_settings
 from otel_ovh.errors import CommandError
+from otel_ovh.settings.config import DEFAULT_SECRETS_FILE, Settings, SettingsError, load_settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_SETTINGS, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMATS = ("json", "prometheus", "table")
@@ -69,8 +69,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     hold_hangups()
 
-    from otel_ovh.app import serve
-    from otel_ovh.demo import announce, simulated_ovh
+    from otel_ovh.commands.demo import announce, simulated_ovh
+    from otel_ovh.serve.app import serve
 
     with simulated_ovh(args.demo) as overrides:
 
@@ -85,8 +85,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from otel_ovh.demo import simulated_ovh
-    from otel_ovh.report import collect_once
+    from otel_ovh.commands.demo import simulated_ovh
+    from otel_ovh.commands.report import collect_once
 
     with simulated_ovh(args.demo) as overrides:
         readers = {"prometheus": {"enabled": True}, "otlp": {"enabled": False}}
@@ -101,8 +101,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from otel_ovh.check import check_config
-    from otel_ovh.demo import simulated_ovh
+    from otel_ovh.commands.check import check_config
+    from otel_ovh.commands.demo import simulated_ovh
 
     with simulated_ovh(args.demo) as overrides:
         settings = _settings(args, overrides)
@@ -120,8 +120,13 @@ def _login_destination(args: argparse.Namespace) -> Path:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from otel_ovh.demo import simulated_ovh
-    from otel_ovh.login import login_lines, refuse_to_replace, request_consumer_key, store_consumer_key
+    from otel_ovh.commands.demo import simulated_ovh
+    from otel_ovh.commands.login import (
+        login_lines,
+        refuse_to_replace,
+        request_consumer_key,
+        store_consumer_key,
+    )
 
     destination = None if args.demo else _login_destination(args)
     if destination is not None:
@@ -142,8 +147,8 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from otel_ovh.backfill import target_labels, write_backfill
-    from otel_ovh.demo import simulated_ovh
+    from otel_ovh.commands.backfill import target_labels, write_backfill
+    from otel_ovh.commands.demo import simulated_ovh
 
     labels = target_labels(args.label)
     with simulated_ovh(args.demo) as overrides:
@@ -158,7 +163,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from otel_ovh.demo import run_simulator
+    from otel_ovh.commands.demo import run_simulator
 
     level = logging.DEBUG if args.debug else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

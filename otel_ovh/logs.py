@@ -1,6 +1,6 @@
 """Logging set-up, with every known secret masked in every record, whoever wrote it.
 
-Our own code never formats a secret (they are :class:`~otel_ovh.config.Secret` objects), but libraries
+Our own code never formats a secret (they are :class:`~otel_ovh.settings.schema.Secret`), but libraries
 may: requests and oauthlib log URLs and headers at DEBUG, and an exception message can quote a request.
 The filter is the last line of defence, so it also covers tracebacks, stack dumps and the uncaught
 exceptions Python would otherwise print straight to stderr (threads included, and ``--debug``'s

@@ -27,9 +27,9 @@ ALERTS_DOC = REPO / "docs" / "alerts.md"
 # Labels Prometheus itself adds to every scraped series.
 TARGET_LABELS = frozenset({"job", "instance"})
 
-# Series that are not in otel_ovh.catalog but that the dashboard and rules may use, with their labels
+# Series that are not in otel_ovh.export.catalog but that the dashboard and rules may use, with their labels
 # beyond the target labels: the process metrics the exporter reports about itself (OpenTelemetry
-# system-metrics instrumentation; two renamed by otel_ovh.telemetry.PROCESS_RENAMES), Prometheus'
+# system-metrics instrumentation; two renamed by otel_ovh.export.telemetry.PROCESS_RENAMES), Prometheus'
 # own `up`, the OTel resource as `target_info`, and the
 # user-defined budget series of the budget convention (alerts/budgets.example.yml).
 EXTRA_METRICS: dict[str, frozenset[str]] = {
@@ -269,8 +269,10 @@ def parse_label_values(query: str) -> tuple[str | None, str]:
 
 
 def metric_catalog() -> dict[str, frozenset[str]]:
-    """Prometheus name → label names, from ``otel_ovh.catalog`` plus :data:`EXTRA_METRICS`."""
-    from otel_ovh.catalog import CATALOG  # lazily: a broken package fails these tests, not their import
+    """Prometheus name → label names, from ``otel_ovh.export.catalog`` plus :data:`EXTRA_METRICS`."""
+    from otel_ovh.export.catalog import (
+        CATALOG,  # lazily: a broken package fails these tests, not their import
+    )
 
     known = {entry.prometheus_name: frozenset(entry.prometheus_labels) for entry in CATALOG}
     return {**known, **EXTRA_METRICS}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from otel_ovh.memory import pod_memory
+from otel_ovh.export.memory import pod_memory
 from tests.artifacts import REPO, load_yaml_documents
 
 K8S = REPO / "deploy" / "kubernetes"

@@ -1,8 +1,7 @@
-"""The registry of OVH families: each is one module of this package, listed once here.
+"""The registry of OVH families: each is one module of this package, named once in the settings.
 
 Everything that handles OVH data (the refresher, the merge rules, the catalog, ``docs/metrics.md``, the
-settings reference, the CLI's table) iterates ``FAMILIES``; none of them names a family. The order here
-is the order of the docs and of the table's columns.
+settings reference, the CLI's table) iterates ``FAMILIES``; none of them names a family.
 """
 
 from __future__ import annotations
@@ -13,29 +12,14 @@ from typing import Any
 
 from otel_ovh.families import project
 from otel_ovh.families.base import Family, ProjectColumn
+from otel_ovh.settings.config import FAMILY_NAMES
 
-# Each family is the module of its name in this package (a test holds that): one line here per family.
-FAMILIES: tuple[Family[Any], ...] = tuple(
-    import_module(f"{__name__}.{name}").FAMILY
-    for name in (
-        "cost",
-        "forecast",
-        "quota",
-        "instances",
-        "volumes",
-        "storage",
-        "project",
-        "credits",
-        "budget",
-        "savings_plans",
-        "network",
-        "kube",
-    )
-)
+# Each family is the module of its name in this package (a test holds that), named once in the
+# declaration of ``collect.families`` (``FAMILY_NAMES``), in the order of the docs and the table.
+FAMILIES: tuple[Family[Any], ...] = tuple(import_module(f"{__name__}.{name}").FAMILY for name in FAMILY_NAMES)
 # check-config names each readable project, as the project family reads it.
 describe_project = project.describe
 
-FAMILY_NAMES: tuple[str, ...] = tuple(family.name for family in FAMILIES)
 BY_NAME: dict[str, Family[Any]] = {family.name: family for family in FAMILIES}
 
 

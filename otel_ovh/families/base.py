@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 from urllib.parse import quote
 
-from otel_ovh.families.fields import Problems
-from otel_ovh.ovh_api.client import OvhApi
+from otel_ovh.ovh.client import OvhApi
+from otel_ovh.ovh.fields import Problems
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class Kind(enum.Enum):
 class Metric(Generic[T]):
     """One metric as its family declares it: the contract (name, kind, unit, labels) and how to read
     its points from the family's record. The OpenTelemetry name is the declaration; the Prometheus name
-    follows by the exporter's rules (see ``otel_ovh.catalog``)."""
+    follows by the exporter's rules (see ``otel_ovh.export.catalog``)."""
 
     name: str
     kind: Kind
@@ -171,7 +171,7 @@ class Family(Generic[T]):
 
     ``routes`` lists every call the family may make, in order; a route with ``{regionName}`` is made once
     per region, one with another parameter once per item listed. ``fetch`` raises
-    ``otel_ovh.ovh_api.client.ApiError`` when a call fails (the family's last good record is then kept);
+    ``otel_ovh.ovh.client.ApiError`` when a call fails (the family's last good record is then kept);
     values it cannot read go to ``scope.problems`` and are dropped alone.
     """
 

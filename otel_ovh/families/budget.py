@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
-from otel_ovh.families.fields import NEGATIVE, Fields, Problems
-from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.fields import NEGATIVE, Fields, Problems
 
 LIST = PROJECT + "/alerting"
 DETAIL = PROJECT + "/alerting/{id}"

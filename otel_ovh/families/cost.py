@@ -25,9 +25,9 @@ from otel_ovh.families.base import (
     Scope,
     money,
 )
-from otel_ovh.families.fields import iter_keyed
 from otel_ovh.families.usage import Charge, Consumption, Usage, parse_usage
-from otel_ovh.ovh_api.client import OvhApi
+from otel_ovh.ovh.client import OvhApi
+from otel_ovh.ovh.fields import iter_keyed
 
 ROUTE = PROJECT + "/usage/current"
 HISTORY = PROJECT + "/usage/history"

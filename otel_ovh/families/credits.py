@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
-from otel_ovh.families.fields import Fields, Problems
-from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.fields import Fields, Problems
 
 LIST = PROJECT + "/credit"
 DETAIL = PROJECT + "/credit/{id}"

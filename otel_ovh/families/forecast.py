@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
-from otel_ovh.families.fields import Fields, Problems
 from otel_ovh.families.usage import parse_usage
-from otel_ovh.ovh_api.client import OvhApi
+from otel_ovh.ovh.client import OvhApi
+from otel_ovh.ovh.fields import Fields, Problems
 
 ROUTE = PROJECT + "/usage/forecast"
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Regions, Scope
-from otel_ovh.families.fields import GIB, Fields, Problems, iter_keyed, iter_objects
-from otel_ovh.ovh_api.client import OvhApi
+from otel_ovh.ovh.client import OvhApi
+from otel_ovh.ovh.fields import GIB, Fields, Problems, iter_keyed, iter_objects
 
 INSTANCES = PROJECT + "/instance"
 FLAVORS = PROJECT + "/flavor"

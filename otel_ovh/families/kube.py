@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
-from otel_ovh.families.fields import Fields, Problems, iter_keyed, plain_texts
-from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.fields import Fields, Problems, iter_keyed, plain_texts
 
 LIST = PROJECT + "/kube"
 DETAIL = PROJECT + "/kube/{kubeId}"

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from otel_ovh.families import quota
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
-from otel_ovh.families.fields import Fields, Problems, iter_keyed
 from otel_ovh.families.quota import Quota
-from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.fields import Fields, Problems, iter_keyed
 
 QUOTA = quota.ROUTE  # asked only when the quota family is off
 FLOATING_IPS = PROJECT + "/region/{regionName}/floatingip"

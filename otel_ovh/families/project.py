@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from otel_ovh.families.base import PROJECT, Family, Kind, Metric, Point, Scope
-from otel_ovh.families.fields import Fields, Problems
-from otel_ovh.ovh_api.client import OvhApi
+from otel_ovh.ovh.client import OvhApi
+from otel_ovh.ovh.fields import Fields, Problems
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
-from otel_ovh.families.fields import GIB, MIB, Fields, Problems, iter_keyed
-from otel_ovh.ovh_api.client import OvhApi
+from otel_ovh.ovh.client import OvhApi
+from otel_ovh.ovh.fields import GIB, MIB, Fields, Problems, iter_keyed
 
 ROUTE = PROJECT + "/quota"
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
-from otel_ovh.families.fields import Fields, Problems
-from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.fields import Fields, Problems
 
 ROUTE = PROJECT + "/usage/plans"
 _WHERE = "usage/plans"

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
-from otel_ovh.families.fields import Fields, Problems, iter_keyed, plain_texts
-from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.fields import Fields, Problems, iter_keyed, plain_texts
 
 SWIFT = PROJECT + "/storage"
 REGIONS = PROJECT + "/region"

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from otel_ovh.families.fields import GIB, OUT_OF_RANGE, Fields, Problems
+from otel_ovh.ovh.fields import GIB, OUT_OF_RANGE, Fields, Problems
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Scope
-from otel_ovh.families.fields import GIB, Fields, Problems, iter_keyed
-from otel_ovh.ovh_api.client import OvhApi
+from otel_ovh.ovh.client import OvhApi
+from otel_ovh.ovh.fields import GIB, Fields, Problems, iter_keyed
 
 ROUTE = PROJECT + "/volume"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from otel_ovh.catalog import BY_NAME
+from otel_ovh.export.catalog import BY_NAME
 from otel_ovh.simulator import SimulatedOvh, World
 from tests.e2e.test_otlp_common import COST, has_every_project, otlp_env, serving
 from tests.support.otlp_receiver import OtlpGrpcReceiver

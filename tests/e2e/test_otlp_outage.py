@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.e2e import expected
 from tests.e2e.test_otlp_common import (

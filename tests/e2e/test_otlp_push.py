@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from otel_ovh import __version__
-from otel_ovh.app import Exporter
-from otel_ovh.catalog import CATALOG, Kind
-from otel_ovh.config import parse_settings
-from otel_ovh.pipeline import enabled_metrics, observations
+from otel_ovh.export.catalog import CATALOG, Kind
+from otel_ovh.export.pipeline import enabled_metrics, observations
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.e2e import expected
 from tests.e2e.test_otlp_common import (

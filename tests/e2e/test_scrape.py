@@ -101,7 +101,7 @@ def test_idle_regions_add_no_quota_series(prometheus: PrometheusServer, frozen_w
 
 
 def test_every_contract_metric_and_self_metrics_are_scraped(prometheus: PrometheusServer) -> None:
-    from otel_ovh.catalog import CATALOG
+    from otel_ovh.export.catalog import CATALOG
 
     names = {m.prometheus_name for m in CATALOG if not m.only_on_failure}
     result = prometheus.wait_for(

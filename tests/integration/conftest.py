@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.support.hostile_ovh import HostileOvh
 

@@ -7,8 +7,8 @@ from collections import defaultdict
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from otel_ovh.backfill import backfill, target_labels
-from otel_ovh.config import SettingsError, parse_settings
+from otel_ovh.commands.backfill import backfill, target_labels
+from otel_ovh.settings.config import SettingsError, parse_settings
 from otel_ovh.simulator import Fault, SimulatedOvh, World
 from tests.integration.conftest import settings_for
 

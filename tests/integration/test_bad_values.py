@@ -21,11 +21,11 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from otel_ovh.app import Exporter
+from otel_ovh.collect.snapshot import ProjectState
 from otel_ovh.families import BY_NAME
-from otel_ovh.families.fields import NEGATIVE, OUT_OF_RANGE, UNENCODABLE, WRONG_TYPE
+from otel_ovh.ovh.fields import NEGATIVE, OUT_OF_RANGE, UNENCODABLE, WRONG_TYPE
+from otel_ovh.serve.app import Exporter
 from otel_ovh.simulator import World
-from otel_ovh.snapshot import ProjectState
 from tests.integration.conftest import ExporterFactory
 from tests.support.hostile_ovh import HostileOvh, Rule
 from tests.support.otlp_receiver import OtlpGrpcReceiver

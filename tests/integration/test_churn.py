@@ -15,15 +15,15 @@ from typing import Any
 import psutil
 import pytest
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
+from otel_ovh.collect.snapshot import ProjectData, ProjectState, SnapshotStore
+from otel_ovh.export.telemetry import Telemetry
 from otel_ovh.families import instances, kube, volumes
 from otel_ovh.families.volumes import Volume
-from otel_ovh.ovh_api.client import CallStats
+from otel_ovh.ovh.client import CallStats
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from otel_ovh.simulator.timeutil import month_start
-from otel_ovh.snapshot import ProjectData, ProjectState, SnapshotStore
-from otel_ovh.telemetry import Telemetry
 from tests.e2e import expected
 from tests.integration.conftest import series
 from tests.simulator.support import Clock

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from otel_ovh.app import Exporter
-from otel_ovh.catalog import CATALOG
+from otel_ovh.export.catalog import CATALOG
 from otel_ovh.families import BY_NAME as FAMILY_CALLS
 from otel_ovh.families import FAMILY_NAMES as FAMILIES
+from otel_ovh.serve.app import Exporter
 from otel_ovh.simulator import SimulatedOvh, World
 from tests.e2e import expected
 from tests.integration.conftest import ExporterFactory, series, settings_for

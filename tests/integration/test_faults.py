@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
 from otel_ovh.families import cost, instances, quota
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import Fault, SimulatedOvh, World
 from tests.integration.conftest import series, settings_for
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 
-from otel_ovh.app import credentials
-from otel_ovh.config import parse_settings
-from otel_ovh.ovh_api.client import ApiError, OvhApi
-from otel_ovh.ovh_api.errors import DEADLINE, TIMEOUT, TOO_LARGE, UNDECODABLE
+from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.errors import DEADLINE, TIMEOUT, TOO_LARGE, UNDECODABLE
+from otel_ovh.serve.app import credentials
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.integration.conftest import settings_for
 from tests.support.hostile_ovh import HostileOvh, Rule

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World
 from tests.integration.conftest import settings_for
 from tests.support.hostile_ovh import HostileOvh, Rule

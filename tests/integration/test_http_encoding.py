@@ -21,7 +21,7 @@ def test_gzip_when_asked_and_identical_series(make_exporter: ExporterFactory, en
     exporter = make_exporter(prometheus={"port": 0})
     exporter.refresher.refresh_once()
     assert exporter.server is None  # make_exporter builds no server: start one on the same telemetry
-    from otel_ovh.http.server import MetricsServer
+    from otel_ovh.serve.server import MetricsServer
 
     server = MetricsServer(
         "127.0.0.1", 0, exporter.telemetry.render, healthy=lambda: True, ready=lambda: True

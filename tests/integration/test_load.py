@@ -7,8 +7,8 @@ import threading
 import time
 import urllib.request
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh
 from tests.integration.conftest import frozen_world
 

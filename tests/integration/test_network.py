@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from otel_ovh.app import credentials
-from otel_ovh.config import parse_settings
 from otel_ovh.families.base import Scope
-from otel_ovh.families.fields import Problems
 from otel_ovh.families.network import FAMILY, FLOATING_IPS, GATEWAYS, LOAD_BALANCERS, QUOTA
-from otel_ovh.ovh_api.client import OvhApi
+from otel_ovh.ovh.client import OvhApi
+from otel_ovh.ovh.fields import Problems
+from otel_ovh.serve.app import credentials
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import Fault, SimulatedOvh, World
 from tests.e2e import expected
 from tests.integration.conftest import ExporterFactory, settings_for

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from otel_ovh.config import parse_settings
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh
 from otel_ovh.simulator.faults import Fault
 from tests.integration.conftest import ExporterFactory, settings_for

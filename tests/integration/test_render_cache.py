@@ -13,10 +13,10 @@ import threading
 
 from opentelemetry.metrics import Observation
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
+from otel_ovh.collect.snapshot import ProjectState
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
-from otel_ovh.snapshot import ProjectState
 from tests.integration.conftest import ExporterFactory, series, settings_for
 
 
@@ -134,7 +134,7 @@ def test_inventory_points_carry_no_exemplar_reservoir() -> None:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-    from otel_ovh.pipeline import NO_EXEMPLARS_VIEW
+    from otel_ovh.export.pipeline import NO_EXEMPLARS_VIEW
 
     def points(_: CallbackOptions) -> list[Observation]:
         return [Observation(i, {"i": i}) for i in range(100)]

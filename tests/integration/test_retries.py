@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from otel_ovh.app import credentials
-from otel_ovh.config import parse_settings
-from otel_ovh.ovh_api.client import ApiError, CallPacer, OvhApi
+from otel_ovh.ovh.client import ApiError, CallPacer, OvhApi
+from otel_ovh.serve.app import credentials
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import Fault, SimulatedOvh, World
 from tests.integration.conftest import ExporterFactory, settings_for
 

@@ -6,9 +6,9 @@ import re
 import time
 from collections import Counter
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
-from otel_ovh.pipeline import enabled_metrics, observations
+from otel_ovh.export.pipeline import enabled_metrics, observations
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh
 from tests.integration.conftest import frozen_world, series
 

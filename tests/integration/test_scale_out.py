@@ -14,9 +14,9 @@ import urllib.request
 
 import pytest
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import SettingsError, load_settings, parse_settings
-from otel_ovh.discovery import in_shard
+from otel_ovh.ovh.discovery import in_shard
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import SettingsError, load_settings, parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.integration.conftest import settings_for
 from tests.support.prometheus import PrometheusServer, ScrapeJob

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from otel_ovh.memory import BASE_BYTES, MIB, peak_estimate
+from otel_ovh.export.memory import BASE_BYTES, MIB, peak_estimate
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.integration.conftest import LARGE
 from tests.security.support import Served, sim_env, start_serve

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import requests
 
-from otel_ovh import supervisor as supervision
-from otel_ovh.app import Exporter
-from otel_ovh.exposition import gzipped_exposition
+from otel_ovh.export.exposition import gzipped_exposition
+from otel_ovh.serve import supervisor as supervision
+from otel_ovh.serve.app import Exporter
 from otel_ovh.simulator import World
 from tests.integration.conftest import ExporterFactory
 from tests.support.hostile_ovh import HostileOvh, Rule
@@ -227,7 +227,7 @@ def test_otlp_exports_carry_the_snapshot_served_while_a_new_one_renders(
         release.wait(30)
         return gzipped_exposition(registry, outages, what)
 
-    monkeypatch.setattr("otel_ovh.telemetry.gzipped_exposition", slow)  # the render of OVH's series
+    monkeypatch.setattr("otel_ovh.export.telemetry.gzipped_exposition", slow)  # the render of OVH's series
 
     def drop(projects: dict[str, Any]) -> None:
         del projects[gone]
@@ -260,8 +260,8 @@ def test_the_http_servers_loop_is_started_again_when_it_dies(
 ) -> None:
     """A loop that stops accepting must not be a thread that merely looks alive: it ends, is logged once
     (by the supervisor) and runs again on the same listener."""
-    from otel_ovh import supervisor
-    from otel_ovh.http import server as http_server
+    from otel_ovh.serve import server as http_server
+    from otel_ovh.serve import supervisor
 
     monkeypatch.setattr(supervisor, "FIRST_BACKOFF", 0.2)
     real = http_server._Server._accept

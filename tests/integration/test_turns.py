@@ -1,4 +1,4 @@
-"""A fetch worker gives its turn up (``otel_ovh.ovh_api.turns``) at every wait of a real call through the
+"""A fetch worker gives its turn up (``otel_ovh.ovh.turns``) at every wait of a real call through the
 real ``ovh`` client: connecting, OVH slow to answer, an answer trickling in, a retry's pause, the call
 rate's pacing, another worker's clock sync; and a refresh's fetches run in turn. Were one of those waits
 unmarked, a second worker would get no turn within the patience and would run without one."""
@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from otel_ovh.app import credentials
-from otel_ovh.config import parse_settings
+from otel_ovh.collect.refresher import Refresher
+from otel_ovh.collect.snapshot import ProjectData, SnapshotStore
 from otel_ovh.families import FAMILIES
-from otel_ovh.ovh_api.client import ApiError, OvhApi
-from otel_ovh.ovh_api.turns import TURNS
-from otel_ovh.refresher import Refresher
-from otel_ovh.snapshot import ProjectData, SnapshotStore
+from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.turns import TURNS
+from otel_ovh.serve.app import credentials
+from otel_ovh.settings.config import parse_settings
 from tests.integration.conftest import settings_for
 from tests.support.hostile_ovh import HostileOvh, Rule
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.support.ports import free_port
 
@@ -133,7 +133,7 @@ def test_the_end_of_an_outage_is_one_line_and_data_flows_again(caplog: pytest.Lo
     }
     exporter = Exporter.build(parse_settings(raw), serve=False)
     try:
-        with caplog.at_level(logging.INFO, logger="otel_ovh.refresher"):
+        with caplog.at_level(logging.INFO, logger="otel_ovh.collect.refresher"):
             exporter.refresher.refresh_once()
             sim.start()
             time.sleep(0.6)  # past the window in which calls share the failed clock sync

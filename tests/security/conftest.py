@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from otel_ovh.http.server import MetricsServer
+from otel_ovh.serve.server import MetricsServer
+from otel_ovh.settings.web_config import WebConfig
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
-from otel_ovh.web_config import WebConfig
 from tests.security.support import METRIC_TEXT
 
 ServerFactory = Callable[..., MetricsServer]

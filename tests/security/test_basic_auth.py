@@ -12,7 +12,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 
-from otel_ovh.web_config import BasicAuth, load_web_config
+from otel_ovh.settings.web_config import BasicAuth, load_web_config
 from tests.security.conftest import ServerFactory
 from tests.security.support import (
     DATA_MARKERS,
@@ -38,7 +38,7 @@ class CheckpwSpy:
             self.hashes.append(hashed)
             return bool(real(password, hashed))
 
-        monkeypatch.setattr("otel_ovh.web_config.bcrypt.checkpw", spy)
+        monkeypatch.setattr("otel_ovh.settings.web_config.bcrypt.checkpw", spy)
 
 
 def test_every_check_runs_one_bcrypt_per_cost_in_the_file(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from otel_ovh.app import Exporter
-from otel_ovh.config import parse_settings
+from otel_ovh.serve.app import Exporter
+from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.security.support import FAKE_KEYS, ROOT, sim_env, start_serve
 

@@ -6,10 +6,10 @@ import json
 import re
 import shutil
 
-from otel_ovh.discovery import PROJECTS
+from otel_ovh.commands.login import LOGIN_RULES
 from otel_ovh.families import FAMILIES
-from otel_ovh.login import LOGIN_RULES
-from otel_ovh.web_config import load_web_config
+from otel_ovh.ovh.discovery import PROJECTS
+from otel_ovh.settings.web_config import load_web_config
 from tests.security.support import ROOT
 from tests.support.certs import TlsMaterial
 

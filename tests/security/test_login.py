@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from otel_ovh.config import load_settings
+from otel_ovh.settings.config import load_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.security.support import clean_env, run_cli
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_ovh.web_config import load_web_config
+from otel_ovh.settings.web_config import load_web_config
 from tests.security.conftest import ServerFactory
 from tests.security.support import DATA_MARKERS, METRIC_TEXT, client_context, tls_section, write_web_config
 from tests.support.certs import TlsMaterial, make_tls_material

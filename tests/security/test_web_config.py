@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from otel_ovh.config import SettingsError
-from otel_ovh.web_config import KEY, load_web_config
+from otel_ovh.settings.config import SettingsError
+from otel_ovh.settings.web_config import KEY, load_web_config
 from tests.security.support import FAKE_KEYS, clean_env, htpasswd_hash, run_cli, tls_section, write_web_config
 from tests.support.certs import TlsMaterial
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from otel_ovh.demo import autoscaling
+from otel_ovh.commands.demo import autoscaling
 from otel_ovh.simulator import ApiError, World, WorldShape, generate
 from otel_ovh.simulator.timeutil import month_end, month_start
 from tests.e2e.expected import instance_cents, kube_clusters, project_path

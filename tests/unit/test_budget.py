@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_ovh.families.budget import FAMILY, parse_alert, parse_alert_ids, project_threshold
-from otel_ovh.families.fields import Problems
+from otel_ovh.ovh.fields import Problems
 from tests.unit.reference_bodies import price
 
 ALERT_ID = "5ca5f72d-5c1d-40ea-bcf6-31557119135d"

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from otel_ovh import metrics_doc
-from otel_ovh.catalog import CATALOG, COMMON_PROMETHEUS_LABELS, Kind
+from otel_ovh.export import metrics_doc
+from otel_ovh.export.catalog import CATALOG, COMMON_PROMETHEUS_LABELS, Kind
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,7 +127,7 @@ def test_every_metric_has_a_description_and_a_source() -> None:
 def test_metrics_doc_is_generated_from_the_catalog() -> None:
     committed = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
     assert committed == metrics_doc.render(), (
-        "docs/metrics.md is out of date: run `python -m otel_ovh.metrics_doc > docs/metrics.md`"
+        "docs/metrics.md is out of date: run `python -m otel_ovh.export.metrics_doc > docs/metrics.md`"
     )
     for metric in CATALOG:
         assert f"`{metric.prometheus_name}`" in committed
@@ -135,6 +135,10 @@ def test_metrics_doc_is_generated_from_the_catalog() -> None:
 
 def test_metrics_doc_module_runs_as_a_script() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "otel_ovh.metrics_doc"], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, "-m", "otel_ovh.export.metrics_doc"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     assert result.stdout == metrics_doc.render()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from otel_ovh.config import (
+from otel_ovh.settings.config import (
     CollectSettings,
     PrometheusSettings,
     SettingsError,
@@ -19,7 +19,7 @@ from otel_ovh.config import (
     load_settings,
     parse_settings,
 )
-from otel_ovh.settings_schema import Secret
+from otel_ovh.settings.schema import Secret
 
 KEYS = {"application_key": "ak12345678901234", "application_secret": "as" * 16, "consumer_key": "ck" * 16}
 PROJECT = "0123456789abcdef0123456789abcdef"

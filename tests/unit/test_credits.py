@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from otel_ovh.families.credits import FAMILY, parse_credit, parse_credit_ids
-from otel_ovh.families.fields import Problems
+from otel_ovh.ovh.fields import Problems
 from tests.unit.reference_bodies import price
 
 CREDIT = {

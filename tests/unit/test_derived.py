@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from otel_ovh.collect.snapshot import ProjectData
 from otel_ovh.families import cost, network, volumes
 from otel_ovh.families.derived import IDLE_SPEND
 from otel_ovh.families.network import FloatingIp, Network
 from otel_ovh.families.usage import Charge, Usage
 from otel_ovh.families.volumes import Volume
-from otel_ovh.snapshot import ProjectData
 
 
 def _charge(resource_id: str, price: float) -> Charge:

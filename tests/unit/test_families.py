@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from otel_ovh.catalog import CATALOG, SELF_FAMILY
+from otel_ovh.export.catalog import CATALOG, SELF_FAMILY
 from otel_ovh.families import BY_NAME, FAMILIES, FAMILY_NAMES, table_columns
 from otel_ovh.families.base import PROJECT
 from otel_ovh.families.derived import DERIVED

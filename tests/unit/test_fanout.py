@@ -7,9 +7,9 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
+from otel_ovh.collect.fanout import FanOut
 from otel_ovh.families import FAMILIES
 from otel_ovh.families.base import Family
-from otel_ovh.fanout import FanOut
 
 
 class Pool:

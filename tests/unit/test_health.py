@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from otel_ovh.health import State, not_ready
-from otel_ovh.ovh_api.client import ApiError
-from otel_ovh.snapshot import ProjectData, ProjectState, Snapshot
+from otel_ovh.collect.snapshot import ProjectData, ProjectState, Snapshot
+from otel_ovh.ovh.client import ApiError
+from otel_ovh.serve.health import State, not_ready
 
 PID = "0123456789abcdef0123456789abcdef"
 OTHER = "fedcba9876543210fedcba9876543210"

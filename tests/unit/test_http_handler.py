@@ -10,7 +10,7 @@ from collections.abc import Callable
 import bcrypt
 import pytest
 
-from otel_ovh.http.handler import (
+from otel_ovh.serve.handler import (
     CONTENT_TYPE,
     REFUSAL_DELAY,
     TEXT,
@@ -20,7 +20,7 @@ from otel_ovh.http.handler import (
     _accepts_gzip,
     filter_exposition,
 )
-from otel_ovh.web_config import BasicAuth, WebConfig
+from otel_ovh.settings.web_config import BasicAuth, WebConfig
 
 PROJECT = "0123456789abcdef0123456789abcdef"
 OTHER = "fedcba9876543210fedcba9876543210"
@@ -290,7 +290,7 @@ def test_an_exception_while_answering_is_a_500_that_closes_the_connection(
     handler = Handler(
         render, healthy=lambda: True, ready=lambda: True, web=WebConfig(headers=SECURITY_HEADERS)
     )
-    with caplog.at_level(logging.ERROR, logger="otel_ovh.http.handler"):
+    with caplog.at_level(logging.ERROR, logger="otel_ovh.serve.handler"):
         response = handler.handle(Request.from_target("GET", "/metrics"))
     assert (response.status, response.body, response.close) == (500, b"internal error\n", True)
     assert SECURITY_HEADERS.items() <= headers(response).items()

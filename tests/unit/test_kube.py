@@ -10,7 +10,6 @@ import pytest
 
 from otel_ovh.families import kube
 from otel_ovh.families.base import Scope
-from otel_ovh.families.fields import Problems
 from otel_ovh.families.kube import (
     FAMILY,
     parse_cluster,
@@ -19,7 +18,8 @@ from otel_ovh.families.kube import (
     parse_nodepools,
     parse_nodes,
 )
-from otel_ovh.ovh_api.client import ApiError
+from otel_ovh.ovh.client import ApiError
+from otel_ovh.ovh.fields import Problems
 
 CLUSTER = {
     "id": "c1",

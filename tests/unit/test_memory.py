@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from otel_ovh.memory import (
+from otel_ovh.export.memory import (
     BASE_BYTES,
     BOTH_BYTES_PER_SERIES,
     MIB,
@@ -78,7 +78,7 @@ def test_the_warning_is_logged_once_per_change_of_state(caplog: pytest.LogCaptur
     fits = budget.capacity()
     assert peak_estimate(fits, prometheus=True, otlp=False) <= 100 * MIB * WARN_FRACTION
     assert peak_estimate(fits + 1, prometheus=True, otlp=False) > 100 * MIB * WARN_FRACTION
-    with caplog.at_level(logging.INFO, logger="otel_ovh.memory"):
+    with caplog.at_level(logging.INFO, logger="otel_ovh.export.memory"):
         budget.update(fits)
         budget.update(fits + 1)
         budget.update(fits + 2000)
@@ -90,7 +90,7 @@ def test_the_warning_is_logged_once_per_change_of_state(caplog: pytest.LogCaptur
 
 def test_without_a_limit_nothing_is_said(caplog: pytest.LogCaptureFixture) -> None:
     budget = MemoryBudget(limit=None)
-    with caplog.at_level(logging.INFO, logger="otel_ovh.memory"):
+    with caplog.at_level(logging.INFO, logger="otel_ovh.export.memory"):
         budget.update(10**7)
     assert caplog.records == []
     assert budget.capacity() == 0
@@ -109,4 +109,6 @@ def test_each_reader_adds_its_share() -> None:
 
 def test_the_docs_show_the_rule_the_code_applies() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "scaling.md").read_text(encoding="utf-8")
-    assert sizing_table() in doc, "docs/scaling.md: paste otel_ovh.memory.sizing_table() in its sizing rule"
+    assert sizing_table() in doc, (
+        "docs/scaling.md: paste otel_ovh.export.memory.sizing_table() in its sizing rule"
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from otel_ovh.collect.snapshot import MergeRules, ProjectData, ProjectState, Refreshed, fill_account_currency
 from otel_ovh.families import FAMILIES, cost, forecast, project, quota, volumes
 from otel_ovh.families.forecast import Forecast
 from otel_ovh.families.project import ProjectInfo
 from otel_ovh.families.quota import Quota
 from otel_ovh.families.usage import Charge, Usage
 from otel_ovh.families.volumes import Volume
-from otel_ovh.snapshot import MergeRules, ProjectData, ProjectState, Refreshed, fill_account_currency
 
 PID = "0" * 32
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from otel_ovh.families.base import Regions
-from otel_ovh.families.fields import Problems
 from otel_ovh.families.network import (
     FAMILY,
     FLOATING_IPS,
@@ -19,6 +18,7 @@ from otel_ovh.families.network import (
     regions_in_use,
 )
 from otel_ovh.families.quota import parse_quotas
+from otel_ovh.ovh.fields import Problems
 
 FIP: dict[str, object] = {
     "id": "f-1",

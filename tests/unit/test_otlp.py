@@ -22,12 +22,12 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.resources import Resource
 
-from otel_ovh.config import SettingsError, parse_settings
-from otel_ovh.otlp.batching import split_metrics
-from otel_ovh.otlp.delta import DeltaState
-from otel_ovh.otlp.diagnosis import SDK_LOGGERS, outage_reason
-from otel_ovh.otlp.exporter import OutageLoggingExporter, build_otlp_exporter
-from otel_ovh.otlp.settings import OtlpSettings, resolve_otlp
+from otel_ovh.export.otlp.batching import split_metrics
+from otel_ovh.export.otlp.delta import DeltaState
+from otel_ovh.export.otlp.diagnosis import SDK_LOGGERS, outage_reason
+from otel_ovh.export.otlp.exporter import OutageLoggingExporter, build_otlp_exporter
+from otel_ovh.settings.config import SettingsError, parse_settings
+from otel_ovh.settings.otlp import OtlpSettings, resolve_otlp
 from tests.support.ports import free_port
 
 # -- precedence: setting > OTEL_EXPORTER_OTLP_METRICS_* > OTEL_EXPORTER_OTLP_* > default ----------

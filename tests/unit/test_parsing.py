@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from otel_ovh.families.fields import GIB, MIB, OUT_OF_RANGE, Problems
 from otel_ovh.families.forecast import parse_forecast
 from otel_ovh.families.instances import parse_flavors, parse_instances
 from otel_ovh.families.project import parse_project
@@ -15,6 +14,7 @@ from otel_ovh.families.quota import parse_quotas
 from otel_ovh.families.storage import parse_s3_buckets, parse_swift_containers
 from otel_ovh.families.usage import Usage, parse_usage
 from otel_ovh.families.volumes import parse_volumes
+from otel_ovh.ovh.fields import GIB, MIB, OUT_OF_RANGE, Problems
 from tests.unit import reference_bodies as ref
 
 GIBH = GIB * 3600.0

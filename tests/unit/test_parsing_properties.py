@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from otel_ovh.families import FAMILIES
 from otel_ovh.families.base import Family, Regions, Scope
-from otel_ovh.families.fields import Problems, encodable
 from otel_ovh.families.forecast import parse_forecast
 from otel_ovh.families.instances import parse_flavors, parse_instances
 from otel_ovh.families.project import parse_project
@@ -28,7 +27,8 @@ from otel_ovh.families.quota import parse_quotas
 from otel_ovh.families.storage import parse_s3_buckets, parse_swift_containers
 from otel_ovh.families.usage import Usage, parse_usage
 from otel_ovh.families.volumes import parse_volumes
-from otel_ovh.ovh_api.client import ApiError, OvhApi
+from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.fields import Problems, encodable
 from otel_ovh.simulator import World, WorldShape
 from otel_ovh.simulator.errors import ApiError as SimulatedError
 

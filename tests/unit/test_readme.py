@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from otel_ovh import settings_doc
+from otel_ovh.settings import doc as settings_doc
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -14,7 +14,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_the_settings_reference_is_generated_from_the_declarations() -> None:
     assert settings_doc.BEGIN in README and settings_doc.END in README
     assert settings_doc.updated(README) == README, (
-        "the README's settings reference is out of date: run `python -m otel_ovh.settings_doc`"
+        "the README's settings reference is out of date: run `python -m otel_ovh.settings.doc`"
     )
 
 

@@ -10,8 +10,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from otel_ovh.exposition import render_tolerant
-from otel_ovh.outages import OutageLog
+from otel_ovh.collect.outages import OutageLog
+from otel_ovh.export.exposition import render_tolerant
 
 
 class _Fixed:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from otel_ovh import __version__
-from otel_ovh.config import parse_settings
-from otel_ovh.pipeline import build_resource
-from otel_ovh.resource import host_instance_id
+from otel_ovh.export.pipeline import build_resource
+from otel_ovh.settings.config import parse_settings
+from otel_ovh.settings.resource import host_instance_id
 
 KEYS = {"application_key": "a", "application_secret": "b", "consumer_key": "c"}
 

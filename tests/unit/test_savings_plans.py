@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from otel_ovh.families import savings_plans
-from otel_ovh.families.fields import Problems
 from otel_ovh.families.savings_plans import FAMILY, Plans, billing_month, parse_plans
+from otel_ovh.ovh.fields import Problems
 from tests.unit.reference_bodies import price
 
 PLAN_A = "5a0c7f7e-0000-4000-8000-000000000001"

@@ -14,7 +14,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics._internal import _view_instrument_match as storage
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
-import otel_ovh.pipeline  # noqa: F401  # importing the pipeline puts the compact keys in place
+import otel_ovh.export.pipeline  # noqa: F401  # importing the pipeline puts the compact keys in place
 from otel_ovh.process import compact_attribute_keys
 
 SCALARS = st.one_of(
@@ -69,9 +69,9 @@ def test_a_failed_render_leaves_no_metric_queued_for_the_next(monkeypatch: pytes
 
     from prometheus_client import CollectorRegistry
 
-    from otel_ovh import exposition
-    from otel_ovh.outages import OutageLog
-    from otel_ovh.pipeline import MetricByMetricReader
+    from otel_ovh.collect.outages import OutageLog
+    from otel_ovh.export import exposition
+    from otel_ovh.export.pipeline import MetricByMetricReader
 
     registry = CollectorRegistry(auto_describe=False)
     reader = MetricByMetricReader(disable_target_info=True, scope_info_enabled=False, registry=registry)

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from otel_ovh import supervisor as supervision
-from otel_ovh.supervisor import Supervisor
+from otel_ovh.serve import supervisor as supervision
+from otel_ovh.serve.supervisor import Supervisor
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_a_dead_loop_is_restarted_and_unhealthy_until_then(
     quick: Supervisor, caplog: pytest.LogCaptureFixture
 ) -> None:
     stop, runs = threading.Event(), list[str]()
-    with caplog.at_level(logging.INFO, logger="otel_ovh.supervisor"):
+    with caplog.at_level(logging.INFO, logger="otel_ovh.serve.supervisor"):
         quick.start("worker", flaky(2, stop, runs))
         until(lambda: quick.health() is not None)
         assert quick.health() == "worker thread died (ValueError: bug number 1); restarting in 0s"

@@ -1,4 +1,4 @@
-"""Fetch workers take turns (``otel_ovh.ovh_api.turns``): one runs at a time, a wait gives the turn up, an
+"""Fetch workers take turns (``otel_ovh.ovh.turns``): one runs at a time, a wait gives the turn up, an
 unmarked wait costs each other worker ``patience`` once, and a failure passing through leaves no turn held.
 
 Threads signal where they are with events, not sleeps, so that a loaded machine changes no outcome."""
@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
-from otel_ovh.ovh_api.errors import ApiError
-from otel_ovh.ovh_api.turns import Turns
+from otel_ovh.ovh.errors import ApiError
+from otel_ovh.ovh.turns import Turns
 
 Log = list[tuple[str, float, bool]]  # (event, when, whether the thread held the turn)
 

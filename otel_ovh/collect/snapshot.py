@@ -1,0 +1,217 @@
+"""The data served: one immutable snapshot, swapped whole, and the rules that merge a refresh into it.
+
+A Prometheus scrape runs every observable callback in the request thread, and every reader runs them
+again; OVH calls take hundreds of milliseconds each. So callbacks read whatever snapshot is current, and
+only the refresher (``collect.refresher``) makes new ones, through the merge rules below: a family that
+failed keeps its last good record (flagged, and ageing) until ``collect.max_staleness``; families that
+are off or too old are dropped; the region settings and the account's currency apply to every record.
+Nothing here calls OVH, so the rules are tested on plain values.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar, cast
+
+from otel_ovh.families import enabled
+from otel_ovh.families.base import Family, Regions
+from otel_ovh.settings.config import Settings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ProjectData:
+    """The last good record of each family for one project, read through the family that parsed it."""
+
+    __slots__ = ("_records",)
+
+    def __init__(self, records: Mapping[str, tuple[Family[Any], object]] | None = None) -> None:
+        self._records: Mapping[str, tuple[Family[Any], object]] = records or {}
+
+    def get(self, family: Family[T]) -> T | None:
+        entry = self._records.get(family.name)
+        return None if entry is None else cast(T, entry[1])
+
+    def with_record(self, family: Family[T], record: T) -> ProjectData:
+        return ProjectData({**self._records, family.name: (family, record)})
+
+    def without(self, names: set[str]) -> ProjectData:
+        return ProjectData({k: v for k, v in self._records.items() if k not in names})
+
+    def items(self) -> Iterator[tuple[Family[Any], object]]:
+        return iter(self._records.values())
+
+    def __repr__(self) -> str:
+        return f"ProjectData({sorted(self._records)})"
+
+
+@dataclass(frozen=True)
+class ProjectState:
+    project_id: str
+    name: str
+    labels: Mapping[str, str]
+    data: ProjectData
+    fetched_at: Mapping[str, float]  # family name -> when its record now served was fetched
+    success: bool  # the last refresh fetched every enabled family
+    duration: float | None  # seconds the last refresh of this project took
+    errors: tuple[str, ...] = ()
+
+    def data_age(self, now: float) -> float | None:
+        return now - min(self.fetched_at.values()) if self.fetched_at else None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    projects: Mapping[str, ProjectState]
+
+
+class SnapshotStore:
+    """Holds the current snapshot; swapping is one reference assignment, so readers never lock."""
+
+    def __init__(self) -> None:
+        self._current = Snapshot(version=0, projects={})
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[Snapshot, Snapshot], None]] = []
+
+    @property
+    def current(self) -> Snapshot:
+        return self._current
+
+    def subscribe(self, listener: Callable[[Snapshot, Snapshot], None]) -> None:
+        """``listener(old, new)`` runs in the refresher thread after each swap."""
+        self._listeners = [*self._listeners, listener]  # a new list: ``update`` may be iterating the old
+
+    def unsubscribe(self, listener: Callable[[Snapshot, Snapshot], None]) -> None:
+        self._listeners = [known for known in self._listeners if known != listener]
+
+    def update(self, change: Callable[[dict[str, ProjectState]], None]) -> Snapshot:
+        with self._lock:
+            old = self._current
+            projects = dict(old.projects)
+            change(projects)
+            new = Snapshot(version=old.version + 1, projects=projects)
+            self._current = new
+        for listener in self._listeners:
+            try:
+                listener(old, new)
+            except Exception:  # a listener's bug must not stop the refresher
+                log.exception("snapshot listener failed")
+        return new
+
+
+# --------------------------------------------------------------------------------------------------
+# The merge rules
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What one refresh of one project brought: the records of the families that answered, and why the
+    others did not."""
+
+    project_id: str
+    records: ProjectData
+    errors: tuple[str, ...]
+    started: float
+    finished: float
+
+
+@dataclass(frozen=True)
+class MergeRules:
+    families: tuple[Family[Any], ...]
+    max_staleness: float
+    region_wanted: Callable[[str], bool]
+    regions_kept: frozenset[str]  # named in collect.regions.include: reported even where nothing is used
+    names: Mapping[str, str] = field(default_factory=dict)  # configured project names
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # configured project labels
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MergeRules:
+        collect = settings.collect
+        return cls(
+            families=enabled(collect.families),
+            max_staleness=collect.max_staleness,
+            region_wanted=collect.region_wanted,
+            regions_kept=frozenset(collect.regions.include),
+            names={p.id: p.name for p in settings.projects if p.name},
+            labels={p.id: dict(p.labels) for p in settings.projects},
+        )
+
+    def merge(self, previous: ProjectState | None, refreshed: Refreshed, now: float) -> ProjectState:
+        """New records where a family answered, the last good ones where it failed (until too old)."""
+        data = previous.data if previous else ProjectData()
+        fetched_at = dict(previous.fetched_at) if previous else {}
+        for family, record in refreshed.records.items():
+            data = data.with_record(family, record)
+            fetched_at[family.name] = now
+        on = {family.name for family in self.families}
+        gone = {name for name, at in fetched_at.items() if name not in on or now - at > self.max_staleness}
+        pid = refreshed.project_id
+        return ProjectState(
+            project_id=pid,
+            name=self.names.get(pid) or _project_name(data) or pid,
+            labels=self.labels.get(pid, {}),
+            data=self.apply_regions(data.without(gone)),
+            fetched_at={name: at for name, at in fetched_at.items() if name not in gone},
+            success=not refreshed.errors,
+            duration=refreshed.finished - refreshed.started,
+            errors=refreshed.errors,
+        )
+
+    def expire(self, state: ProjectState, now: float) -> ProjectState:
+        """Drop records older than ``collect.max_staleness``: a series that cannot be refreshed must not
+        lie."""
+        old = {name for name, at in state.fetched_at.items() if now - at > self.max_staleness}
+        if not old:
+            return state
+        fetched_at = {name: at for name, at in state.fetched_at.items() if name not in old}
+        return replace(state, data=state.data.without(old), fetched_at=fetched_at)
+
+    def apply_regions(self, data: ProjectData) -> ProjectData:
+        """Excluded regions go from every record; then families may keep only the regions in use."""
+        first = Regions(self.region_wanted)
+        narrowed = [(family, family.narrow(record, first)) for family, record in data.items()]
+        used = set(self.regions_kept)
+        for family, record in narrowed:
+            used.update(family.regions_in_use(record))
+        second = Regions(self.region_wanted, frozenset(used))
+        result = ProjectData()
+        for family, record in narrowed:
+            result = result.with_record(family, family.narrow(record, second))
+        return result
+
+
+def _project_name(data: ProjectData) -> str | None:
+    return next((name for family, record in data.items() if (name := family.project_name(record))), None)
+
+
+def fill_account_currency(projects: dict[str, ProjectState]) -> None:
+    """Give the account's currency to records whose answers do not say it.
+
+    Older usage answers carry prices as bare numbers, without the ``order.Price`` objects that name the
+    currency. All projects of one account are billed in the same currency, so another project's answer
+    tells it; without this, the same money would carry two ``ovh_currency`` values.
+    """
+    known = [
+        currency
+        for state in projects.values()
+        for family, record in state.data.items()
+        if family.currency is not None and (currency := family.currency(record))
+    ]
+    if not known:
+        return
+    account = max(set(known), key=known.count)
+    for pid, state in projects.items():
+        data, changed = state.data, False
+        for family, record in state.data.items():
+            if family.currency is None or family.with_currency is None or family.currency(record):
+                continue
+            data = data.with_record(family, family.with_currency(record, account))
+            changed = True
+        if changed:
+            projects[pid] = replace(state, data=data)

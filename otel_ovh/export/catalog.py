@@ -1,0 +1,251 @@
+"""The metric catalog: every metric otel-ovh reports, assembled from the families' declarations.
+
+Each family declares its metrics beside its parsing (``otel_ovh.families``); the exporter's own health
+is declared here. Instruments (``telemetry``), the metric reference (``docs/metrics.md``, see
+``metrics_doc``) and the tests all follow from this table.
+
+Names are OpenTelemetry names; the Prometheus names of the public contract follow from them by the
+Prometheus exporter's own rules (its name and unit mapping, then ``prometheus_client``'s unit suffix and
+``_total``), so that the names documented are the names served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from opentelemetry.exporter.prometheus._mapping import map_unit, sanitize_attribute, sanitize_full_name
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from otel_ovh.collect.snapshot import ProjectState
+from otel_ovh.export.memory import MemoryBudget
+from otel_ovh.families import FAMILIES
+from otel_ovh.families.base import Attributes, Family, Kind, Metric, Point
+from otel_ovh.ovh.client import CallStats
+from otel_ovh.ovh.errors import REASONS
+
+__all__ = ["BY_NAME", "CATALOG", "COMMON_ATTRIBUTES", "SELF_FAMILY", "Attributes", "Kind", "MetricDefinition"]
+
+T = TypeVar("T")
+ProjectPoints = Callable[[ProjectState, float], Iterable[Point]]  # (project, now) -> points
+
+
+@dataclass(frozen=True)
+class ExporterState:
+    """What the exporter's own metrics read that is not per project."""
+
+    stats: CallStats
+    memory: MemoryBudget
+
+
+ExporterPoints = Callable[[ExporterState], Iterable[Point]]
+
+# On every OVH series: which project it belongs to. Per-project labels from the settings are added too.
+COMMON_ATTRIBUTES = ("cloud.account.id", "ovh.project.name")
+
+SELF_FAMILY = "self"  # the exporter's own health: always on, costs no OVH call
+
+
+def prometheus_metric_name(name: str, unit: str, kind: Kind) -> str:
+    """The exposition name, as the Prometheus exporter derives it from the instrument."""
+    family_type = CounterMetricFamily if kind is Kind.COUNTER else GaugeMetricFamily
+    family = family_type(sanitize_full_name(name), "", unit=map_unit(unit))
+    return f"{family.name}_total" if kind is Kind.COUNTER else family.name
+
+
+def prometheus_label(key: str) -> str:
+    return sanitize_attribute(key)
+
+
+COMMON_PROMETHEUS_LABELS = tuple(prometheus_label(key) for key in COMMON_ATTRIBUTES)
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    name: str
+    kind: Kind
+    unit: str
+    description: str
+    family: str
+    attributes: tuple[str, ...]
+    source: str
+    project_points: ProjectPoints | None = None
+    exporter_points: ExporterPoints | None = None
+    point_unit: Callable[[Mapping[str, object]], str] | None = None
+    # Exported only once something failed: a healthy run has no series of it, by design (a counter of
+    # failures by cause cannot be zero-filled without a series per route and cause).
+    only_on_failure: bool = False
+
+    def unit_of(self, attributes: Mapping[str, object]) -> str:
+        return self.point_unit(attributes) if self.point_unit else self.unit
+
+    @property
+    def per_project(self) -> bool:
+        return self.project_points is not None
+
+    @property
+    def prometheus_name(self) -> str:
+        return prometheus_metric_name(self.name, self.unit, self.kind)
+
+    @property
+    def prometheus_labels(self) -> tuple[str, ...]:
+        common = COMMON_ATTRIBUTES if self.per_project else ()
+        return tuple(prometheus_label(key) for key in (*common, *self.attributes))
+
+
+def _bind(family: Family[T], metric: Metric[T]) -> MetricDefinition:
+    """A family's metric, read from each project's record of that family."""
+
+    def points(project: ProjectState, _: float) -> Iterable[Point]:
+        record = project.data.get(family)
+        return () if record is None else metric.points(record)
+
+    return MetricDefinition(
+        metric.name,
+        metric.kind,
+        metric.unit,
+        metric.description,
+        family.name,
+        metric.attributes,
+        metric.source,
+        project_points=points,
+        point_unit=metric.point_unit,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The exporter's own health
+
+
+def _success(project: ProjectState, _: float) -> Iterable[Point]:
+    yield {}, 1.0 if project.success else 0.0
+
+
+def _data_age(project: ProjectState, now: float) -> Iterable[Point]:
+    age = project.data_age(now)
+    if age is not None:
+        yield {}, max(0.0, age)
+
+
+def _duration(project: ProjectState, _: float) -> Iterable[Point]:
+    if project.duration is not None:
+        yield {}, project.duration
+
+
+def _api_requests(state: ExporterState) -> Iterable[Point]:
+    for (route, status), count in state.stats.snapshot().items():
+        yield {"http.route": route, "http.response.status_code": status}, float(count)
+
+
+def _api_failures(state: ExporterState) -> Iterable[Point]:
+    for (route, reason), count in state.stats.failures().items():
+        yield {"http.route": route, "error.type": reason}, float(count)
+
+
+def _memory_limit(state: ExporterState) -> Iterable[Point]:
+    if state.memory.limit is not None:
+        yield {}, float(state.memory.limit)
+
+
+def _memory_estimate(state: ExporterState) -> Iterable[Point]:
+    yield {}, float(state.memory.estimate)
+
+
+def _self(
+    name: str,
+    kind: Kind,
+    unit: str,
+    description: str,
+    source: str,
+    project_points: ProjectPoints | None = None,
+    exporter_points: ExporterPoints | None = None,
+    attributes: tuple[str, ...] = (),
+    only_on_failure: bool = False,
+) -> MetricDefinition:
+    return MetricDefinition(
+        name,
+        kind,
+        unit,
+        description,
+        SELF_FAMILY,
+        attributes,
+        source,
+        project_points,
+        exporter_points,
+        only_on_failure=only_on_failure,
+    )
+
+
+SELF_METRICS = (
+    _self(
+        "otel_ovh.collection.success",
+        Kind.GAUGE,
+        "{success}",
+        "1 if the last refresh of the project fetched every enabled family, else 0.",
+        source="the refresher",
+        project_points=_success,
+    ),
+    _self(
+        "otel_ovh.data.age",
+        Kind.GAUGE,
+        "s",
+        "Age of the oldest data served for the project; grows while OVH fails, until collect.max_staleness.",
+        source="the refresher",
+        project_points=_data_age,
+    ),
+    _self(
+        "otel_ovh.collection.duration",
+        Kind.GAUGE,
+        "s",
+        "How long the last refresh of the project took.",
+        source="the refresher",
+        project_points=_duration,
+    ),
+    _self(
+        "otel_ovh.api.requests",
+        Kind.COUNTER,
+        "{request}",
+        "OVH API calls made, by route template and HTTP status (0: no answer, such as a timeout).",
+        source="every OVH call",
+        exporter_points=_api_requests,
+        attributes=("http.route", "http.response.status_code"),
+    ),
+    _self(
+        "otel_ovh.api.failures",
+        Kind.COUNTER,
+        "{request}",
+        "OVH API calls that brought no usable answer, by route template and why: "
+        + ", ".join(REASONS)
+        + " (the first four: OVH is unreachable). No series until a call fails.",
+        source="every OVH call",
+        exporter_points=_api_failures,
+        attributes=("http.route", "error.type"),
+        only_on_failure=True,
+    ),
+    _self(
+        "otel_ovh.memory.limit",
+        Kind.GAUGE,
+        "By",
+        "Memory limit of the process's cgroup (absent when there is none); see telemetry.cgroup_root.",
+        source="cgroup `memory.max` (v2) or `memory.limit_in_bytes` (v1)",
+        exporter_points=_memory_limit,
+    ),
+    _self(
+        "otel_ovh.memory.estimate",
+        Kind.GAUGE,
+        "By",
+        "Peak memory the series now served are expected to need, by the sizing rule of docs/scaling.md; "
+        "a WARNING is logged once it passes 80% of otel_ovh_memory_limit_bytes.",
+        source="the series counted after each refresh",
+        exporter_points=_memory_estimate,
+    ),
+)
+
+CATALOG: tuple[MetricDefinition, ...] = (
+    *(_bind(family, metric) for family in FAMILIES for metric in family.metrics),
+    *SELF_METRICS,
+)
+
+BY_NAME: Mapping[str, MetricDefinition] = {m.name: m for m in CATALOG}
+
