@@ -27,14 +27,16 @@ MASK = "***"
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words; no real OVH credential is that short
 
 
-# An authorization scheme and its credentials (RFC 9110 section 11.4), or a word naming a credential and
-# a value that looks like one (a digit in it, or long): ``invalid token abc123``, ``api_key=…``.
+# An authorization scheme and its credentials (RFC 9110 section 11.4), or a word naming one credential and
+# a value that looks like one (a digit in it, or long): ``invalid token abc123``, ``api_key=…``. Never
+# "credentials": a word for a set of them, which prose puts before what is not one (``not readable with
+# these credentials: <project id>``); the configured secrets are masked by their values wherever they are.
 # Schemes as headers spell them: "token" in lower case is a word of prose ("token expired") as often as not.
 _SCHEMES = re.compile(
     r"\b([Bb]earer|BEARER|[Bb]asic|BASIC|Token|ApiKey|Api-Token|GenieKey|Splunk)(\s+)[^\s,;'\"]{4,}"
 )
 _NAMED = re.compile(
-    r"\b(token|secret|password|passwd|api[-_]?key|access[-_]?key|credentials?)(\"?\s*[:=]\s*\"?|\s+)"
+    r"\b(token|secret|password|passwd|api[-_]?key|access[-_]?key|credential)(\"?\s*[:=]\s*\"?|\s+)"
     r"(?=[^\s,;'\"]*\d|[^\s,;'\"]{16})[^\s,;'\"]{6,}",
     re.I,
 )

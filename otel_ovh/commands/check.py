@@ -15,7 +15,7 @@ import yaml
 from otel_ovh.errors import CommandError
 from otel_ovh.families import describe_project
 from otel_ovh.logs import redact
-from otel_ovh.ovh.client import ApiError
+from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.discovery import in_shard, readable_projects
 from otel_ovh.serve.app import build_api
 from otel_ovh.settings.config import Settings, describe
@@ -75,19 +75,33 @@ def check_config(settings: Settings) -> Iterator[str]:
     yield f"credentials work: {len(readable)} project(s) readable"
     wanted = [p.id for p in settings.projects] or readable
     if settings.projects:
-        others = len(set(readable) - set(wanted))
-        not_collected = f"; {others} other readable project(s) are not collected" if others else ""
-        yield f"{len(wanted)} project(s) configured (projects){not_collected}:"
+        yield f"{len(wanted)} project(s) configured (projects):"
     missing = [pid for pid in wanted if pid not in readable]
     for pid in wanted:
-        if pid in missing:
-            continue
-        try:
-            info = describe_project(api, pid)
-            name, status = info.name, info.status
-        except ApiError as error:
-            name, status = "?", redact(f"unreadable: {error.message}", secrets)
-        shard = "" if in_shard(pid, settings.collect.shard) else "  (other shard)"
-        yield f"  {pid}  {name}  [{status}]{shard}"
+        yield _project_line(api, settings, pid, readable=pid not in missing)
+    others = sorted(set(readable) - set(wanted))
+    if others:
+        yield f"{len(others)} other readable project(s), not collected (not in projects): {_listed(others)}"
     if missing:
         raise CommandError(f"configured project(s) not readable with these credentials: {', '.join(missing)}")
+
+
+def _project_line(api: OvhApi, settings: Settings, pid: str, readable: bool) -> str:
+    """A project as OVH names it, and its state; one the credentials cannot read is said so, by its id."""
+    if not readable:
+        return f"  {pid}  ?  [not readable with these credentials]"
+    try:
+        info = describe_project(api, pid)
+        name, status = info.name, info.status
+    except ApiError as error:
+        name, status = "?", redact(f"unreadable: {error.message}", settings.secrets())
+    shard = "" if in_shard(pid, settings.collect.shard) else "  (other shard)"
+    return f"  {pid}  {name}  [{status}]{shard}"
+
+
+_LISTED = 10  # ids named before "and N more": an organisation may read hundreds of projects
+
+
+def _listed(ids: list[str]) -> str:
+    more = f" and {len(ids) - _LISTED} more" if len(ids) > _LISTED else ""
+    return ", ".join(ids[:_LISTED]) + more

@@ -25,10 +25,30 @@ def test_configured_projects_are_listed_and_the_others_counted(tmp_path: Path) -
     result = _run("check-config", "--demo", home=tmp_path, OTEL_OVH_PROJECTS=demo_ids[0])
     assert result.returncode == 0, result.stderr
     assert "credentials work: 3 project(s) readable" in result.stdout
-    assert (
-        "1 project(s) configured (projects); 2 other readable project(s) are not collected:" in result.stdout
-    )
+    lines = result.stdout.splitlines()
+    listed = lines.index("1 project(s) configured (projects):")
+    assert lines[listed + 1].startswith(f"  {demo_ids[0]}  ") and lines[listed + 1].endswith("[ok]")
+    others = ", ".join(sorted(demo_ids[1:]))
+    assert lines[listed + 2] == f"2 other readable project(s), not collected (not in projects): {others}"
     assert result.stdout.count("[ok]") == 1
+
+
+def test_an_unreadable_configured_project_is_named_not_masked(tmp_path: Path) -> None:
+    """A project id is no secret: the one to fix is shown whole, among the configured, where it belongs."""
+    demo_ids = World(seed=42, shape=WorldShape(projects=3)).project_ids
+    unknown = "0123456789abcdef0123456789abcdef"
+    config = tmp_path / "cfg.yaml"
+    config.write_text(f"projects:\n  - id: {demo_ids[0]}\n  - id: {unknown}\n", encoding="utf-8")
+    result = _run("check-config", "--demo", "--config", str(config), home=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"otel-ovh: configured project(s) not readable with these credentials: {unknown}"
+    )
+    lines = result.stdout.splitlines()
+    listed = lines.index("2 project(s) configured (projects):")
+    assert lines[listed + 1].startswith(f"  {demo_ids[0]}  ") and lines[listed + 1].endswith("[ok]")
+    assert lines[listed + 2] == f"  {unknown}  ?  [not readable with these credentials]"
+    assert lines[listed + 3].startswith("2 other readable project(s), not collected")
 
 
 def test_refused_credentials_suggest_opening_the_login_url(tmp_path: Path) -> None:

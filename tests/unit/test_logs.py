@@ -22,6 +22,9 @@ from otel_ovh.logs import configure_logging, mask_credentials, reconfigure_loggi
         # Prose about credentials is not a credential.
         ("token expired; missing token in request", "token expired; missing token in request"),
         ("OVH refuses the credentials: This credential does not exist", None),
+        # A project id after the word is still a project id: secrets are masked by what they are.
+        ("configured project(s) not readable with these credentials: 0123456789abcdef0123456789abcdef", None),
+        ("credential: a1b2c3d4e5", "credential: ***"),
         ("secrets file /home/u/.config/otel-ovh/secrets.yaml can be read", None),
     ],
 )
