@@ -11,9 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 
 from otel_ovh.errors import CommandError
+from otel_ovh.ovh.errors import NO_ANSWER, ApiError, innermost, no_answer_reason
 from otel_ovh.serve.app import credentials
 from otel_ovh.settings.config import OvhSettings, SettingsError
 
@@ -47,9 +49,29 @@ def request_consumer_key(ovh_settings: OvhSettings) -> ConsumerKey:
     try:
         answer = request.request()
     except (ovh.exceptions.APIError, OSError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise CommandError(f"OVH refused the consumer key request: {message}") from None
+        raise CommandError(_failure(ovh_settings.endpoint, error)) from None
     return ConsumerKey(answer["consumerKey"], answer["validationUrl"])
+
+
+def _failure(endpoint: str, error: Exception) -> str:
+    """Why no key came, in the words ``check-config`` uses: an OVH that cannot be reached is a network or
+    endpoint matter, not a refusal, and only an HTTP answer from OVH can refuse."""
+    import ovh
+
+    no_answer = next((arg for arg in error.args if isinstance(arg, requests.RequestException)), None)
+    if isinstance(error, ovh.exceptions.HTTPError) and no_answer is not None:
+        said = f"{type(no_answer).__name__}: {innermost(no_answer)}"
+        call = ApiError("/auth/credential", NO_ANSWER, said, reason=no_answer_reason(no_answer))
+        if call.unreachable:
+            return f"OVH is unreachable at {endpoint}: {call.why_unreachable} ({call}); no key was requested"
+        return f"OVH did not answer the consumer key request ({call}); no key was requested"
+    if isinstance(error, ovh.exceptions.InvalidResponse | OSError):
+        return f"OVH gave no usable answer to the consumer key request: {_first_line(error)}"
+    return f"OVH refused the consumer key request: {_first_line(error)}"
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def stored_consumer_key(path: Path) -> bool:

@@ -17,6 +17,7 @@ import yaml
 from otel_ovh.settings.config import load_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.security.support import clean_env, run_cli
+from tests.support.ports import free_port
 
 EXPECTED_RULES = [{"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"}]
 VALIDATION_URL = re.compile(r"http://\S+/auth/\?credentialToken=\S+")
@@ -109,6 +110,24 @@ def test_login_refused_is_one_line_without_secrets(sim: SimulatedOvh, tmp_path: 
     assert result.stderr.startswith("otel-ovh: OVH refused the consumer key request")
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert sim.auth.application_secret not in result.stdout + result.stderr
+    assert not (tmp_path / ".config").exists()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "words"),
+    [("http://name-that-does-not-resolve.invalid/1.0", "the name does not resolve"), ("refused", "refused")],
+)
+def test_login_tells_an_unreachable_ovh_from_a_refusal(
+    sim: SimulatedOvh, tmp_path: Path, endpoint: str, words: str
+) -> None:
+    if endpoint == "refused":
+        endpoint = f"http://127.0.0.1:{free_port()}/1.0"  # nothing listens there
+    result = run_cli("login", env=app_env(sim, tmp_path, OTEL_OVH_OVH__ENDPOINT=endpoint))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"otel-ovh: OVH is unreachable at {endpoint}: "), lines
+    assert words in lines[0] and "refused the consumer key" not in lines[0]
+    assert "Low HTTP request" not in lines[0] and "MaxRetryError" not in lines[0]
     assert not (tmp_path / ".config").exists()
 
 
