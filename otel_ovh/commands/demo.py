@@ -1,10 +1,13 @@
 """``--demo``: the built-in simulated OVH API, started for the length of one command.
 
 Its settings override only the OVH endpoint and credentials, so a user's other settings (labels,
-families, regions, readers) apply to the demo as they would to their account. The demo's Kubernetes
-autoscaler runs on its own (``AUTOSCALE_EVERY``), so that nodes come and go between refreshes as in a
-real account and a demo's cost per nodepool includes deleted nodes; tests drive ``World.autoscale``
-themselves instead.
+families, regions, readers) apply to the demo as they would to their account; and the fair-use ceiling
+(``collect.max_calls_per_second``), which protects OVH and our standing with it, not a simulator in this
+process: paced, a demo would wait seconds on a ceiling nobody needs before it showed anything.
+
+The demo's Kubernetes autoscaler runs on its own (``AUTOSCALE_EVERY``), so that nodes come and go
+between refreshes as in a real account and a demo's cost per nodepool includes deleted nodes; tests
+drive ``World.autoscale`` themselves instead.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def simulated_ovh(enabled: bool, seed: int = 42, projects: int = 3) -> Iterator[
     sim.start()
     try:
         with autoscaling(sim.world):
-            yield {"ovh": {"endpoint": sim.url, **sim.credentials}}
+            yield {"ovh": {"endpoint": sim.url, **sim.credentials}, "collect": {"max_calls_per_second": 0}}
     finally:
         sim.stop()
 

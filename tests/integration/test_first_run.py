@@ -1,0 +1,43 @@
+"""What a newcomer meets first, through the real command line: a demo that answers at once, a table that
+fits a terminal, one-shot commands that speak as such, and usage errors in one plain line."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from tests.security.support import clean_env, run_cli, sim_env
+
+
+def otel_ovh(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, env=clean_env(home, **env))
+
+
+def _calls(exposition: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith("otel_ovh_api_requests_total{")
+    )
+
+
+def test_the_demo_is_not_paced_by_the_ceiling_meant_for_ovh(tmp_path: Path) -> None:
+    config = tmp_path / "slow.yaml"
+    config.write_text("collect:\n  max_calls_per_second: 0.5\n", encoding="utf-8")
+    started = time.monotonic()
+    demo = otel_ovh("collect", "--demo", "--config", str(config), "--format", "prometheus", home=tmp_path)
+    took = time.monotonic() - started
+    assert demo.returncode == 0, demo.stderr
+    calls = _calls(demo.stdout)
+    assert calls > 50 and took < calls / 0.5 / 4, (calls, took)  # paced, it would take calls / 0.5 s
+
+    # The same simulated account as a real endpoint is paced: calls leave no faster than the ceiling.
+    with SimulatedOvh(World(seed=42, shape=WorldShape(projects=3))) as sim:
+        env = sim_env(sim, tmp_path, OTEL_OVH_COLLECT__MAX_CALLS_PER_SECOND="50")
+        started = time.monotonic()
+        real = run_cli("collect", "--format", "prometheus", env=env)
+        took = time.monotonic() - started
+    assert real.returncode == 0, real.stderr
+    assert took >= (_calls(real.stdout) - 1) / 50, took
