@@ -98,6 +98,7 @@ class Refresher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._outages = OutageLog(log)
+        self.once = False  # the only refresh there will be (``collect``): no last data to serve
         self._known_projects: list[str] = []
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
         self.refreshes = 0
@@ -357,25 +358,19 @@ class Refresher:
     # -- logging -----------------------------------------------------------------------------------
 
     def _log_failure(self, key: str, message: str, error: ApiError) -> None:
+        """No call reaches OVH, or every call fails alike until the key is fixed: one line for the process.
+        Serving keeps the last data; a single refresh (``once``) says it in the command's own error."""
+        level = logging.DEBUG if self.once else logging.ERROR
         if error.unreachable:
-            # One line for the whole process as well: no call can reach OVH, whatever the project.
-            self._outages.failed(
-                "unreachable",
-                f"OVH is unreachable: {error.why_unreachable} ({error}); "
-                "serving the last data until it answers",
-                logging.ERROR,
-            )
-            return
-        if error.is_credential_failure:
-            # One line for the whole process: every call fails the same way until the key is fixed.
-            self._outages.failed(
-                "credentials",
-                f"OVH refuses the credentials: {error.message} "
-                f"({error.error_code or error.status}); serving the last data until fixed",
-                logging.ERROR,
-            )
-            return
-        self._outages.failed(key, message)
+            until = "" if self.once else "; serving the last data until it answers"
+            said = f"OVH is unreachable: {error.why_unreachable} ({error}){until}"
+            self._outages.failed("unreachable", said, level)
+        elif error.is_credential_failure:
+            until = "" if self.once else "; serving the last data until fixed"
+            said = f"OVH refuses the credentials: {error.message} ({error.error_code or error.status}){until}"
+            self._outages.failed("credentials", said, level)
+        else:
+            self._outages.failed(key, message)
 
     def _book(self, source: str, problems: Problems) -> None:
         """Count this refresh's unreadable values by kind, keeping the first few for the log line."""

@@ -22,8 +22,10 @@ from otel_ovh.settings.config import Settings
 
 
 def collect_once(settings: Settings, output_format: str) -> str:
-    """The text to print; raises ``CommandError`` when no project could be read."""
+    """The text to print; raises ``CommandError`` when no project could be read (with the table of
+    failed projects when there are some: with none, a table would only be empty)."""
     exporter = Exporter.build(settings, serve=False)
+    exporter.refresher.once = True
     try:
         with _progress(exporter):
             exporter.refresher.refresh_once()
@@ -35,7 +37,7 @@ def collect_once(settings: Settings, output_format: str) -> str:
         error = exporter.refresher.discovery_error
         unreachable = error is not None and error.unreachable
         why = f"OVH is unreachable: {error.why_unreachable} ({error})" if error and unreachable else error
-        raise CommandError(f"no project collected: {why}" if error else "no project to collect", output)
+        raise CommandError(f"no project collected: {why}" if error else "no project to collect")
     if all(not state.success for state in projects.values()):
         reasons = "; ".join(f"{s.project_id}: {s.errors[0]}" for s in projects.values() if s.errors)
         raise CommandError(f"every project failed: {reasons}", output)

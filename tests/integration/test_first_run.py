@@ -7,8 +7,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from otel_ovh.simulator import Fault, SimulatedOvh, World, WorldShape
 from tests.security.support import clean_env, run_cli, sim_env
+from tests.support.ports import free_port
+
+CREDENTIALS = ("APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY")
 
 
 def otel_ovh(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -41,3 +44,19 @@ def test_the_demo_is_not_paced_by_the_ceiling_meant_for_ovh(tmp_path: Path) -> N
         took = time.monotonic() - started
     assert real.returncode == 0, real.stderr
     assert took >= (_calls(real.stdout) - 1) / 50, took
+
+
+def test_collect_speaks_as_a_one_shot_command_and_prints_no_empty_table(tmp_path: Path) -> None:
+    unreachable = otel_ovh(
+        "collect", home=tmp_path, OTEL_OVH_OVH__ENDPOINT=f"http://127.0.0.1:{free_port()}/1.0",
+        OTEL_OVH_COLLECT__RETRIES="0", **{f"OTEL_OVH_OVH__{key}": "x" * 32 for key in CREDENTIALS},
+    )  # fmt: skip
+    with SimulatedOvh(World(seed=1, shape=WorldShape(projects=2))) as sim:
+        refusal = Fault(project="*", path="*", kind="status", status=403, error_code="INVALID_CREDENTIAL")
+        sim.faults.add(refusal)
+        refused = run_cli("collect", env=sim_env(sim, tmp_path))
+    for result, words in ((unreachable, "OVH is unreachable: the connection is refused"), (refused, "403")):
+        assert result.returncode == 1 and result.stdout == "", result.stdout  # no table of nothing
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("otel-ovh: no project collected: "), lines
+        assert words in lines[0] and "serving" not in result.stderr
