@@ -7,6 +7,7 @@ registry shows up here without this module knowing it.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -108,28 +109,55 @@ def format_prometheus(exporter: Exporter) -> str:
 
 
 def format_table(exporter: Exporter) -> str:
-    """One row per project (by name), a total row, and each failure's full reason on its own lines."""
+    """One row per project (by name), a total row, and each failure's full reason on its own lines.
+
+    Columns are as wide as their widest cell, two spaces apart, and wrap into blocks that fit the
+    terminal (120 columns when it is not one): each block repeats the project's name, like a wide table
+    printed in pages, rather than lines that run on past the screen's edge.
+    """
     columns = table_columns(exporter.settings.collect.families)
     states = sorted(exporter.store.current.projects.values(), key=lambda s: (s.name, s.project_id))
-    width = max([len("project"), len("total"), *(len(s.name) for s in states)])
-
-    def row(name: str, project_id: str, cells: list[str], status: str) -> str:
-        shown = " ".join(f"{cell:{c.align}{c.width}}" for cell, c in zip(cells, columns, strict=True))
-        return f"{name:<{width}}  {project_id:<32}  {shown}  {status}".rstrip()
-
-    header = row("project", "id", [c.header for c in columns], "status")
-    lines = [header, "-" * len(header)]
-    for state in states:
-        cells = [c.cell(state.data) for c in columns]
-        lines.append(row(state.name, state.project_id, cells, "ok" if state.success else "FAILED"))
     failed = [s for s in states if not s.success]
-    ok = len(states) - len(failed)
     totals = [c.total([s.data for s in states]) if c.total else "" for c in columns]
-    lines += ["-" * len(header), row("total", f"{len(states)} project(s)", totals, f"{ok} ok")]
+    table = [
+        ["project", "id", "status", *(c.header for c in columns)],
+        *(
+            [s.name, s.project_id, "ok" if s.success else "FAILED", *(c.cell(s.data) for c in columns)]
+            for s in states
+        ),
+        ["total", f"{len(states)} project(s)", f"{len(states) - len(failed)} ok", *totals],
+    ]
+    aligns = ["<", "<", "<", *(c.align for c in columns)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(aligns))]
+    lines: list[str] = []
+    for block in _blocks(widths, shutil.get_terminal_size((120, 24)).columns):
+
+        def line(cells: list[str], block: list[int] = block) -> str:
+            return _GAP.join(f"{cells[i]:{aligns[i]}{widths[i]}}" for i in block).rstrip()
+
+        rule = line(["-" * width for width in widths])
+        lines += ["", line(table[0]), rule, *(line(row) for row in table[1:-1]), rule, line(table[-1])]
     for state in failed:
         lines += ["", f"{state.name} ({state.project_id}) failed:"]
         lines += [f"  - {error}" for error in state.errors or ("no reason given",)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines[1:]) + "\n"
+
+
+_GAP = "  "
+
+
+def _blocks(widths: list[int], room: int) -> list[list[int]]:
+    """The columns of each block: the first (the project's name) in all, then as many of the others, in
+    order, as fit in ``room`` characters (at least one, however wide)."""
+    blocks = [[0]]
+    used = widths[0]
+    for i in range(1, len(widths)):
+        if used + len(_GAP) + widths[i] > room and len(blocks[-1]) > 1:
+            blocks.append([0])
+            used = widths[0]
+        blocks[-1].append(i)
+        used += len(_GAP) + widths[i]
+    return blocks
 
 
 FORMATS: dict[str, Callable[[Exporter], str]] = {

@@ -102,7 +102,6 @@ class Column(Generic[T]):
     """A cell of ``collect --format table``: a project's value, from its record (None when absent)."""
 
     header: str
-    width: int
     cell: Callable[[T | None], str]
     align: str = ">"  # numbers to the right, words to the left
     # The total row's cell, from every project's record; None: the column has no meaningful total.
@@ -113,7 +112,6 @@ class Column(Generic[T]):
         total = self.total
         return ProjectColumn(
             self.header,
-            self.width,
             (family.name,),
             lambda records: self.cell(records.get(family)),
             self.align,
@@ -128,7 +126,6 @@ class ProjectColumn:
     single family can compute. Shown only when every family it reads is enabled."""
 
     header: str
-    width: int
     reads: tuple[str, ...]  # the names of the families whose records it reads
     cell: Callable[[Records], str]
     align: str = ">"

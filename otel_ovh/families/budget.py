@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import NEGATIVE, Fields, Problems
 
@@ -109,7 +109,9 @@ def _threshold(alerts: tuple[SpendAlert, ...]) -> Iterable[Point]:
 
 def _cell(alerts: tuple[SpendAlert, ...] | None) -> str:
     lowest = project_threshold(alerts or ())
-    return f"{lowest.threshold:,.0f}" if lowest is not None and lowest.threshold is not None else "-"
+    if lowest is None or lowest.threshold is None:
+        return "-"
+    return money([(lowest.threshold, lowest.currency)])
 
 
 def _with_currency(alerts: tuple[SpendAlert, ...], currency: str) -> tuple[SpendAlert, ...]:
@@ -132,7 +134,7 @@ FAMILY: Family[tuple[SpendAlert, ...]] = Family(
             _threshold,
         ),
     ),
-    columns=(Column("threshold", 10, _cell),),
+    columns=(Column("threshold", _cell),),
     currency=lambda alerts: next((a.currency for a in alerts if a.currency), None),
     with_currency=_with_currency,
 )

@@ -191,7 +191,7 @@ FAMILY: Family[Usage] = Family(
             _period_start,
         ),
     ),
-    columns=(Column("month-to-date", 14, _month_to_date, total=_total_spent),),
+    columns=(Column("month-to-date", _month_to_date, total=_total_spent),),
     narrow=_narrow,
     regions_in_use=lambda usage: (c.region for c in usage.charges if c.price),
     currency=lambda usage: usage.currency,

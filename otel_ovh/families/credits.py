@@ -136,7 +136,7 @@ FAMILY: Family[tuple[Credit, ...]] = Family(
             _expiry,
         ),
     ),
-    columns=(Column("credits", 14, _left, total=_left_in_all),),
+    columns=(Column("credits", _left, total=_left_in_all),),
     currency=lambda credits: next((c.currency for c in credits if c.currency), None),
     with_currency=_with_currency,
 )

@@ -39,7 +39,6 @@ def _idle_total(projects: Sequence[Records]) -> str:
 
 IDLE_SPEND = ProjectColumn(
     "idle spend",
-    14,
     (cost.FAMILY.name, volumes.FAMILY.name, network.FAMILY.name),
     _idle_cell,
     total=_idle_total,

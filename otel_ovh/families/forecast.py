@@ -82,7 +82,7 @@ FAMILY: Family[Forecast | None] = Family(
             _usable_credits,
         ),
     ),
-    columns=(Column("forecast", 14, _cell, total=_sum_of),),
+    columns=(Column("forecast", _cell, total=_sum_of),),
     currency=lambda forecast: forecast.currency if forecast else None,
     with_currency=lambda forecast, c: (
         replace(forecast, currency=forecast.currency or c) if forecast else None

@@ -136,7 +136,7 @@ FAMILY: Family[tuple[Instance, ...]] = Family(
             _points("memory"),
         ),
     ),
-    columns=(Column("inst", 5, lambda instances: str(len(instances or ())), total=_count),),
+    columns=(Column("inst", lambda instances: str(len(instances or ())), total=_count),),
     narrow=_narrow,
     regions_in_use=lambda instances: (i.region for i in instances),
 )

@@ -293,7 +293,7 @@ FAMILY: Family[tuple[Cluster, ...]] = Family(
             _etcd("quota"),
         ),
     ),
-    columns=(Column("k8s", 4, lambda clusters: str(len(clusters)) if clusters is not None else "-"),),
+    columns=(Column("k8s", lambda clusters: str(len(clusters)) if clusters is not None else "-"),),
     narrow=_narrow,
     regions_in_use=lambda clusters: (c.region for c in clusters),
     notes=(

@@ -249,7 +249,7 @@ FAMILY: Family[Network] = Family(
             _load_balancers,
         ),
     ),
-    columns=(Column("idle ip", 7, _idle_ips),),
+    columns=(Column("idle ip", _idle_ips),),
     narrow=_narrow,
     regions_in_use=_in_use,
     uses=(quota.FAMILY.name,),

@@ -141,7 +141,7 @@ FAMILY: Family[tuple[Quota, ...]] = Family(
             _unit,
         ),
     ),
-    columns=(Column("top quota", 28, _top, "<"),),
+    columns=(Column("top quota", _top, "<"),),
     narrow=_narrow,
     regions_in_use=lambda quotas: (q.region for q in quotas if q.usage),
     notes=("Values of `ovh_quota`: " + ", ".join(f"`{name}`" for name in QUOTA_NAMES) + ".",),

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems
 
@@ -150,8 +150,7 @@ def _over_quota(plans: Plans) -> Iterable[Point]:
 
 
 def _saved(plans: Plans | None) -> str:
-    amounts = [f.saved for f in plans.fees if f.saved is not None] if plans else []
-    return f"{sum(amounts):,.2f}" if amounts else "-"
+    return money((f.saved, f.currency) for f in plans.fees if f.saved is not None) if plans else "-"
 
 
 def _with_currency(plans: Plans, currency: str) -> Plans:
@@ -213,7 +212,7 @@ FAMILY: Family[Plans] = Family(
             _over_quota,
         ),
     ),
-    columns=(Column("plans saved", 11, _saved),),
+    columns=(Column("plans saved", _saved),),
     currency=lambda plans: next((f.currency for f in plans.fees if f.currency), None),
     with_currency=_with_currency,
     notes=(

@@ -204,7 +204,7 @@ FAMILY: Family[tuple[Bucket, ...]] = Family(
             _points("objects"),
         ),
     ),
-    columns=(Column("buckets", 7, lambda buckets: str(len(buckets or ())), total=_count),),
+    columns=(Column("buckets", lambda buckets: str(len(buckets or ())), total=_count),),
     narrow=_narrow,
     regions_in_use=lambda buckets: (b.region for b in buckets),
 )

@@ -105,7 +105,7 @@ FAMILY: Family[tuple[Volume, ...]] = Family(
             _attached,
         ),
     ),
-    columns=(Column("vol", 5, lambda volumes: str(len(volumes or ())), total=_count),),
+    columns=(Column("vol", lambda volumes: str(len(volumes or ())), total=_count),),
     narrow=lambda volumes, regions: tuple(v for v in volumes if regions.wanted(v.region)),
     regions_in_use=lambda volumes: (v.region for v in volumes),
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.prometheus import promtool_check_metrics
+from tests.support.table import read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,14 +64,17 @@ def test_collect_once_table_for_people(tmp_path: Path) -> None:
     result = otel_ovh("collect", "--once", "--demo", home=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # progress only on a terminal
-    lines = result.stdout.splitlines()
-    assert lines[0].split()[:5] == ["project", "id", "month-to-date", "forecast", "top"]
-    body, total = lines[2:5], lines[6]
-    assert [line.split()[0] for line in body] == ["data-platform", "prod-eu", "staging"]  # names, whole
-    assert all(line.endswith("ok") and line.count("EUR") >= 2 for line in body)
-    assert total.startswith("total") and total.endswith("3 ok")
-    month_to_date = [float(line.split()[2].replace(",", "")) for line in body]
-    assert float(total.split()[3].replace(",", "")) == pytest.approx(sum(month_to_date), abs=0.011)
+    assert result.stdout.split()[:5] == ["project", "id", "status", "month-to-date", "forecast"]
+    rows = read_table(result.stdout)
+    total = rows.pop("total")
+    assert list(rows) == ["data-platform", "prod-eu", "staging"]  # names, whole
+    assert all(row["status"] == "ok" and row["forecast"].endswith(" EUR") for row in rows.values())
+    assert total["status"] == "3 ok"
+
+    def amount(row: dict[str, str]) -> float:
+        return float(row["month-to-date"].removesuffix(" EUR").replace(",", ""))
+
+    assert amount(total) == pytest.approx(sum(amount(row) for row in rows.values()), abs=0.011)
 
 
 def test_collect_once_json_says_when_and_how_each_project_fared(tmp_path: Path) -> None:
@@ -97,8 +101,8 @@ def test_failure_reasons_are_whole_and_on_their_own_lines(tmp_path: Path) -> Non
         sim.stop()
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    row = next(line for line in lines if broken in line)
-    assert row.endswith("FAILED")
+    status = {row["id"]: row["status"] for row in read_table(result.stdout).values()}
+    assert status[broken] == "FAILED"
     reasons = lines[lines.index(next(line for line in lines if line.endswith(f"({broken}) failed:"))) + 1 :]
     assert reasons and reasons[0].startswith("  - ") and "403" in reasons[0] and len(reasons[0]) > 60
 
@@ -243,16 +247,14 @@ def test_collect_table_shows_each_projects_clusters_and_idle_spend_to_the_cent(t
     finally:
         sim.stop()
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    header = lines[0]
-    k8s, idle = header.index(" k8s") + len(" k8s"), header.index("idle spend") + len("idle spend")
+    rows = read_table(result.stdout)
+    by_id = {row["id"]: row for row in rows.values()}
     spends = []
     for pid in world.project_ids:
-        row = next(line for line in lines if f" {pid} " in line)
+        row = by_id[pid]
         cents = round(expected.idle_spend(world, pid) * 100)
         spends.append(cents)
-        assert row[idle - 14 : idle].strip() == f"{cents / 100:,.2f} EUR", row
-        assert row[k8s - 4 : k8s].strip() == str(len(world.body(expected.project_path(pid, "/kube"))))
+        assert row["idle spend"] == f"{cents / 100:,.2f} EUR", row
+        assert row["k8s"] == str(len(world.body(expected.project_path(pid, "/kube"))))
     assert any(spends) and any(world.body(expected.project_path(pid, "/kube")) for pid in world.project_ids)
-    total = next(line for line in lines if line.startswith("total"))
-    assert total[idle - 14 : idle].strip() == f"{sum(spends) / 100:,.2f} EUR"
+    assert rows["total"]["idle spend"] == f"{sum(spends) / 100:,.2f} EUR"

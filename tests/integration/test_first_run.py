@@ -3,6 +3,7 @@ fits a terminal, one-shot commands that speak as such, and usage errors in one p
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from otel_ovh.simulator import Fault, SimulatedOvh, World, WorldShape
 from tests.security.support import clean_env, run_cli, sim_env
 from tests.support.ports import free_port
+from tests.support.table import read_table
 
 CREDENTIALS = ("APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY")
 
@@ -60,3 +62,20 @@ def test_collect_speaks_as_a_one_shot_command_and_prints_no_empty_table(tmp_path
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("otel-ovh: no project collected: "), lines
         assert words in lines[0] and "serving" not in result.stderr
+
+
+def test_the_table_fits_the_terminal_and_every_amount_says_its_currency(tmp_path: Path) -> None:
+    piped = otel_ovh("collect", "--demo", home=tmp_path)  # not a terminal, no COLUMNS: 120
+    narrow = otel_ovh("collect", "--demo", home=tmp_path, COLUMNS="90")
+    wide = otel_ovh("collect", "--demo", home=tmp_path, COLUMNS="300")
+    for result, room in ((piped, 120), (narrow, 90), (wide, 300)):
+        assert result.returncode == 0, result.stderr
+        assert max(len(line) for line in result.stdout.splitlines()) <= room
+    assert wide.stdout.count("\nproject ") == 0 and piped.stdout.count("\nproject ") >= 1  # blocks
+    rows = read_table(piped.stdout)
+    unwrapped = read_table(wide.stdout)  # the same cells, however wrapped (the demo's costs move)
+    assert [(name, list(row)) for name, row in rows.items()] == [(n, list(r)) for n, r in unwrapped.items()]
+    money = ("month-to-date", "forecast", "credits", "threshold", "plans saved", "idle spend")
+    amounts = [row[column] for row in rows.values() for column in money if row[column] not in ("", "-")]
+    assert {"threshold", "plans saved"} <= {c for row in rows.values() for c in money if row[c] not in "-"}
+    assert amounts and all(re.fullmatch(r"-?[\d,]+\.\d\d EUR", amount) for amount in amounts), amounts
