@@ -206,7 +206,6 @@ class Pipeline:
         callback_for: Callable[[MetricDefinition], Callable[[CallbackOptions], Iterable[Observation]]],
         *,
         target_info: bool,
-        name: str,
         views: Sequence[View] = (),
         otlp_delta: DeltaState | None = None,
         metric_by_metric: bool = False,
@@ -231,7 +230,7 @@ class Pipeline:
         if otlp is not None:
             others.append(
                 PeriodicExportingMetricReader(
-                    build_otlp_exporter(otlp, name=name, delta=otlp_delta),
+                    build_otlp_exporter(otlp, delta=otlp_delta),
                     export_interval_millis=otlp.interval * 1000,
                     # the exporter's own timeout covers its retries; the reader's must not cut them short
                     export_timeout_millis=otlp.timeout * 1000 + 1000,

@@ -109,7 +109,6 @@ class Telemetry:
             self._self_metrics,
             self._self_callback,
             target_info=False,
-            name="self",
             views=renames,
             otlp_delta=self._otlp_delta["self"],
         )
@@ -142,7 +141,6 @@ class Telemetry:
             self._inventory_metrics,
             self._inventory_callback,
             target_info=True,
-            name="inventory",
             views=[NO_EXEMPLARS_VIEW],
             otlp_delta=self._otlp_delta["inventory"],
             metric_by_metric=True,

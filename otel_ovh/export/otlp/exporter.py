@@ -34,9 +34,7 @@ class OutageLoggingExporter(MetricExporter):
     first delta after the outage covers it.
     """
 
-    def __init__(
-        self, inner: MetricExporter, target: str, delta: DeltaState | None = None, pipeline: str = ""
-    ) -> None:
+    def __init__(self, inner: MetricExporter, target: str, delta: DeltaState | None = None) -> None:
         temporality = dict(inner._preferred_temporality or {})
         if delta is not None:
             # The SDK must hand us cumulative totals; we make the deltas ourselves (see DeltaState).
@@ -47,7 +45,6 @@ class OutageLoggingExporter(MetricExporter):
         )
         self._inner = inner
         self._target = target
-        self._pipeline = pipeline
         self._delta = delta
         self._lock = threading.Lock()
         self.max_points = MAX_BATCH_POINTS
@@ -91,10 +88,9 @@ class OutageLoggingExporter(MetricExporter):
             with self._lock:
                 self.failures += 1
                 self.last_reason = reason
-            pipeline = f" ({self._pipeline} metrics)" if self._pipeline else ""
-            outages.failed(
+            outages.failed(  # one outage of the collector, whichever of our exporters met it first
                 self._target,
-                f"OTLP export to {self._target} failed{pipeline}: {reason}; will keep trying every interval",
+                f"OTLP export to {self._target} failed: {reason}; will keep trying every interval",
                 member=id(self),
             )
         return result
@@ -112,9 +108,7 @@ def _read(path: str | None) -> bytes | None:
     return Path(path).read_bytes() if path else None
 
 
-def build_otlp_exporter(
-    config: ResolvedOtlp, name: str = "", delta: DeltaState | None = None
-) -> OutageLoggingExporter:
+def build_otlp_exporter(config: ResolvedOtlp, delta: DeltaState | None = None) -> OutageLoggingExporter:
     """The SDK exporter for the resolved settings (``Settings.otlp_resolved``), wrapped in
     ``OutageLoggingExporter``.
 
@@ -160,5 +154,5 @@ def build_otlp_exporter(
         )
     target = f"{config.endpoint} ({config.protocol})"
     if not config.delta:
-        return OutageLoggingExporter(inner, target, pipeline=name)
-    return OutageLoggingExporter(inner, target, delta if delta is not None else DeltaState(), pipeline=name)
+        return OutageLoggingExporter(inner, target)
+    return OutageLoggingExporter(inner, target, delta if delta is not None else DeltaState())
