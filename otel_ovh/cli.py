@@ -175,7 +175,9 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors in one line (exit 2), like every other bad input, with where to read more."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_SETTINGS, f"otel-ovh: {self.prog.removeprefix('otel-ovh ')}: {message} (see --help)\n")
+        command = self.prog.removeprefix("otel-ovh").strip()  # empty for the command line as a whole
+        where = f"{command}: " if command else ""
+        self.exit(EXIT_SETTINGS, f"otel-ovh: {where}{message} (see --help)\n")
 
 
 class _Help(argparse.RawDescriptionHelpFormatter):
@@ -228,6 +230,9 @@ COLLECT_EXAMPLES = """examples:
   otel-ovh collect --demo                       # a table: each project's cost, forecast, quotas
   otel-ovh collect --format json > report.json  # timestamp, per-project status, every data point
   otel-ovh collect --format prometheus | promtool check metrics"""
+CHECK_EXAMPLES = """examples:
+  otel-ovh check-config --demo                  # what a working set-up reports
+  otel-ovh check-config --config /etc/otel-ovh/config.yaml   # exit 0: serve will start and read OVH"""
 BACKFILL_EXAMPLES = """example, for Prometheus:
   otel-ovh backfill --months 12 --label job=otel-ovh --label instance=exporter:9464 \\
       --out history.om
@@ -283,7 +288,11 @@ def _add_commands(sub: Any) -> None:
         help="table for people, json or prometheus text for tools",
     )
     _command(
-        sub, "check-config", cmd_check_config, "validate the settings, check the credentials, list projects"
+        sub,
+        "check-config",
+        cmd_check_config,
+        "validate the settings, check the credentials, list projects",
+        CHECK_EXAMPLES,
     )
     login = _command(sub, "login", cmd_login, "request a read-only consumer key and store it (mode 0600)")
     login.add_argument(

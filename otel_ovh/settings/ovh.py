@@ -85,6 +85,7 @@ def check_credentials(ovh: OvhSettings, require_credentials: bool, env_prefix: s
         return
     if not require_credentials:
         return
+    none_given = not any(getattr(ovh, key) for key in keys)
     for key in keys:
         if not getattr(ovh, key):
             login = key == "consumer_key" and ovh.application_key
@@ -92,7 +93,8 @@ def check_credentials(ovh: OvhSettings, require_credentials: bool, env_prefix: s
                 f"ovh.{key}",
                 f"missing: set it in the settings file or {variable(env_prefix, f'ovh.{key}')}, or use an "
                 "OAuth2 client_id/client_secret"
-                + (" (run `otel-ovh login` to get a consumer key)" if login else ""),
+                + (" (run `otel-ovh login` to get a consumer key)" if login else "")
+                + ("; without an OVH account, try --demo (a built-in simulated one)" if none_given else ""),
             )
 
 

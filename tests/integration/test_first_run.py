@@ -79,3 +79,16 @@ def test_the_table_fits_the_terminal_and_every_amount_says_its_currency(tmp_path
     amounts = [row[column] for row in rows.values() for column in money if row[column] not in ("", "-")]
     assert {"threshold", "plans saved"} <= {c for row in rows.values() for c in money if row[c] not in "-"}
     assert amounts and all(re.fullmatch(r"-?[\d,]+\.\d\d EUR", amount) for amount in amounts), amounts
+
+
+def test_usage_and_missing_settings_say_what_to_do_in_one_line(tmp_path: Path) -> None:
+    bare = otel_ovh(home=tmp_path)
+    assert bare.returncode == 2
+    assert bare.stderr == "otel-ovh: the following arguments are required: COMMAND (see --help)\n"
+    unconfigured = otel_ovh("serve", home=tmp_path)
+    assert unconfigured.returncode == 2 and len(unconfigured.stderr.splitlines()) == 1, unconfigured.stderr
+    assert "ovh.application_key: missing" in unconfigured.stderr and "try --demo" in unconfigured.stderr
+    half = otel_ovh("serve", home=tmp_path, OTEL_OVH_OVH__APPLICATION_KEY="k" * 16)  # an account, started
+    assert half.returncode == 2 and "--demo" not in half.stderr, half.stderr
+    check_help = otel_ovh("check-config", "--help", home=tmp_path)
+    assert check_help.returncode == 0 and "examples:\n  otel-ovh check-config --demo" in check_help.stdout
