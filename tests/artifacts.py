@@ -28,17 +28,17 @@ ALERTS_DOC = REPO / "docs" / "alerts.md"
 TARGET_LABELS = frozenset({"job", "instance"})
 
 # Series that are not in otel_ovh.export.catalog but that the dashboard and rules may use, with their labels
-# beyond the target labels: the process metrics the exporter reports about itself (OpenTelemetry
-# system-metrics instrumentation; two renamed by otel_ovh.export.telemetry.PROCESS_RENAMES), Prometheus'
-# own `up`, the OTel resource as `target_info`, and the
-# user-defined budget series of the budget convention (alerts/budgets.example.yml).
+# beyond the target labels: the process metrics the exporter reports about itself in scrape mode
+# (prometheus_client's process and GC collectors), Prometheus' own `up`, the OTel resource as
+# `target_info`, and the user-defined budget series of the budget convention (alerts/budgets.example.yml).
 EXTRA_METRICS: dict[str, frozenset[str]] = {
-    "process_cpu_time_seconds_total": frozenset({"type"}),
-    "process_memory_usage_bytes": frozenset(),
-    "process_memory_virtual_bytes": frozenset(),
-    "process_open_file_descriptors": frozenset(),
-    "process_threads": frozenset(),
-    "cpython_gc_collections_total": frozenset({"generation", "cpython_gc_generation"}),
+    "process_cpu_seconds_total": frozenset(),
+    "process_resident_memory_bytes": frozenset(),
+    "process_virtual_memory_bytes": frozenset(),
+    "process_start_time_seconds": frozenset(),
+    "process_open_fds": frozenset(),
+    "process_max_fds": frozenset(),
+    "python_gc_collections_total": frozenset({"generation"}),
     "up": frozenset(),
     "target_info": frozenset({"service_name", "service_version", "service_instance_id"}),
     "ovh_cloud_budget": frozenset({"cloud_account_id", "ovh_currency"}),

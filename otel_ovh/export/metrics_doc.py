@@ -52,9 +52,13 @@ def render() -> str:
             lines += [f"OVH calls per project and refresh: {calls}.", ""]
         lines += [*header, *(_row(m) for m in metrics), ""]
     lines += [
-        "Process metrics (`process_cpu_time_seconds_total`, `process_memory_usage_bytes`,",
-        "`process_memory_virtual_bytes`, `process_open_file_descriptors`, `process_threads`,",
-        "`cpython_gc_collections_total`) come from the OpenTelemetry system-metrics instrumentation.",
+        "Process metrics, scraped: prometheus_client's process and GC collectors, the names every",
+        "Prometheus client library exposes (`process_cpu_seconds_total`, `process_resident_memory_bytes`,",
+        "`process_virtual_memory_bytes`, `process_start_time_seconds`, `process_open_fds`,",
+        "`process_max_fds`, `python_gc_collections_total`, `python_info`). Over OTLP: the OpenTelemetry",
+        "system-metrics instrumentation's semantic-convention names (`process.cpu.time`,",
+        "`process.memory.usage`, `process.memory.virtual`, `process.open_file_descriptor.count`,",
+        "`process.thread.count`, `cpython.gc.collections`).",
         "",
     ]
     for family in FAMILIES:

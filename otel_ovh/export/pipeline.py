@@ -23,7 +23,7 @@ from opentelemetry.sdk.metrics import (
 from opentelemetry.sdk.metrics.export import MetricReader, MetricsData, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from otel_ovh import __version__
 from otel_ovh.collect.outages import OutageLog
@@ -49,7 +49,7 @@ compact_attribute_keys()
 
 SCOPE = "otel_ovh"
 
-# Process metrics from the OpenTelemetry system-metrics instrumentation (semantic-convention names).
+# Process metrics on OTLP: the OpenTelemetry system-metrics instrumentation, semantic-convention names.
 PROCESS_METRICS = {
     "process.cpu.time": ["user", "system"],
     "process.memory.usage": None,
@@ -58,12 +58,7 @@ PROCESS_METRICS = {
     "process.thread.count": None,
     "cpython.gc.collections": None,
 }
-# Semantic-convention names ending in ".count" become "_count" series, which Prometheus reserves for
-# histograms and summaries (promtool flags them); these views give them the names Prometheus expects.
-PROCESS_RENAMES = {
-    "process.open_file_descriptor.count": "process.open_file_descriptors",
-    "process.thread.count": "process.threads",
-}
+PROCESS_SCOPE = "opentelemetry.instrumentation.system_metrics"  # the instrumentation's meter
 
 
 # The instrumentation reports the GC generation twice, as ``cpython.gc.generation`` (semantic conventions)
@@ -185,6 +180,30 @@ class MetricByMetricReader(PrometheusMetricReader):
                     super()._receive_metrics(MetricsData(resource_metrics=[piece]), timeout_millis, **kwargs)
 
 
+class StandardProcessReader(PrometheusMetricReader):
+    """The Prometheus reader of the self metrics: in scrape mode the process is described by
+    prometheus_client's own collectors (``process_cpu_seconds_total``, ``process_resident_memory_bytes``,
+    ``process_open_fds``, ``python_gc_collections_total``...), the names every Prometheus client library
+    exposes and exporter dashboards read, so the instrumentation's points (for OTLP) are left out here."""
+
+    def __init__(self, *, registry: CollectorRegistry, **kwargs: Any) -> None:
+        super().__init__(registry=registry, **kwargs)
+        for collector in (ProcessCollector, PlatformCollector, GCCollector):
+            collector(registry=registry)
+
+    def _receive_metrics(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> None:
+        if metrics_data is not None:
+            metrics_data = MetricsData(
+                resource_metrics=[
+                    replace(rm, scope_metrics=[s for s in rm.scope_metrics if s.scope.name != PROCESS_SCOPE])
+                    for rm in metrics_data.resource_metrics
+                ]
+            )
+        super()._receive_metrics(metrics_data, timeout_millis, **kwargs)
+
+
 @dataclass
 class Readers:
     prometheus: PrometheusMetricReader | None
@@ -209,16 +228,24 @@ class Pipeline:
         views: Sequence[View] = (),
         otlp_delta: DeltaState | None = None,
         metric_by_metric: bool = False,
+        standard_process: bool = False,
     ) -> None:
         """``metric_by_metric``: a ``MetricByMetricReader``, whose registry only ``gzipped_exposition``
-        reads (``generate_latest`` of it would repeat families)."""
+        reads (``generate_latest`` of it would repeat families); ``standard_process``: a
+        ``StandardProcessReader``."""
         limit = settings.telemetry.cardinality_limit
         limits: dict[type, int] = {ObservableCounter: limit, ObservableGauge: limit}
         registry: CollectorRegistry | None = None
         prometheus: PrometheusMetricReader | None = None
         if settings.prometheus.enabled:
             registry = CollectorRegistry(auto_describe=False)
-            reader = MetricByMetricReader if metric_by_metric else PrometheusMetricReader
+            reader = (
+                MetricByMetricReader
+                if metric_by_metric
+                else StandardProcessReader
+                if standard_process
+                else PrometheusMetricReader
+            )
             prometheus = reader(
                 disable_target_info=not target_info,
                 scope_info_enabled=False,

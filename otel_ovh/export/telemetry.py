@@ -36,7 +36,6 @@ from otel_ovh.export.otlp.delta import DeltaState
 from otel_ovh.export.pipeline import (
     NO_EXEMPLARS_VIEW,
     ONE_GC_GENERATION_LABEL,
-    PROCESS_RENAMES,
     Pipeline,
     build_resource,
     enabled_metrics,
@@ -100,19 +99,19 @@ class Telemetry:
             replacing._otlp_delta if replacing else {"inventory": DeltaState(), "self": DeltaState()}
         )
         self._inventory = self._build_inventory()
-        renames = [View(instrument_name=old, name=new) for old, new in PROCESS_RENAMES.items()]
         gc_name, gc_keys = ONE_GC_GENERATION_LABEL
-        renames.append(View(instrument_name=gc_name, attribute_keys=gc_keys))
         self._self = Pipeline(
             settings,
             self.resource,
             self._self_metrics,
             self._self_callback,
             target_info=False,
-            views=renames,
+            views=[View(instrument_name=gc_name, attribute_keys=gc_keys)],
             otlp_delta=self._otlp_delta["self"],
+            standard_process=True,
         )
-        instrument_process(self._self.provider)
+        if settings.otlp_resolved is not None:  # scrape mode has prometheus_client's process collectors
+            instrument_process(self._self.provider)
         self._cache: _Exposition | None = None
         # What collections read: the snapshot served, which moves only with the exposition (under
         # ``_self_lock``), so that both parts of every body, and both pipelines' OTLP exports, come from one

@@ -111,10 +111,11 @@ def test_every_contract_metric_and_self_metrics_are_scraped(prometheus: Promethe
     assert names <= scraped, names - scraped
     assert not {m.prometheus_name for m in CATALOG if m.only_on_failure} & scraped, "a healthy run failed"
     assert {
-        "process_cpu_time_seconds_total",
-        "process_memory_usage_bytes",
-        "process_open_file_descriptors",
-        "cpython_gc_collections_total",
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_start_time_seconds",
+        "process_open_fds",
+        "python_gc_collections_total",
     } <= scraped
     assert "otel_metric_overflow" not in str(result)
     assert prometheus.query_value("min(otel_ovh_collection_success)") == 1

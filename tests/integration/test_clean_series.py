@@ -49,8 +49,9 @@ def test_no_empty_or_duplicate_label_and_no_series_merged(tmp_path: Path) -> Non
         assert len(keys) == len(set(keys)), (name, labels)
         assert all(value != "" for _, value in labels), (name, labels)
     assert [s for s, n in Counter((n, tuple(sorted(ls))) for n, ls in found).items() if n > 1] == []
-    gc = [labels for name, labels in found if name == "cpython_gc_collections_total"]
-    assert gc and all([key for key, _ in labels] == ["cpython_gc_generation"] for labels in gc)
+    gc = [labels for name, labels in found if name == "python_gc_collections_total"]
+    assert gc and all([key for key, _ in labels] == ["generation"] for labels in gc)
+    assert not [name for name, _ in found if name.startswith(("cpython_", "process_cpu_time"))]
 
     # Leaving the empty labels out merged nothing: as many cost points as the JSON report has.
     points = json.loads(cli("collect", "--demo", "--format", "json", home=tmp_path).stdout)["points"]
