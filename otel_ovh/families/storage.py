@@ -22,7 +22,7 @@ REGIONS = PROJECT + "/region"
 REGION_ROUTE = PROJECT + "/region/{regionName}"
 S3 = PROJECT + "/region/{regionName}/storage"
 REGION_SERVICES_TTL = 86_400.0  # seconds a region's list of services is trusted
-# Answers meaning "no object storage in this region" rather than a failure (REFERENCE §3.9).
+# Answers meaning "no object storage in this region" rather than a failure (docs/ovh-api.md §4).
 _NO_S3_STATUSES = frozenset({400, 404})
 _ATTRS = (REGION, RESOURCE_ID, STORAGE_KIND)
 
