@@ -23,7 +23,7 @@ from tests.artifacts import DASHBOARD, REPO, RULES, run_promtool
 
 DOCKERFILE = REPO / "Dockerfile"
 COMPOSE = REPO / "deploy" / "docker-compose.yml"
-PORT = 9464  # the exporter's default port (DESIGN: prometheus.port)
+PORT = 9464  # the exporter's default port (setting prometheus.port)
 
 
 @dataclass

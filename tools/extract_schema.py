@@ -1,14 +1,15 @@
 """Vendor the part of OVH's API schema the simulator serves, for the schema-conformance tests.
 
-OVH's `cloud.json` is 2.6 MB and lives outside this repository (in `shared/ovh-api/` beside it in
-CI, absent on users' machines), so the tests read a trimmed copy: the response type of every
-operation the simulator serves (its route table is the list) and every model reachable from them,
-with only what validation needs (type, nullability, enum values).
+OVH's schemas are served at https://eu.api.ovh.com/1.0/cloud.json (2.6 MB) and
+https://eu.api.ovh.com/1.0/auth.json; the tests read a trimmed copy, tests/data/ovh-cloud-models.json:
+the response type of every operation the simulator serves (its route table is the list) and every
+model reachable from them, with only what validation needs (type, nullability, enum values).
 
-    python tools/extract_schema.py [--schemas DIR] [--out FILE]
+    python tools/extract_schema.py --schemas DIR [--out FILE] [--check]
 
-Re-run it when the schema copies in shared/ are refreshed; a test fails when the vendored file is
-out of date while shared/ is present.
+DIR holds cloud.json and auth.json as downloaded. Re-run it when the simulator serves another route or
+OVH's schema changes; ``--check`` writes nothing and fails when the vendored copy differs from what
+DIR gives. A test holds that the copy covers exactly the routes served and the models they reach.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SCHEMAS = ROOT.parent / "shared" / "ovh-api"
 DEFAULT_OUT = ROOT / "tests" / "data" / "ovh-cloud-models.json"
 SOURCES = {"cloud.json": "cloud", "auth.json": "auth"}
+ABOUT = (
+    "OVH's API v1 schema (https://eu.api.ovh.com/1.0/cloud.json and auth.json) trimmed by "
+    "tools/extract_schema.py; see tests/data/README.md"
+)
 AUTH_OPERATIONS = {
     ("GET", "/auth/time"),
     ("POST", "/auth/credential"),
@@ -59,6 +63,20 @@ def trim(model: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def reachable(operations: dict[str, str], models: dict[str, Any]) -> set[str]:
+    """Names of the models in ``models`` that the operations' response types reach, directly or not."""
+    found: set[str] = set()
+    pending = [name for response_type in operations.values() for name in referenced(response_type)]
+    while pending:
+        name = pending.pop()
+        if name in found or name not in models:
+            continue
+        found.add(name)
+        for prop in models[name].get("properties", {}).values():
+            pending.extend(referenced(prop["type"]))
+    return found
+
+
 def extract(schemas: Path) -> dict[str, Any]:
     wanted = served_operations()
     operations: dict[str, str] = {}
@@ -69,19 +87,13 @@ def extract(schemas: Path) -> dict[str, Any]:
             for op in api["operations"]:
                 if (op["httpMethod"], api["path"]) in wanted:
                     operations[f"{op['httpMethod']} {api['path']}"] = op["responseType"]
-        pending = [name for key, rt in operations.items() for name in referenced(rt)]
-        while pending:
-            name = pending.pop()
-            if name in models or name not in schema["models"]:
-                continue
-            models[name] = trim(schema["models"][name])
-            for prop in models[name].get("properties", {}).values():
-                pending.extend(referenced(prop["type"]))
+        for name in reachable(operations, schema["models"]):
+            models.setdefault(name, trim(schema["models"][name]))
     missing = {f"{m} {p}" for m, p in wanted} - set(operations)
     if missing:
         raise SystemExit(f"operations not in the schema: {', '.join(sorted(missing))}")
     return {
-        "about": "OVH's API schema (shared/ovh-api/cloud.json, auth.json) trimmed by tools/extract_schema.py",
+        "about": ABOUT,
         "operations": dict(sorted(operations.items())),
         "models": dict(sorted(models.items())),
     }
@@ -90,11 +102,22 @@ def extract(schemas: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--schemas", type=Path, default=DEFAULT_SCHEMAS, help="folder with cloud.json, auth.json"
+        "--schemas", type=Path, required=True, help="folder with OVH's cloud.json and auth.json"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--check", action="store_true", help="fail if --out differs; write nothing")
     args = parser.parse_args(argv)
-    args.out.write_text(json.dumps(extract(args.schemas), indent=1) + "\n")
+    missing = [name for name in SOURCES if not (args.schemas / name).is_file()]
+    if missing:
+        parser.error(f"{args.schemas} lacks {', '.join(missing)}")
+    extracted = extract(args.schemas)
+    if args.check:
+        if json.loads(args.out.read_text()) != extracted:
+            print(f"{args.out} is out of date: run without --check", file=sys.stderr)
+            return 1
+        print(f"{args.out} is up to date")
+        return 0
+    args.out.write_text(json.dumps(extracted, indent=1) + "\n")
     print(f"wrote {args.out}")
     return 0
 

@@ -25,8 +25,9 @@ from prometheus_client.openmetrics.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from otel_ovh.errors import CommandError
-from otel_ovh.export.catalog import COMMON_ATTRIBUTES, prometheus_label, prometheus_metric_name
+from otel_ovh.export.catalog import prometheus_label, prometheus_metric_name
 from otel_ovh.families import describe_project, enabled
+from otel_ovh.families.attributes import ACCOUNT, PROJECT_NAME
 from otel_ovh.families.base import Family, Kind, Period, Regions, Scope
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.discovery import in_shard, readable_projects
@@ -104,7 +105,7 @@ def _projects(settings: Settings, api: OvhApi) -> list[_Project]:
             continue
         entry = configured.get(pid)
         name = entry.name if entry and entry.name else _ovh_name(api, pid)
-        common = dict(zip(COMMON_ATTRIBUTES, (pid, name), strict=True))
+        common = {ACCOUNT.key: pid, PROJECT_NAME.key: name}
         projects.append(_Project(pid, {**(dict(entry.labels) if entry else {}), **common}))
     return projects
 

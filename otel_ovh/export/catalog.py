@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from opentelemetry.exporter.prometheus._mapping import map_unit, sanitize_attribute, sanitize_full_name
@@ -21,6 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from otel_ovh.collect.snapshot import ProjectState
 from otel_ovh.export.memory import MemoryBudget
 from otel_ovh.families import FAMILIES
+from otel_ovh.families.attributes import ACCOUNT, ERROR_TYPE, HTTP_ROUTE, HTTP_STATUS, PROJECT_NAME, Attribute
 from otel_ovh.families.base import Attributes, Family, Kind, Metric, Point
 from otel_ovh.ovh.client import CallStats
 from otel_ovh.ovh.errors import REASONS
@@ -42,7 +44,7 @@ class ExporterState:
 ExporterPoints = Callable[[ExporterState], Iterable[Point]]
 
 # On every OVH series: which project it belongs to. Per-project labels from the settings are added too.
-COMMON_ATTRIBUTES = ("cloud.account.id", "ovh.project.name")
+COMMON_ATTRIBUTES = (ACCOUNT, PROJECT_NAME)
 
 SELF_FAMILY = "self"  # the exporter's own health: always on, costs no OVH call
 
@@ -58,17 +60,17 @@ def prometheus_label(key: str) -> str:
     return sanitize_attribute(key)
 
 
-COMMON_PROMETHEUS_LABELS = tuple(prometheus_label(key) for key in COMMON_ATTRIBUTES)
+COMMON_PROMETHEUS_LABELS = tuple(prometheus_label(a.key) for a in COMMON_ATTRIBUTES)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MetricDefinition:
     name: str
     kind: Kind
     unit: str
     description: str
     family: str
-    attributes: tuple[str, ...]
+    attributes: tuple[Attribute, ...]
     source: str
     project_points: ProjectPoints | None = None
     exporter_points: ExporterPoints | None = None
@@ -91,7 +93,7 @@ class MetricDefinition:
     @property
     def prometheus_labels(self) -> tuple[str, ...]:
         common = COMMON_ATTRIBUTES if self.per_project else ()
-        return tuple(prometheus_label(key) for key in (*common, *self.attributes))
+        return tuple(prometheus_label(a.key) for a in (*common, *self.attributes))
 
 
 def _bind(family: Family[T], metric: Metric[T]) -> MetricDefinition:
@@ -102,13 +104,13 @@ def _bind(family: Family[T], metric: Metric[T]) -> MetricDefinition:
         return () if record is None else metric.points(record)
 
     return MetricDefinition(
-        metric.name,
-        metric.kind,
-        metric.unit,
-        metric.description,
-        family.name,
-        metric.attributes,
-        metric.source,
+        name=metric.name,
+        kind=metric.kind,
+        unit=metric.unit,
+        description=metric.description,
+        family=family.name,
+        attributes=metric.attributes,
+        source=metric.source,
         project_points=points,
         point_unit=metric.point_unit,
     )
@@ -135,12 +137,12 @@ def _duration(project: ProjectState, _: float) -> Iterable[Point]:
 
 def _api_requests(state: ExporterState) -> Iterable[Point]:
     for (route, status), count in state.stats.snapshot().items():
-        yield {"http.route": route, "http.response.status_code": status}, float(count)
+        yield {HTTP_ROUTE.key: route, HTTP_STATUS.key: status}, float(count)
 
 
 def _api_failures(state: ExporterState) -> Iterable[Point]:
     for (route, reason), count in state.stats.failures().items():
-        yield {"http.route": route, "error.type": reason}, float(count)
+        yield {HTTP_ROUTE.key: route, ERROR_TYPE.key: reason}, float(count)
 
 
 def _memory_limit(state: ExporterState) -> Iterable[Point]:
@@ -152,91 +154,78 @@ def _memory_estimate(state: ExporterState) -> Iterable[Point]:
     yield {}, float(state.memory.estimate)
 
 
-def _self(
-    name: str,
-    kind: Kind,
-    unit: str,
-    description: str,
-    source: str,
-    project_points: ProjectPoints | None = None,
-    exporter_points: ExporterPoints | None = None,
-    attributes: tuple[str, ...] = (),
-    only_on_failure: bool = False,
-) -> MetricDefinition:
-    return MetricDefinition(
-        name,
-        kind,
-        unit,
-        description,
-        SELF_FAMILY,
-        attributes,
-        source,
-        project_points,
-        exporter_points,
-        only_on_failure=only_on_failure,
-    )
+_self = partial(MetricDefinition, family=SELF_FAMILY, attributes=())
 
 
 SELF_METRICS = (
     _self(
-        "otel_ovh.collection.success",
-        Kind.GAUGE,
-        "{success}",
-        "1 if the last refresh of the project fetched every enabled family, else 0.",
+        name="otel_ovh.collection.success",
+        kind=Kind.GAUGE,
+        unit="{success}",
+        description="1 if the last refresh of the project fetched every enabled family, else 0.",
         source="the refresher",
         project_points=_success,
     ),
     _self(
-        "otel_ovh.data.age",
-        Kind.GAUGE,
-        "s",
-        "Age of the oldest data served for the project; grows while OVH fails, until collect.max_staleness.",
+        name="otel_ovh.data.age",
+        kind=Kind.GAUGE,
+        unit="s",
+        description=(
+            "Age of the oldest data served for the project; grows while OVH fails, until "
+            "collect.max_staleness."
+        ),
         source="the refresher",
         project_points=_data_age,
     ),
     _self(
-        "otel_ovh.collection.duration",
-        Kind.GAUGE,
-        "s",
-        "How long the last refresh of the project took.",
+        name="otel_ovh.collection.duration",
+        kind=Kind.GAUGE,
+        unit="s",
+        description="How long the last refresh of the project took.",
         source="the refresher",
         project_points=_duration,
     ),
     _self(
-        "otel_ovh.api.requests",
-        Kind.COUNTER,
-        "{request}",
-        "OVH API calls made, by route template and HTTP status (0: no answer, such as a timeout).",
+        name="otel_ovh.api.requests",
+        kind=Kind.COUNTER,
+        unit="{request}",
+        description=(
+            "OVH API calls made, by route template and HTTP status (0: no answer, such as a timeout)."
+        ),
         source="every OVH call",
         exporter_points=_api_requests,
-        attributes=("http.route", "http.response.status_code"),
+        attributes=(HTTP_ROUTE, HTTP_STATUS),
     ),
     _self(
-        "otel_ovh.api.failures",
-        Kind.COUNTER,
-        "{request}",
-        "OVH API calls that brought no usable answer, by route template and why: "
+        name="otel_ovh.api.failures",
+        kind=Kind.COUNTER,
+        unit="{request}",
+        description="OVH API calls that brought no usable answer, by route template and why: "
         + ", ".join(REASONS)
         + " (the first four: OVH is unreachable). No series until a call fails.",
         source="every OVH call",
         exporter_points=_api_failures,
-        attributes=("http.route", "error.type"),
+        attributes=(HTTP_ROUTE, ERROR_TYPE),
         only_on_failure=True,
     ),
     _self(
-        "otel_ovh.memory.limit",
-        Kind.GAUGE,
-        "By",
-        "Memory limit of the process's cgroup (absent when there is none); see telemetry.cgroup_root.",
+        name="otel_ovh.memory.limit",
+        kind=Kind.GAUGE,
+        unit="By",
+        description=(
+            "Memory limit of the process's cgroup (absent when there is none); see telemetry.cgroup_root."
+        ),
         source="cgroup `memory.max` (v2) or `memory.limit_in_bytes` (v1)",
         exporter_points=_memory_limit,
     ),
     _self(
-        "otel_ovh.memory.estimate",
-        Kind.GAUGE,
-        "By",
-        "Peak memory the series now served are expected to need, by the sizing rule of docs/scaling.md; "
-        "a WARNING is logged once it passes 80% of otel_ovh_memory_limit_bytes.",
+        name="otel_ovh.memory.estimate",
+        kind=Kind.GAUGE,
+        unit="By",
+        description=(
+            "Peak memory the series now served are expected to need, by the sizing rule of "
+            "docs/scaling.md; a WARNING is logged once it passes 80% of otel_ovh_memory_limit_bytes."
+        ),
         source="the series counted after each refresh",
         exporter_points=_memory_estimate,
     ),
@@ -248,4 +237,3 @@ CATALOG: tuple[MetricDefinition, ...] = (
 )
 
 BY_NAME: Mapping[str, MetricDefinition] = {m.name: m for m in CATALOG}
-

@@ -5,7 +5,14 @@ A test regenerates it and fails when the committed file differs, so the referenc
 
 from __future__ import annotations
 
-from otel_ovh.export.catalog import CATALOG, COMMON_PROMETHEUS_LABELS, SELF_FAMILY, MetricDefinition
+from otel_ovh.export.catalog import (
+    CATALOG,
+    COMMON_ATTRIBUTES,
+    COMMON_PROMETHEUS_LABELS,
+    SELF_FAMILY,
+    MetricDefinition,
+    prometheus_label,
+)
 from otel_ovh.families import FAMILIES
 
 
@@ -18,6 +25,28 @@ def _row(metric: MetricDefinition) -> str:
         f"| `{metric.prometheus_name}` | `{metric.name}` | {metric.kind.value} | `{metric.unit}` | {labels} "
         f"| {metric.description} | {metric.source} |"
     )
+
+
+def _attributes() -> list[str]:
+    """Each attribute once, in the order the reference first shows it: the common ones, then by metric."""
+    declared = {a.key: a for a in (*COMMON_ATTRIBUTES, *(a for m in CATALOG for a in m.attributes))}
+    rows = [
+        f"| `{prometheus_label(a.key)}` | `{a.key}` | {a.description} | "
+        + (", ".join(f"`{value}`" for value in a.values) or "—")
+        + " |"
+        for a in declared.values()
+    ]
+    return [
+        "## Attributes",
+        "",
+        "What each label means, and the values it takes where they are a closed set; the labels",
+        "configured for a project come on top of these.",
+        "",
+        "| Prometheus label | OpenTelemetry key | meaning | values |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def render() -> str:
@@ -63,6 +92,7 @@ def render() -> str:
     ]
     for family in FAMILIES:
         lines += [line for note in family.notes for line in (note, "")]
+    lines += _attributes()
     return "\n".join(lines)
 
 

@@ -30,7 +30,6 @@ from otel_ovh.collect.outages import OutageLog
 from otel_ovh.collect.snapshot import ProjectState, Snapshot
 from otel_ovh.export.catalog import (
     CATALOG,
-    COMMON_ATTRIBUTES,
     SELF_FAMILY,
     Attributes,
     Kind,
@@ -38,6 +37,7 @@ from otel_ovh.export.catalog import (
 )
 from otel_ovh.export.otlp.delta import DeltaState
 from otel_ovh.export.otlp.exporter import build_otlp_exporter
+from otel_ovh.families.attributes import ACCOUNT, PROJECT_NAME
 from otel_ovh.ovh.fields import encodable
 from otel_ovh.process import compact_attribute_keys
 from otel_ovh.settings.config import Settings
@@ -84,8 +84,8 @@ def enabled_metrics(settings: Settings) -> list[MetricDefinition]:
 
 def project_attributes(project: ProjectState) -> dict[str, str | int]:
     attributes: dict[str, str | int] = dict(project.labels)
-    attributes[COMMON_ATTRIBUTES[0]] = project.project_id
-    attributes[COMMON_ATTRIBUTES[1]] = project.name
+    attributes[ACCOUNT.key] = project.project_id
+    attributes[PROJECT_NAME.key] = project.name
     return attributes
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 from urllib.parse import quote
 
+from otel_ovh.families.attributes import Attribute
 from otel_ovh.ovh.client import OvhApi
 from otel_ovh.ovh.fields import Problems
 
@@ -30,17 +31,18 @@ class Kind(enum.Enum):
     GAUGE = "gauge"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Metric(Generic[T]):
     """One metric as its family declares it: the contract (name, kind, unit, labels) and how to read
     its points from the family's record. The OpenTelemetry name is the declaration; the Prometheus name
-    follows by the exporter's rules (see ``otel_ovh.export.catalog``)."""
+    follows by the exporter's rules (see ``otel_ovh.export.catalog``). Declared by keyword: eight fields
+    in a row read as a riddle."""
 
     name: str
     kind: Kind
     unit: str
     description: str
-    attributes: tuple[str, ...]
+    attributes: tuple[Attribute, ...]  # the keys its points carry (``families.attributes``)
     source: str
     points: Callable[[T], Iterable[Point]]
     # The unit of one point, where it differs from the instrument's: one instrument may carry counts and

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from otel_ovh.families.attributes import CURRENCY
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import NEGATIVE, Fields, Problems
@@ -104,7 +105,7 @@ def _fetch(api: OvhApi, scope: Scope) -> tuple[SpendAlert, ...]:
 def _threshold(alerts: tuple[SpendAlert, ...]) -> Iterable[Point]:
     lowest = project_threshold(alerts)
     if lowest is not None and lowest.threshold is not None:
-        yield {"ovh.currency": lowest.currency or "unknown"}, lowest.threshold
+        yield {CURRENCY.key: lowest.currency or "unknown"}, lowest.threshold
 
 
 def _cell(alerts: tuple[SpendAlert, ...] | None) -> str:
@@ -124,14 +125,16 @@ FAMILY: Family[tuple[SpendAlert, ...]] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.spend.threshold",
-            Kind.GAUGE,
-            "{currency}",
-            "The monthly threshold of the project's own OVH spend alert: the lowest among its alerts on "
-            "the whole project's spend that are in force (not disabled or deleted); absent without one.",
-            ("ovh.currency",),
-            "`alerting` + `alerting/{id}` (`monthlyThreshold`, `service`, `status`)",
-            _threshold,
+            name="ovh.cloud.spend.threshold",
+            kind=Kind.GAUGE,
+            unit="{currency}",
+            description=(
+                "The monthly threshold of the project's own OVH spend alert: the lowest among its alerts on "
+                "the whole project's spend that are in force (not disabled or deleted); absent without one."
+            ),
+            attributes=(CURRENCY,),
+            source="`alerting` + `alerting/{id}` (`monthlyThreshold`, `service`, `status`)",
+            points=_threshold,
         ),
     ),
     columns=(Column("threshold", _cell),),

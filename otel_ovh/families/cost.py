@@ -12,6 +12,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from otel_ovh.families.attributes import (
+    BILLING,
+    CURRENCY,
+    DIRECTION,
+    NETWORK_SCOPE,
+    REGION,
+    RESOURCE_ID,
+    SERVICE,
+    SKU,
+)
 from otel_ovh.families.base import (
     PROJECT,
     Attributes,
@@ -33,7 +43,7 @@ ROUTE = PROJECT + "/usage/current"
 HISTORY = PROJECT + "/usage/history"
 HISTORY_DETAIL = PROJECT + "/usage/history/{usageId}"
 _DAY = 86_400.0
-_USAGE_ATTRS = ("cloud.region", "ovh.service", "ovh.sku", "cloud.resource_id", "ovh.billing")
+_USAGE_ATTRS = (REGION, SERVICE, SKU, RESOURCE_ID, BILLING)
 _SOURCE = "`usage/current`: hourlyUsage, monthlyUsage, resourcesUsage lines, per detail"
 
 
@@ -74,18 +84,18 @@ def _detail(api: OvhApi, scope: Scope, usage_id: str) -> Callable[[], Usage]:
 
 def _attributes(item: Charge | Consumption) -> Attributes:
     return {
-        "cloud.region": item.region,
-        "ovh.service": item.service,
-        "ovh.sku": item.sku,
-        "cloud.resource_id": item.resource_id,
-        "ovh.billing": item.billing,
+        REGION.key: item.region,
+        SERVICE.key: item.service,
+        SKU.key: item.sku,
+        RESOURCE_ID.key: item.resource_id,
+        BILLING.key: item.billing,
     }
 
 
 def _cost(usage: Usage) -> Iterable[Point]:
     currency = usage.currency or "unknown"
     for c in usage.charges:
-        yield {**_attributes(c), "ovh.currency": currency}, c.price
+        yield {**_attributes(c), CURRENCY.key: currency}, c.price
 
 
 def _consumption(unit: str) -> Callable[[Usage], Iterable[Point]]:
@@ -100,11 +110,11 @@ def _consumption(unit: str) -> Callable[[Usage], Iterable[Point]]:
 def _transfer(usage: Usage) -> Iterable[Point]:
     for t in usage.transfers:
         attributes: Attributes = {
-            "cloud.region": t.region,
-            "ovh.service": t.service,
-            "cloud.resource_id": t.resource_id,
-            "network.io.direction": t.direction,
-            "ovh.network.scope": t.scope,
+            REGION.key: t.region,
+            SERVICE.key: t.service,
+            RESOURCE_ID.key: t.resource_id,
+            DIRECTION.key: t.direction,
+            NETWORK_SCOPE.key: t.scope,
         }
         yield attributes, t.bytes
 
@@ -142,53 +152,60 @@ FAMILY: Family[Usage] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.cost",
-            Kind.COUNTER,
-            "{currency}",
-            "Month-to-date cost, at the finest level OVH itemises (instance, volume, bucket...). "
+            name="ovh.cloud.cost",
+            kind=Kind.COUNTER,
+            unit="{currency}",
+            description="Month-to-date cost, at the finest level OVH itemises (instance, volume, bucket...). "
             "Resets when the billing period starts; the sum per project equals OVH's usage total.",
-            (*_USAGE_ATTRS, "ovh.currency"),
-            _SOURCE + " (`totalPrice`)",
-            _cost,
+            attributes=(*_USAGE_ATTRS, CURRENCY),
+            source=_SOURCE + " (`totalPrice`)",
+            points=_cost,
         ),
         Metric(
-            "ovh.cloud.usage",
-            Kind.COUNTER,
-            "s",
-            "Month-to-date time of use behind the cost (instances, options, services billed by the hour); "
-            "divide by 3600 for OVH's hours.",
-            _USAGE_ATTRS,
-            _SOURCE + " (`quantity` in Hour, Minute or Second)",
-            _consumption("seconds"),
+            name="ovh.cloud.usage",
+            kind=Kind.COUNTER,
+            unit="s",
+            description=(
+                "Month-to-date time of use behind the cost (instances, options, services billed by the "
+                "hour); divide by 3600 for OVH's hours."
+            ),
+            attributes=_USAGE_ATTRS,
+            source=_SOURCE + " (`quantity` in Hour, Minute or Second)",
+            points=_consumption("seconds"),
         ),
         Metric(
-            "ovh.cloud.usage.byte_seconds",
-            Kind.COUNTER,
-            "{By.s}",
-            "Month-to-date storage over time behind the cost (volumes, snapshots, stored object storage); "
-            "divide by 2^30*3600 for OVH's GiB-hours.",
-            _USAGE_ATTRS,
-            _SOURCE + " (`quantity` in GiBh)",
-            _consumption("byte_seconds"),
+            name="ovh.cloud.usage.byte_seconds",
+            kind=Kind.COUNTER,
+            unit="{By.s}",
+            description=(
+                "Month-to-date storage over time behind the cost (volumes, snapshots, stored object "
+                "storage); divide by 2^30*3600 for OVH's GiB-hours."
+            ),
+            attributes=_USAGE_ATTRS,
+            source=_SOURCE + " (`quantity` in GiBh)",
+            points=_consumption("byte_seconds"),
         ),
         Metric(
-            "ovh.cloud.transfer",
-            Kind.COUNTER,
-            "By",
-            "Month-to-date network transfer billed or metered by OVH "
+            name="ovh.cloud.transfer",
+            kind=Kind.COUNTER,
+            unit="By",
+            description="Month-to-date network transfer billed or metered by OVH "
             "(instance and object-storage bandwidth).",
-            ("cloud.region", "ovh.service", "cloud.resource_id", "network.io.direction", "ovh.network.scope"),
-            "`usage/current`: instanceBandwidth and storage bandwidth quantities (GiB, converted to bytes)",
-            _transfer,
+            attributes=(REGION, SERVICE, RESOURCE_ID, DIRECTION, NETWORK_SCOPE),
+            source=(
+                "`usage/current`: instanceBandwidth and storage bandwidth quantities (GiB, converted to "
+                "bytes)"
+            ),
+            points=_transfer,
         ),
         Metric(
-            "ovh.cloud.billing_period.start_timestamp",
-            Kind.GAUGE,
-            "s",
-            "Start of the current billing period, as a Unix timestamp.",
-            (),
-            "`usage/current` `period.from`",
-            _period_start,
+            name="ovh.cloud.billing_period.start_timestamp",
+            kind=Kind.GAUGE,
+            unit="s",
+            description="Start of the current billing period, as a Unix timestamp.",
+            attributes=(),
+            source="`usage/current` `period.from`",
+            points=_period_start,
         ),
     ),
     columns=(Column("month-to-date", _month_to_date, total=_total_spent),),

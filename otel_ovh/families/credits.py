@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from otel_ovh.families.attributes import CREDIT_ID, CURRENCY
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems
@@ -80,7 +81,7 @@ def _amount(which: str) -> Callable[[tuple[Credit, ...]], Iterable[Point]]:
         for c in credits:
             value = c.available if which == "available" else c.granted
             if value is not None:
-                yield {"ovh.credit.id": c.id, "ovh.currency": c.currency or "unknown"}, value
+                yield {CREDIT_ID.key: c.id, CURRENCY.key: c.currency or "unknown"}, value
 
     return points
 
@@ -88,7 +89,7 @@ def _amount(which: str) -> Callable[[tuple[Credit, ...]], Iterable[Point]]:
 def _expiry(credits: tuple[Credit, ...]) -> Iterable[Point]:
     for c in credits:
         if c.expires is not None:
-            yield {"ovh.credit.id": c.id}, c.expires
+            yield {CREDIT_ID.key: c.id}, c.expires
 
 
 def _left(credits: tuple[Credit, ...] | None) -> str:
@@ -109,31 +110,33 @@ FAMILY: Family[tuple[Credit, ...]] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.credit.available",
-            Kind.GAUGE,
-            "{currency}",
-            "What is left of each credit (voucher, goodwill), to be used on future bills.",
-            ("ovh.credit.id", "ovh.currency"),
-            "`credit` + `credit/{id}` (`available_credit`)",
-            _amount("available"),
+            name="ovh.cloud.credit.available",
+            kind=Kind.GAUGE,
+            unit="{currency}",
+            description="What is left of each credit (voucher, goodwill), to be used on future bills.",
+            attributes=(CREDIT_ID, CURRENCY),
+            source="`credit` + `credit/{id}` (`available_credit`)",
+            points=_amount("available"),
         ),
         Metric(
-            "ovh.cloud.credit.granted",
-            Kind.GAUGE,
-            "{currency}",
-            "What each credit gave in all.",
-            ("ovh.credit.id", "ovh.currency"),
-            "`credit/{id}` (`total_credit`)",
-            _amount("granted"),
+            name="ovh.cloud.credit.granted",
+            kind=Kind.GAUGE,
+            unit="{currency}",
+            description="What each credit gave in all.",
+            attributes=(CREDIT_ID, CURRENCY),
+            source="`credit/{id}` (`total_credit`)",
+            points=_amount("granted"),
         ),
         Metric(
-            "ovh.cloud.credit.expiry_timestamp",
-            Kind.GAUGE,
-            "s",
-            "When each credit stops being usable, as a Unix timestamp; absent when OVH gives no end date.",
-            ("ovh.credit.id",),
-            "`credit/{id}` (`validity.to`)",
-            _expiry,
+            name="ovh.cloud.credit.expiry_timestamp",
+            kind=Kind.GAUGE,
+            unit="s",
+            description=(
+                "When each credit stops being usable, as a Unix timestamp; absent when OVH gives no end date."
+            ),
+            attributes=(CREDIT_ID,),
+            source="`credit/{id}` (`validity.to`)",
+            points=_expiry,
         ),
     ),
     columns=(Column("credits", _left, total=_left_in_all),),

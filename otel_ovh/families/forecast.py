@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from otel_ovh.families.attributes import CURRENCY
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.families.usage import parse_usage
 from otel_ovh.ovh.client import OvhApi
@@ -42,12 +43,12 @@ def _fetch(api: OvhApi, scope: Scope) -> Forecast | None:
 
 def _total(forecast: Forecast | None) -> Iterable[Point]:
     if forecast is not None:
-        yield {"ovh.currency": forecast.currency or "unknown"}, forecast.total
+        yield {CURRENCY.key: forecast.currency or "unknown"}, forecast.total
 
 
 def _usable_credits(forecast: Forecast | None) -> Iterable[Point]:
     if forecast is not None and forecast.usable_credits is not None:
-        yield {"ovh.currency": forecast.currency or "unknown"}, forecast.usable_credits
+        yield {CURRENCY.key: forecast.currency or "unknown"}, forecast.usable_credits
 
 
 def _cell(forecast: Forecast | None) -> str:
@@ -64,22 +65,24 @@ FAMILY: Family[Forecast | None] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.cost.forecast",
-            Kind.GAUGE,
-            "{currency}",
-            "OVH's estimate of the cost for the whole billing period.",
-            ("ovh.currency",),
-            "`usage/forecast` `totalPrice` (sum of its lines on older answers)",
-            _total,
+            name="ovh.cloud.cost.forecast",
+            kind=Kind.GAUGE,
+            unit="{currency}",
+            description="OVH's estimate of the cost for the whole billing period.",
+            attributes=(CURRENCY,),
+            source="`usage/forecast` `totalPrice` (sum of its lines on older answers)",
+            points=_total,
         ),
         Metric(
-            "ovh.cloud.cost.forecast.usable_credits",
-            Kind.GAUGE,
-            "{currency}",
-            "Credits OVH expects to take off the billing period's bill (absent when none is usable).",
-            ("ovh.currency",),
-            "`usage/forecast` `usableCredits.totalCredit`",
-            _usable_credits,
+            name="ovh.cloud.cost.forecast.usable_credits",
+            kind=Kind.GAUGE,
+            unit="{currency}",
+            description=(
+                "Credits OVH expects to take off the billing period's bill (absent when none is usable)."
+            ),
+            attributes=(CURRENCY,),
+            source="`usage/forecast` `usableCredits.totalCredit`",
+            points=_usable_credits,
         ),
     ),
     columns=(Column("forecast", _cell, total=_sum_of),),

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from otel_ovh.families.attributes import REGION, RESOURCE_ID, RESOURCE_NAME, SKU, STATUS
 from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Regions, Scope
 from otel_ovh.ovh.client import OvhApi
 from otel_ovh.ovh.fields import GIB, Fields, Problems, iter_keyed, iter_objects
 
 INSTANCES = PROJECT + "/instance"
 FLAVORS = PROJECT + "/flavor"
-_ATTRS = ("cloud.region", "cloud.resource_id", "ovh.resource.name", "ovh.sku", "ovh.status")
+_ATTRS = (REGION, RESOURCE_ID, RESOURCE_NAME, SKU, STATUS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +94,11 @@ def _points(which: str) -> Callable[[tuple[Instance, ...]], Iterable[Point]]:
             value = flavor.vcpus if which == "vcpus" else flavor.memory_bytes
             if value is not None:
                 attributes: Attributes = {
-                    "cloud.region": i.region,
-                    "cloud.resource_id": i.id,
-                    "ovh.resource.name": i.name,
-                    "ovh.sku": flavor.name,
-                    "ovh.status": i.status,
+                    REGION.key: i.region,
+                    RESOURCE_ID.key: i.id,
+                    RESOURCE_NAME.key: i.name,
+                    SKU.key: flavor.name,
+                    STATUS.key: i.status,
                 }
                 yield attributes, value
 
@@ -118,22 +119,22 @@ FAMILY: Family[tuple[Instance, ...]] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.instance.vcpus",
-            Kind.GAUGE,
-            "{vcpu}",
-            "vCPUs of each instance, from its flavor.",
-            _ATTRS,
-            "`instance` joined with `flavor` (`vcpus`)",
-            _points("vcpus"),
+            name="ovh.cloud.instance.vcpus",
+            kind=Kind.GAUGE,
+            unit="{vcpu}",
+            description="vCPUs of each instance, from its flavor.",
+            attributes=_ATTRS,
+            source="`instance` joined with `flavor` (`vcpus`)",
+            points=_points("vcpus"),
         ),
         Metric(
-            "ovh.cloud.instance.memory",
-            Kind.GAUGE,
-            "By",
-            "Memory of each instance, from its flavor.",
-            _ATTRS,
-            "`instance` joined with `flavor` (`ram`, GiB)",
-            _points("memory"),
+            name="ovh.cloud.instance.memory",
+            kind=Kind.GAUGE,
+            unit="By",
+            description="Memory of each instance, from its flavor.",
+            attributes=_ATTRS,
+            source="`instance` joined with `flavor` (`ram`, GiB)",
+            points=_points("memory"),
         ),
     ),
     columns=(Column("inst", lambda instances: str(len(instances or ())), total=_count),),

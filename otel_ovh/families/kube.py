@@ -20,6 +20,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from otel_ovh.families.attributes import (
+    CLUSTER_NAME,
+    CLUSTER_UID,
+    NODE_NAME,
+    NODEPOOL_NAME,
+    PLAN,
+    REGION,
+    RESOURCE_ID,
+    SKU,
+    STATUS,
+    VERSION,
+    Attribute,
+)
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems, iter_keyed, plain_texts
@@ -30,8 +43,8 @@ NODEPOOLS = PROJECT + "/kube/{kubeId}/nodepool"
 NODES = PROJECT + "/kube/{kubeId}/nodepool/{nodePoolId}/nodes"
 ETCD = PROJECT + "/kube/{kubeId}/metrics/etcdUsage"
 _GONE = frozenset({404})  # a cluster or nodepool removed between the list and its detail
-# ovh.kube.nodes.state -> the cloud.kube.NodePool field it reads
 clock = time.time  # the tests set the day
+# ovh.kube.nodes.state -> the cloud.kube.NodePool field it reads
 NODE_STATES = {
     "current": "currentNodes",
     "desired": "desiredNodes",
@@ -40,6 +53,12 @@ NODE_STATES = {
     "min": "minNodes",
     "max": "maxNodes",
 }
+NODES_STATE = Attribute(
+    "ovh.kube.nodes.state",
+    "Which count of the nodepool's nodes: current, desired, available, up to date, or the autoscaler's "
+    "bounds.",
+    tuple(NODE_STATES),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +197,12 @@ def _cluster_info(clusters: tuple[Cluster, ...]) -> Iterable[Point]:
     for c in clusters:
         yield (
             {
-                "k8s.cluster.uid": c.id,
-                "k8s.cluster.name": c.name,
-                "cloud.region": c.region,
-                "ovh.status": c.status,
-                "ovh.plan": c.plan,
-                "ovh.version": c.version,
+                CLUSTER_UID.key: c.id,
+                CLUSTER_NAME.key: c.name,
+                REGION.key: c.region,
+                STATUS.key: c.status,
+                PLAN.key: c.plan,
+                VERSION.key: c.version,
             },
             1.0,
         )
@@ -193,8 +212,8 @@ def _pool_nodes(clusters: tuple[Cluster, ...]) -> Iterable[Point]:
     for c in clusters:
         for pool in c.pools:
             for state, value in pool.nodes.items():
-                attributes = {"ovh.kube.nodepool.name": pool.name, "ovh.sku": pool.flavor}
-                yield {"k8s.cluster.uid": c.id, **attributes, "ovh.kube.nodes.state": state}, value
+                attributes = {NODEPOOL_NAME.key: pool.name, SKU.key: pool.flavor}
+                yield {CLUSTER_UID.key: c.id, **attributes, NODES_STATE.key: state}, value
 
 
 def _node_info(clusters: tuple[Cluster, ...]) -> Iterable[Point]:
@@ -204,12 +223,12 @@ def _node_info(clusters: tuple[Cluster, ...]) -> Iterable[Point]:
                 if node.instance_id:  # nothing to join a node without an instance to
                     yield (
                         {
-                            "cloud.resource_id": node.instance_id,
-                            "k8s.cluster.uid": c.id,
-                            "k8s.cluster.name": c.name,
-                            "ovh.kube.nodepool.name": pool.name,
-                            "k8s.node.name": node.name,
-                            "ovh.status": node.status,
+                            RESOURCE_ID.key: node.instance_id,
+                            CLUSTER_UID.key: c.id,
+                            CLUSTER_NAME.key: c.name,
+                            NODEPOOL_NAME.key: pool.name,
+                            NODE_NAME.key: node.name,
+                            STATUS.key: node.status,
                         },
                         1.0,
                     )
@@ -220,7 +239,7 @@ def _etcd(which: str) -> Callable[[tuple[Cluster, ...]], Iterable[Point]]:
         for c in clusters:
             value = c.etcd_usage if which == "usage" else c.etcd_quota
             if value is not None:
-                yield {"k8s.cluster.uid": c.id}, value
+                yield {CLUSTER_UID.key: c.id}, value
 
     return points
 
@@ -230,14 +249,14 @@ def _narrow(clusters: tuple[Cluster, ...], regions: Regions) -> tuple[Cluster, .
 
 
 _CLUSTER = "`kube` + `kube/{kubeId}`"
-_NODEPOOL_ATTRS = ("k8s.cluster.uid", "ovh.kube.nodepool.name", "ovh.sku", "ovh.kube.nodes.state")
+_NODEPOOL_ATTRS = (CLUSTER_UID, NODEPOOL_NAME, SKU, NODES_STATE)
 _NODE_ATTRS = (
-    "cloud.resource_id",
-    "k8s.cluster.uid",
-    "k8s.cluster.name",
-    "ovh.kube.nodepool.name",
-    "k8s.node.name",
-    "ovh.status",
+    RESOURCE_ID,
+    CLUSTER_UID,
+    CLUSTER_NAME,
+    NODEPOOL_NAME,
+    NODE_NAME,
+    STATUS,
 )
 
 FAMILY: Family[tuple[Cluster, ...]] = Family(
@@ -246,58 +265,67 @@ FAMILY: Family[tuple[Cluster, ...]] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.kube.cluster.info",
-            Kind.GAUGE,
-            "{info}",
-            "Always 1 per Managed Kubernetes cluster; carries its name, region, status, plan and version.",
-            ("k8s.cluster.uid", "k8s.cluster.name", "cloud.region", "ovh.status", "ovh.plan", "ovh.version"),
-            f"{_CLUSTER} (`name`, `region`, `status`, `plan`, `version`)",
-            _cluster_info,
+            name="ovh.cloud.kube.cluster.info",
+            kind=Kind.GAUGE,
+            unit="{info}",
+            description=(
+                "Always 1 per Managed Kubernetes cluster; carries its name, region, status, plan and version."
+            ),
+            attributes=(CLUSTER_UID, CLUSTER_NAME, REGION, STATUS, PLAN, VERSION),
+            source=f"{_CLUSTER} (`name`, `region`, `status`, `plan`, `version`)",
+            points=_cluster_info,
         ),
         Metric(
-            "ovh.cloud.kube.nodepool.nodes",
-            Kind.GAUGE,
-            "{node}",
-            "Nodes of each nodepool: current, desired, available, up to date, and the autoscaler's bounds.",
-            _NODEPOOL_ATTRS,
-            "`kube/{kubeId}/nodepool` (`currentNodes`, `desiredNodes`, `availableNodes`, "
+            name="ovh.cloud.kube.nodepool.nodes",
+            kind=Kind.GAUGE,
+            unit="{node}",
+            description=(
+                "Nodes of each nodepool: current, desired, available, up to date, and the autoscaler's "
+                "bounds."
+            ),
+            attributes=_NODEPOOL_ATTRS,
+            source="`kube/{kubeId}/nodepool` (`currentNodes`, `desiredNodes`, `availableNodes`, "
             "`upToDateNodes`, `minNodes`, `maxNodes`)",
-            _pool_nodes,
+            points=_pool_nodes,
         ),
         Metric(
-            "ovh.cloud.kube.node.info",
-            Kind.GAUGE,
-            "{info}",
-            "Always 1 per node, live or deleted this billing period; `cloud_resource_id` is the instance "
-            "it runs on, which joins the node's cluster and nodepool to its cost lines.",
-            _NODE_ATTRS,
-            "`kube/{kubeId}/nodepool/{nodePoolId}/nodes?history=true` (`instanceId`, `name`, `status`)",
-            _node_info,
+            name="ovh.cloud.kube.node.info",
+            kind=Kind.GAUGE,
+            unit="{info}",
+            description=(
+                "Always 1 per node, live or deleted this billing period; `cloud_resource_id` is the instance "
+                "it runs on, which joins the node's cluster and nodepool to its cost lines."
+            ),
+            attributes=_NODE_ATTRS,
+            source=(
+                "`kube/{kubeId}/nodepool/{nodePoolId}/nodes?history=true` (`instanceId`, `name`, `status`)"
+            ),
+            points=_node_info,
         ),
         Metric(
-            "ovh.cloud.kube.etcd.usage",
-            Kind.GAUGE,
-            "By",
-            "What each cluster's etcd stores.",
-            ("k8s.cluster.uid",),
-            "`kube/{kubeId}/metrics/etcdUsage` (`usage`)",
-            _etcd("usage"),
+            name="ovh.cloud.kube.etcd.usage",
+            kind=Kind.GAUGE,
+            unit="By",
+            description="What each cluster's etcd stores.",
+            attributes=(CLUSTER_UID,),
+            source="`kube/{kubeId}/metrics/etcdUsage` (`usage`)",
+            points=_etcd("usage"),
         ),
         Metric(
-            "ovh.cloud.kube.etcd.quota",
-            Kind.GAUGE,
-            "By",
-            "The most each cluster's etcd may store; past it the cluster refuses writes.",
-            ("k8s.cluster.uid",),
-            "`kube/{kubeId}/metrics/etcdUsage` (`quota`)",
-            _etcd("quota"),
+            name="ovh.cloud.kube.etcd.quota",
+            kind=Kind.GAUGE,
+            unit="By",
+            description="The most each cluster's etcd may store; past it the cluster refuses writes.",
+            attributes=(CLUSTER_UID,),
+            source="`kube/{kubeId}/metrics/etcdUsage` (`quota`)",
+            points=_etcd("quota"),
         ),
     ),
     columns=(Column("k8s", lambda clusters: str(len(clusters)) if clusters is not None else "-"),),
     narrow=_narrow,
     regions_in_use=lambda clusters: (c.region for c in clusters),
     notes=(
-        "`ovh_kube_nodes_state` is one of current, desired, available, up_to_date, min, max "
-        "(`currentNodes`, `desiredNodes`, `availableNodes`, `upToDateNodes`, `minNodes`, `maxNodes`).",
+        f"`ovh_kube_nodes_state` is one of {', '.join(NODE_STATES)} "
+        f"({', '.join(f'`{field}`' for field in NODE_STATES.values())}).",
     ),
 )

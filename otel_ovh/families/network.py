@@ -15,6 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from otel_ovh.families import quota
+from otel_ovh.families.attributes import (
+    ATTACHED,
+    OPERATING_STATUS,
+    REGION,
+    RESOURCE_ID,
+    RESOURCE_NAME,
+    SKU,
+    STATUS,
+)
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
 from otel_ovh.families.quota import Quota
 from otel_ovh.ovh.client import ApiError, OvhApi
@@ -158,19 +167,19 @@ def _fetch(api: OvhApi, scope: Scope) -> Network:
 
 def _floating_ips(network: Network) -> Iterable[Point]:
     for ip in network.floating_ips:
-        attributes = {"cloud.region": ip.region, "cloud.resource_id": ip.id, "ovh.status": ip.status}
-        yield {**attributes, "ovh.attached": "true" if ip.attached else "false"}, 1.0
+        attributes = {REGION.key: ip.region, RESOURCE_ID.key: ip.id, STATUS.key: ip.status}
+        yield {**attributes, ATTACHED.key: "true" if ip.attached else "false"}, 1.0
 
 
 def _gateways(network: Network) -> Iterable[Point]:
     for g in network.gateways:
         yield (
             {
-                "cloud.region": g.region,
-                "cloud.resource_id": g.id,
-                "ovh.resource.name": g.name,
-                "ovh.sku": g.model,
-                "ovh.status": g.status,
+                REGION.key: g.region,
+                RESOURCE_ID.key: g.id,
+                RESOURCE_NAME.key: g.name,
+                SKU.key: g.model,
+                STATUS.key: g.status,
             },
             1.0,
         )
@@ -180,11 +189,11 @@ def _load_balancers(network: Network) -> Iterable[Point]:
     for lb in network.load_balancers:
         yield (
             {
-                "cloud.region": lb.region,
-                "cloud.resource_id": lb.id,
-                "ovh.resource.name": lb.name,
-                "ovh.status": lb.status,
-                "ovh.operating_status": lb.operating_status,
+                REGION.key: lb.region,
+                RESOURCE_ID.key: lb.id,
+                RESOURCE_NAME.key: lb.name,
+                STATUS.key: lb.status,
+                OPERATING_STATUS.key: lb.operating_status,
             },
             1.0,
         )
@@ -221,32 +230,37 @@ FAMILY: Family[Network] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.floating_ip.info",
-            Kind.GAUGE,
-            "{info}",
-            "Always 1, per floating IP; `ovh_attached` is false for one with no associated entity "
-            "(idle spend).",
-            ("cloud.region", "cloud.resource_id", "ovh.status", "ovh.attached"),
-            "`quota`, then `region/{r}/floatingip` (`associatedEntity`, `status`)",
-            _floating_ips,
+            name="ovh.cloud.floating_ip.info",
+            kind=Kind.GAUGE,
+            unit="{info}",
+            description=(
+                "Always 1, per floating IP; `ovh_attached` is false for one with no associated entity "
+                "(idle spend)."
+            ),
+            attributes=(REGION, RESOURCE_ID, STATUS, ATTACHED),
+            source="`quota`, then `region/{r}/floatingip` (`associatedEntity`, `status`)",
+            points=_floating_ips,
         ),
         Metric(
-            "ovh.cloud.gateway.info",
-            Kind.GAUGE,
-            "{info}",
-            "Always 1, per gateway; carries its name, model (size) and status.",
-            ("cloud.region", "cloud.resource_id", "ovh.resource.name", "ovh.sku", "ovh.status"),
-            "`quota`, then `region/{r}/gateway` (`name`, `model`, `status`)",
-            _gateways,
+            name="ovh.cloud.gateway.info",
+            kind=Kind.GAUGE,
+            unit="{info}",
+            description="Always 1, per gateway; carries its name, model (size) and status.",
+            attributes=(REGION, RESOURCE_ID, RESOURCE_NAME, SKU, STATUS),
+            source="`quota`, then `region/{r}/gateway` (`name`, `model`, `status`)",
+            points=_gateways,
         ),
         Metric(
-            "ovh.cloud.loadbalancer.info",
-            Kind.GAUGE,
-            "{info}",
-            "Always 1, per load balancer; carries its provisioning and operating status.",
-            ("cloud.region", "cloud.resource_id", "ovh.resource.name", "ovh.status", "ovh.operating_status"),
-            "`quota`, then `region/{r}/loadbalancing/loadbalancer` (`provisioningStatus`, `operatingStatus`)",
-            _load_balancers,
+            name="ovh.cloud.loadbalancer.info",
+            kind=Kind.GAUGE,
+            unit="{info}",
+            description="Always 1, per load balancer; carries its provisioning and operating status.",
+            attributes=(REGION, RESOURCE_ID, RESOURCE_NAME, STATUS, OPERATING_STATUS),
+            source=(
+                "`quota`, then `region/{r}/loadbalancing/loadbalancer` (`provisioningStatus`, "
+                "`operatingStatus`)"
+            ),
+            points=_load_balancers,
         ),
     ),
     columns=(Column("idle ip", _idle_ips),),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from otel_ovh.families.attributes import PLAN, STATUS
 from otel_ovh.families.base import PROJECT, Family, Kind, Metric, Point, Scope
 from otel_ovh.ovh.client import OvhApi
 from otel_ovh.ovh.fields import Fields, Problems
@@ -39,7 +40,7 @@ def _fetch(api: OvhApi, scope: Scope) -> ProjectInfo:
 
 
 def _info(info: ProjectInfo) -> Iterable[Point]:
-    yield {"ovh.status": info.status, "ovh.plan": info.plan_code}, 1.0
+    yield {STATUS.key: info.status, PLAN.key: info.plan_code}, 1.0
 
 
 FAMILY: Family[ProjectInfo] = Family(
@@ -48,13 +49,13 @@ FAMILY: Family[ProjectInfo] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.project.info",
-            Kind.GAUGE,
-            "{info}",
-            "Always 1; carries the project's status and plan.",
-            ("ovh.status", "ovh.plan"),
-            "`cloud/project/{id}` (`status`, `planCode`)",
-            _info,
+            name="ovh.cloud.project.info",
+            kind=Kind.GAUGE,
+            unit="{info}",
+            description="Always 1; carries the project's status and plan.",
+            attributes=(STATUS, PLAN),
+            source="`cloud/project/{id}` (`status`, `planCode`)",
+            points=_info,
         ),
     ),
     project_name=lambda info: info.name,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from otel_ovh.families.attributes import REGION, Attribute
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
 from otel_ovh.ovh.client import OvhApi
 from otel_ovh.ovh.fields import GIB, MIB, Fields, Problems, iter_keyed
@@ -57,7 +58,11 @@ _QUOTA_FIELDS = (
     _QuotaField("share", "maxShareBackups", "usedShareBackups", "share_backups"),
     _QuotaField("share", "maxShareBackupGigabytes", "usedShareBackupGigabytes", "share_backup_bytes", GIB),
 )
-QUOTA_NAMES = tuple(dict.fromkeys(field.quota for field in _QUOTA_FIELDS))
+QUOTA = Attribute(
+    "ovh.quota",
+    "Which quota of the region: a count, or a size in bytes when the name ends in `_bytes`.",
+    tuple(dict.fromkeys(field.quota for field in _QUOTA_FIELDS)),
+)
 
 
 def _quota_value(category: Fields, key: str, scale: float, *, is_limit: bool) -> float | None:
@@ -93,7 +98,7 @@ def _points(which: str) -> Callable[[tuple[Quota, ...]], Iterable[Point]]:
         for q in quotas:
             value = q.limit if which == "limit" else q.usage
             if value is not None:
-                yield {"cloud.region": q.region, "ovh.quota": q.quota}, value
+                yield {REGION.key: q.region, QUOTA.key: q.quota}, value
 
     return points
 
@@ -106,7 +111,7 @@ def _narrow(quotas: tuple[Quota, ...], regions: Regions) -> tuple[Quota, ...]:
 
 
 def _unit(attributes: Mapping[str, object]) -> str:
-    return "By" if str(attributes.get("ovh.quota", "")).endswith("_bytes") else "{quota}"
+    return "By" if str(attributes.get(QUOTA.key, "")).endswith("_bytes") else "{quota}"
 
 
 def _top(quotas: tuple[Quota, ...] | None) -> str:
@@ -121,28 +126,28 @@ FAMILY: Family[tuple[Quota, ...]] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.quota.limit",
-            Kind.GAUGE,
-            "{quota}",
-            "Quota limit per region; sizes in bytes. Unlimited quotas (-1) are not reported.",
-            ("cloud.region", "ovh.quota"),
-            "`quota` (`max*` fields; RAM MiB, volume GiB)",
-            _points("limit"),
-            _unit,
+            name="ovh.cloud.quota.limit",
+            kind=Kind.GAUGE,
+            unit="{quota}",
+            description="Quota limit per region; sizes in bytes. Unlimited quotas (-1) are not reported.",
+            attributes=(REGION, QUOTA),
+            source="`quota` (`max*` fields; RAM MiB, volume GiB)",
+            points=_points("limit"),
+            point_unit=_unit,
         ),
         Metric(
-            "ovh.cloud.quota.usage",
-            Kind.GAUGE,
-            "{quota}",
-            "Quota usage per region; sizes in bytes.",
-            ("cloud.region", "ovh.quota"),
-            "`quota` (`used*` fields; RAM MiB, volume GiB)",
-            _points("usage"),
-            _unit,
+            name="ovh.cloud.quota.usage",
+            kind=Kind.GAUGE,
+            unit="{quota}",
+            description="Quota usage per region; sizes in bytes.",
+            attributes=(REGION, QUOTA),
+            source="`quota` (`used*` fields; RAM MiB, volume GiB)",
+            points=_points("usage"),
+            point_unit=_unit,
         ),
     ),
     columns=(Column("top quota", _top, "<"),),
     narrow=_narrow,
     regions_in_use=lambda quotas: (q.region for q in quotas if q.usage),
-    notes=("Values of `ovh_quota`: " + ", ".join(f"`{name}`" for name in QUOTA_NAMES) + ".",),
+    notes=("Values of `ovh_quota`: " + ", ".join(f"`{name}`" for name in QUOTA.values) + ".",),
 )

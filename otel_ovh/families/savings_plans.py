@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from otel_ovh.families.attributes import CURRENCY, SAVINGS_PLAN_ID, SKU
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems
@@ -128,7 +129,7 @@ def _per_plan(which: str) -> Callable[[Plans], Iterable[Point]]:
         for s in plans.subscriptions:
             value = s.size if which == "size" else s.end
             if value is not None:
-                yield {"ovh.sku": s.flavor, "ovh.savings_plan.id": s.id}, value
+                yield {SKU.key: s.flavor, SAVINGS_PLAN_ID.key: s.id}, value
 
     return points
 
@@ -138,7 +139,7 @@ def _money(which: str) -> Callable[[Plans], Iterable[Point]]:
         for f in plans.fees:
             value = f.cost if which == "cost" else f.saved
             if value is not None:
-                yield {"ovh.sku": f.flavor, "ovh.currency": f.currency or "unknown"}, value
+                yield {SKU.key: f.flavor, CURRENCY.key: f.currency or "unknown"}, value
 
     return points
 
@@ -146,7 +147,7 @@ def _money(which: str) -> Callable[[Plans], Iterable[Point]]:
 def _over_quota(plans: Plans) -> Iterable[Point]:
     for f in plans.fees:
         if f.over_quota is not None:
-            yield {"ovh.sku": f.flavor}, f.over_quota
+            yield {SKU.key: f.flavor}, f.over_quota
 
 
 def _saved(plans: Plans | None) -> str:
@@ -165,51 +166,60 @@ FAMILY: Family[Plans] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.savings_plan.size",
-            Kind.GAUGE,
-            "{instance}",
-            "Instances of the flavor each savings plan commits to, billed whether they run or not.",
-            ("ovh.sku", "ovh.savings_plan.id"),
-            _SOURCE + " `subscriptions[].size`",
-            _per_plan("size"),
+            name="ovh.cloud.savings_plan.size",
+            kind=Kind.GAUGE,
+            unit="{instance}",
+            description=(
+                "Instances of the flavor each savings plan commits to, billed whether they run or not."
+            ),
+            attributes=(SKU, SAVINGS_PLAN_ID),
+            source=_SOURCE + " `subscriptions[].size`",
+            points=_per_plan("size"),
         ),
         Metric(
-            "ovh.cloud.savings_plan.end_timestamp",
-            Kind.GAUGE,
-            "s",
-            "When each savings plan's current term ends, as a Unix timestamp.",
-            ("ovh.sku", "ovh.savings_plan.id"),
-            _SOURCE + " `subscriptions[].end`",
-            _per_plan("end"),
+            name="ovh.cloud.savings_plan.end_timestamp",
+            kind=Kind.GAUGE,
+            unit="s",
+            description="When each savings plan's current term ends, as a Unix timestamp.",
+            attributes=(SKU, SAVINGS_PLAN_ID),
+            source=_SOURCE + " `subscriptions[].end`",
+            points=_per_plan("end"),
         ),
         Metric(
-            "ovh.cloud.savings_plan.cost",
-            Kind.COUNTER,
-            "{currency}",
-            "Month-to-date price of the savings plans of each flavor. Resets when the billing period starts.",
-            ("ovh.sku", "ovh.currency"),
-            _SOURCE + " `fees.totalPrice`",
-            _money("cost"),
+            name="ovh.cloud.savings_plan.cost",
+            kind=Kind.COUNTER,
+            unit="{currency}",
+            description=(
+                "Month-to-date price of the savings plans of each flavor. Resets when the billing period "
+                "starts."
+            ),
+            attributes=(SKU, CURRENCY),
+            source=_SOURCE + " `fees.totalPrice`",
+            points=_money("cost"),
         ),
         Metric(
-            "ovh.cloud.savings_plan.saved",
-            Kind.COUNTER,
-            "{currency}",
-            "Month-to-date amount the savings plans of each flavor saved over hourly prices, as OVH "
-            "counts it. Resets when the billing period starts.",
-            ("ovh.sku", "ovh.currency"),
-            _SOURCE + " `fees.savedAmount`",
-            _money("saved"),
+            name="ovh.cloud.savings_plan.saved",
+            kind=Kind.COUNTER,
+            unit="{currency}",
+            description=(
+                "Month-to-date amount the savings plans of each flavor saved over hourly prices, as OVH "
+                "counts it. Resets when the billing period starts."
+            ),
+            attributes=(SKU, CURRENCY),
+            source=_SOURCE + " `fees.savedAmount`",
+            points=_money("saved"),
         ),
         Metric(
-            "ovh.cloud.savings_plan.over_quota",
-            Kind.GAUGE,
-            "{instance_hour}",
-            "Month-to-date instance-hours of the flavor beyond the plans' size, billed at the hourly "
-            "price (OVH's over-quota); it grows while more instances run than the plans cover.",
-            ("ovh.sku",),
-            _SOURCE + " `fees.overQuota.quantity`",
-            _over_quota,
+            name="ovh.cloud.savings_plan.over_quota",
+            kind=Kind.GAUGE,
+            unit="{instance_hour}",
+            description=(
+                "Month-to-date instance-hours of the flavor beyond the plans' size, billed at the hourly "
+                "price (OVH's over-quota); it grows while more instances run than the plans cover."
+            ),
+            attributes=(SKU,),
+            source=_SOURCE + " `fees.overQuota.quantity`",
+            points=_over_quota,
         ),
     ),
     columns=(Column("plans saved", _saved),),

@@ -12,18 +12,19 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from otel_ovh.families.attributes import REGION, RESOURCE_ID, STORAGE_KIND
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems, iter_keyed, plain_texts
 
 SWIFT = PROJECT + "/storage"
 REGIONS = PROJECT + "/region"
-REGION = PROJECT + "/region/{regionName}"
+REGION_ROUTE = PROJECT + "/region/{regionName}"
 S3 = PROJECT + "/region/{regionName}/storage"
 REGION_SERVICES_TTL = 86_400.0  # seconds a region's list of services is trusted
-# Answers meaning "no object storage in this region" rather than a failure (REFERENCE §3.9).
+# Answers meaning "no object storage in this region" rather than a failure (docs/ovh-api.md §4).
 _NO_S3_STATUSES = frozenset({400, 404})
-_ATTRS = ("cloud.region", "cloud.resource_id", "ovh.storage.kind")
+_ATTRS = (REGION, RESOURCE_ID, STORAGE_KIND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ class RegionServices:
         if known is not None and now - known[0] < self._ttl:
             return known[1]
         try:
-            body = api.get(REGION, {"serviceName": pid, "regionName": region})
+            body = api.get(REGION_ROUTE, {"serviceName": pid, "regionName": region})
         except ApiError as error:
             if error.retryable:
                 return True  # list this time; ask again next refresh
@@ -160,7 +161,7 @@ def _points(which: str) -> Callable[[tuple[Bucket, ...]], Iterable[Point]]:
             value = b.size_bytes if which == "size" else b.objects
             if value is not None:
                 yield (
-                    {"cloud.region": b.region, "cloud.resource_id": b.name, "ovh.storage.kind": b.kind},
+                    {REGION.key: b.region, RESOURCE_ID.key: b.name, STORAGE_KIND.key: b.kind},
                     value,
                 )
 
@@ -180,28 +181,28 @@ FAMILY: Family[tuple[Bucket, ...]] = Family(
     routes=(
         SWIFT,
         REGIONS,
-        REGION,  # once a day per region (RegionServices)
+        REGION_ROUTE,  # once a day per region (RegionServices)
         S3,  # per region offering storage
     ),
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.storage.size",
-            Kind.GAUGE,
-            "By",
-            "Bytes stored in each Swift container or S3 bucket.",
-            _ATTRS,
-            "`storage` (`storedBytes`) and `region/{r}/storage` (`objectsSize`)",
-            _points("size"),
+            name="ovh.cloud.storage.size",
+            kind=Kind.GAUGE,
+            unit="By",
+            description="Bytes stored in each Swift container or S3 bucket.",
+            attributes=_ATTRS,
+            source="`storage` (`storedBytes`) and `region/{r}/storage` (`objectsSize`)",
+            points=_points("size"),
         ),
         Metric(
-            "ovh.cloud.storage.objects",
-            Kind.GAUGE,
-            "{object}",
-            "Objects in each Swift container or S3 bucket.",
-            _ATTRS,
-            "`storage` (`storedObjects`) and `region/{r}/storage` (`objectsCount`)",
-            _points("objects"),
+            name="ovh.cloud.storage.objects",
+            kind=Kind.GAUGE,
+            unit="{object}",
+            description="Objects in each Swift container or S3 bucket.",
+            attributes=_ATTRS,
+            source="`storage` (`storedObjects`) and `region/{r}/storage` (`objectsCount`)",
+            points=_points("objects"),
         ),
     ),
     columns=(Column("buckets", lambda buckets: str(len(buckets or ())), total=_count),),

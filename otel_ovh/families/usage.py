@@ -1,7 +1,7 @@
 """The bill: OVH's ``usage/current`` answer, itemised per resource, in the units the metrics use.
 
 Shared by the ``cost`` family (the month to date) and ``forecast`` (whose older answers carry lines
-only). The shapes and their drift are those of ``ovh-api/REFERENCE.md`` (schema 2020, 2024 and 2026):
+only). The shapes and their drift are those of docs/ovh-api.md §4.1 and §6 (schemas 2020, 2024, 2026):
 nullable categories, two price encodings, monthly lines without quantity, Swift lines without a bucket
 name, older bodies without ``totalPrice``, ``deploymentMode`` or ``resourceId``. Nothing here raises:
 what cannot be read is reported to ``Problems`` and dropped alone.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from otel_ovh.families.attributes import REGION, RESOURCE_ID, RESOURCE_NAME, STATUS, VOLUME_TYPE
 from otel_ovh.families.base import PROJECT, Attributes, Column, Family, Kind, Metric, Point, Scope
 from otel_ovh.ovh.client import OvhApi
 from otel_ovh.ovh.fields import GIB, Fields, Problems, iter_keyed
@@ -62,11 +63,11 @@ def _size(volumes: tuple[Volume, ...]) -> Iterable[Point]:
     for v in volumes:
         if v.size_bytes is not None:
             attributes: Attributes = {
-                "cloud.region": v.region,
-                "cloud.resource_id": v.id,
-                "ovh.resource.name": v.name,
-                "ovh.volume.type": v.type,
-                "ovh.status": v.status,
+                REGION.key: v.region,
+                RESOURCE_ID.key: v.id,
+                RESOURCE_NAME.key: v.name,
+                VOLUME_TYPE.key: v.type,
+                STATUS.key: v.status,
             }
             yield attributes, v.size_bytes
 
@@ -78,7 +79,7 @@ def _count(records: Sequence[Sequence[object] | None]) -> str:
 def _attached(volumes: tuple[Volume, ...]) -> Iterable[Point]:
     for v in volumes:
         if v.attachments is not None:
-            yield {"cloud.region": v.region, "cloud.resource_id": v.id}, float(v.attachments)
+            yield {REGION.key: v.region, RESOURCE_ID.key: v.id}, float(v.attachments)
 
 
 FAMILY: Family[tuple[Volume, ...]] = Family(
@@ -87,22 +88,24 @@ FAMILY: Family[tuple[Volume, ...]] = Family(
     fetch=_fetch,
     metrics=(
         Metric(
-            "ovh.cloud.volume.size",
-            Kind.GAUGE,
-            "By",
-            "Provisioned size of each block volume.",
-            ("cloud.region", "cloud.resource_id", "ovh.resource.name", "ovh.volume.type", "ovh.status"),
-            "`volume` (`size`, GiB)",
-            _size,
+            name="ovh.cloud.volume.size",
+            kind=Kind.GAUGE,
+            unit="By",
+            description="Provisioned size of each block volume.",
+            attributes=(REGION, RESOURCE_ID, RESOURCE_NAME, VOLUME_TYPE, STATUS),
+            source="`volume` (`size`, GiB)",
+            points=_size,
         ),
         Metric(
-            "ovh.cloud.volume.attachments",
-            Kind.GAUGE,
-            "{attachment}",
-            "Instances each block volume is attached to; 0 is an idle volume, billed all the same.",
-            ("cloud.region", "cloud.resource_id"),
-            "`volume` (`len(attachedTo)`)",
-            _attached,
+            name="ovh.cloud.volume.attachments",
+            kind=Kind.GAUGE,
+            unit="{attachment}",
+            description=(
+                "Instances each block volume is attached to; 0 is an idle volume, billed all the same."
+            ),
+            attributes=(REGION, RESOURCE_ID),
+            source="`volume` (`len(attachedTo)`)",
+            points=_attached,
         ),
     ),
     columns=(Column("vol", lambda volumes: str(len(volumes or ())), total=_count),),

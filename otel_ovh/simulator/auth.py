@@ -1,6 +1,6 @@
 """Who may call: application key/secret, consumer keys with access rules, OAuth2 service accounts.
 
-Checks follow REFERENCE §4 in order: application key (403 INVALID_KEY), consumer key known
+Checks follow docs/ovh-api.md §2 in order: application key (403 INVALID_KEY), consumer key known
 (403 NOT_CREDENTIAL) and validated (403 INVALID_CREDENTIAL while pending), signature (400
 INVALID_SIGNATURE), then the key's access rules (403 NOT_GRANTED_CALL). The signature is
 python-ovh 1.2.0's: `"$1$" + sha1(AS+CK+METHOD+URL+BODY+TIMESTAMP)` with URL rebuilt as

@@ -1,8 +1,8 @@
-"""OVH error answers, with the exact bodies of REFERENCE §5.
+"""OVH error answers, with the exact bodies of docs/ovh-api.md §5.
 
 Two families coexist at OVH: auth-layer errors carry `errorCode` + `httpCode` (python-ovh maps the
 403 ones to exception classes by `errorCode`), service-layer errors carry `class`. Auth errors here
-send both families at once (REFERENCE's recommendation: a superset that exercises python-ovh's
+send both families at once (docs/ovh-api.md §5: a superset that exercises python-ovh's
 mapping); IAM denials send `class` + `details` and no `errorCode`, so python-ovh raises a plain
 `APIError`, as it does against the real API.
 """

@@ -1,4 +1,4 @@
-"""The 2024-era shapes some projects answer (REFERENCE §7, schema S24), made by removing newer keys.
+"""The 2024-era shapes some projects answer (docs/ovh-api.md §6), made by removing newer keys.
 
 Clients written against today's schema must survive bodies that lack what was added since 2024, so
 a `legacy` project renders the modern body and then drops, per model:

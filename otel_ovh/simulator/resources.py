@@ -1,6 +1,6 @@
 """JSON bodies of one project's endpoints at one instant (everything but the request plumbing).
 
-A `ProjectView` reads a project at time `now`; each method answers one endpoint of REFERENCE §3 with
+A `ProjectView` reads a project at time `now`; each method answers one endpoint of docs/ovh-api.md §4 with
 the field names, nullability and units of the schema (sizes in GB, quota RAM in MB, storage in bytes).
 Figures that exist twice (used quota vs resources, traffic vs bandwidth lines, usage ids vs resource
 ids) are computed from the same records, so they always agree.

@@ -1,6 +1,6 @@
 """The HTTP face of the simulator: routing, authentication, faults, latency and the call log.
 
-Paths served (REFERENCE §1-§5):
+Paths served (docs/ovh-api.md §2-§5):
 
 * `/1.0/...`: the API. `/auth/time` and `POST /auth/credential` need no signature; everything else
   is authenticated (signed consumer key or OAuth2 bearer), then faults apply, then the world answers.

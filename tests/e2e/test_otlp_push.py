@@ -68,7 +68,7 @@ def test_every_metric_of_the_contract_arrives_with_ovh_figures(
             for point in record.points:
                 keys = set(point.attributes)
                 # A declared attribute with no value is left out (as Prometheus treats an empty label).
-                assert keys <= {*metric.attributes, *COMMON_KEYS}, (metric.name, keys)
+                assert keys <= {*(a.key for a in metric.attributes), *COMMON_KEYS}, (metric.name, keys)
                 assert not metric.per_project or "cloud.account.id" in keys, (metric.name, keys)
                 assert "" not in point.attributes.values(), (metric.name, point.attributes)
                 assert not any("_" in key and "." not in key and key != "cloud.resource_id" for key in keys)

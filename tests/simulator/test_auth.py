@@ -12,7 +12,7 @@ from ovh import exceptions as ovh_errors
 from otel_ovh.simulator import SimulatedOvh, World, signature
 from tests.simulator.support import ovh_client
 
-# REFERENCE §1.2: python-ovh's own test vectors
+# python-ovh's own test vectors (its tests/test_client.py; docs/ovh-api.md §2)
 VECTOR_SECRET = "9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk"
 VECTOR_CK = "5mBuy6SUQcRw2ZUxg0cG68BoDKpED4KY"
 VECTOR_TS = "1457018875"

@@ -1,4 +1,4 @@
-"""Answers shaped as in ``ovh-api/REFERENCE.md`` (its examples, and the quirks it lists), for parser tests."""
+"""Answers shaped as OVH's schema and public bodies say (docs/ovh-api.md), quirks included, for parsers."""
 
 from __future__ import annotations
 
@@ -366,7 +366,7 @@ USAGE_CURRENT: dict[str, Any] = {
     ],
 }
 
-# The minimal shape an exporter must survive (REFERENCE §3.10).
+# The least usage/current may answer: every category null (nullable in cloud.json), docs/ovh-api.md §4.1.
 USAGE_MINIMAL: dict[str, Any] = {
     "period": {"from": "2025-10-01T00:00:00+02:00", "to": "2025-10-14T12:00:00+02:00"},
     "lastUpdate": "2025-10-14T11:00:00+02:00",

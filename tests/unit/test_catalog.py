@@ -1,4 +1,5 @@
-"""The catalog is the single definition of the metric contract; these hold it to DESIGN.md's table."""
+"""The catalog is the single definition of the metric contract; these hold it to the contract written out
+here, so that a change to a name or label is a change to this table too (and to CHANGELOG.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from otel_ovh.export.catalog import CATALOG, COMMON_PROMETHEUS_LABELS, Kind
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The public contract (DESIGN.md): Prometheus name -> (kind, labels beyond the common ones).
+# The public contract: Prometheus name -> (kind, labels beyond the common ones).
 CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_cloud_cost_total": (
         Kind.COUNTER,

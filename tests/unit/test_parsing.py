@@ -1,4 +1,4 @@
-"""Parsers against the shapes and quirks of ``ovh-api/REFERENCE.md``."""
+"""Parsers against the shapes and quirks of OVH's answers (docs/ovh-api.md)."""
 
 from __future__ import annotations
 
