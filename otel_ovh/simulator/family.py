@@ -5,18 +5,21 @@ calls it answers; ``families/__init__.py`` is the registry the world dispatches 
 a ``View`` (one project read at one instant), the path's parameters and the query, and returns the JSON
 value of the answer, or raises ``ApiError``. ``populate`` runs once per new project, after the shared
 generator laid out its instances, volumes, storage and billed extras, and draws from its own random
-stream, so adding a family leaves the rest of a seeded account as it was.
+stream, so adding a family leaves the rest of a seeded account as it was. ``autoscale`` is one pass of
+an autoscaler over a project (``World.autoscale``): it creates and deletes instances now, through the
+generator's ``add_instance``, and returns the ids of those it deleted.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from otel_ovh.simulator.errors import not_found
 from otel_ovh.simulator.generate import Generator
-from otel_ovh.simulator.model import Project
+from otel_ovh.simulator.model import Instance, Project
 
 Json = dict[str, Any]
 Query = dict[str, str]
@@ -42,6 +45,8 @@ class View:
 
 Handler = Callable[[View, dict[str, str], Query], Any]
 Populate = Callable[[Generator, Project, int, bool], None]  # generator, new project, now, empty
+AddInstance = Callable[[Project, str, int, int, int | None], Instance]  # Generator.add_instance
+Autoscale = Callable[[random.Random, Project, int, AddInstance], list[str]]  # rng, project, now, add
 
 
 @dataclass(frozen=True)
@@ -50,3 +55,4 @@ class Family:
 
     routes: Mapping[str, Handler]
     populate: Populate | None = None
+    autoscale: Autoscale | None = None

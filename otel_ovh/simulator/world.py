@@ -21,7 +21,7 @@ from typing import Any
 
 from otel_ovh.simulator.catalog import region_spec
 from otel_ovh.simulator.errors import invalid_url, not_found
-from otel_ovh.simulator.families import CLOUD_ROUTES, HANDLERS, POPULATE, kube
+from otel_ovh.simulator.families import AUTOSCALE, CLOUD_ROUTES, HANDLERS, POPULATE
 from otel_ovh.simulator.family import Query, View
 from otel_ovh.simulator.generate import Generator, WorldShape
 from otel_ovh.simulator.model import Project
@@ -149,9 +149,9 @@ class World:
             self._mutated()
 
     def autoscale(self, project_id: str | None = None) -> int:
-        """One pass of Managed Kubernetes' autoscaler (families/kube.py) over the nodepools of one project,
-        or of all: nodes come and go now, with their instances. Deterministic from the seed and the number
-        of passes so far; returns how many nodes were created or deleted."""
+        """One pass of the families' autoscalers (``Family.autoscale``: Managed Kubernetes resizes every
+        nodepool) over one project, or all: nodes come and go now, with their instances. Deterministic from
+        the seed and the number of passes so far; returns how many instances were created or deleted."""
         with self._lock:
             now = self.now()
             changed = 0
@@ -159,7 +159,7 @@ class World:
                 rng = random.Random(f"{self.seed}/autoscale/{project.index}/{self._autoscaled}")
                 before = len(project.instances)
                 add = Generator(self.seed, self.shape, rng).add_instance
-                removed = kube.autoscale(rng, project, now, add)
+                removed = [gone for scale in AUTOSCALE for gone in scale(rng, project, now, add)]
                 for instance_id in removed:
                     _detach(project, instance_id)
                 changed += len(removed) + len(project.instances) - before

@@ -1,8 +1,8 @@
 """The registry of simulated families: each is the module of its name in this package, answering the
 calls of the product's family of the same name (a test holds that every product family has one).
 
-The world dispatches every project path through ``HANDLERS`` and runs each family's ``populate`` on a
-new project; the server and the world never name a family.
+The world dispatches every project path through ``HANDLERS``, runs each family's ``populate`` on a new
+project and its ``autoscale`` on ``World.autoscale``; the server and the world never name a family.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from types import MappingProxyType
 
-from otel_ovh.simulator.family import Family, Handler, Populate
+from otel_ovh.simulator.family import Autoscale, Family, Handler, Populate
 from otel_ovh.simulator.routes import PROJECTS
 
 # One line per family. The order is the order in which new projects are populated: a family may read
@@ -47,5 +47,6 @@ def _handlers() -> dict[str, Handler]:
 
 HANDLERS = MappingProxyType(_handlers())
 POPULATE: tuple[Populate, ...] = tuple(f.populate for f in FAMILIES.values() if f.populate is not None)
+AUTOSCALE: tuple[Autoscale, ...] = tuple(f.autoscale for f in FAMILIES.values() if f.autoscale is not None)
 # Every project path the API answers: the project list, then the families' routes.
 CLOUD_ROUTES: tuple[str, ...] = (PROJECTS, *HANDLERS)

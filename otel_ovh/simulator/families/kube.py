@@ -8,7 +8,7 @@ autoscaler removed this month is deleted with its instance: it leaves ``instance
 in the usage lines until the period ends, and in ``nodes?history=true`` (with ``deletedAt``), which is
 the only place that still says which cluster and nodepool the cost belongs to.
 
-Autoscaling (``autoscale``, driven by ``World.autoscale``): each pass gives every nodepool a new size
+Autoscaling (``autoscale``, run by ``World.autoscale``): each pass gives every nodepool a new size
 within its bounds, drawn from the pass's own random stream; the nodes beyond it are deleted with their
 instances, the missing ones are created with theirs, so ``instance``, the quota and the bill follow.
 """
@@ -16,17 +16,15 @@ instances, the missing ones are created with theirs, so ``instance``, the quota 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
 from otel_ovh.simulator.errors import not_found
-from otel_ovh.simulator.family import Family, Json
+from otel_ovh.simulator.family import AddInstance, Family, Json
 from otel_ovh.simulator.generate import Generator
 from otel_ovh.simulator.ids import random_hex, random_uuid
-from otel_ovh.simulator.model import Cluster, Instance, KubeNode, NodePool, Project
+from otel_ovh.simulator.model import Cluster, KubeNode, NodePool, Project
 from otel_ovh.simulator.routes import P
 from otel_ovh.simulator.timeutil import iso, month_start
 
-AddInstance = Callable[[Project, str, int, int, int | None], Instance]
 DAY = 86_400
 GIB = 1 << 30
 POOL_FLAVORS = ("b3-16", "c3-8", "d2-4")  # not the savings-plan flavor: savings_plans.py counts its hours
@@ -265,4 +263,5 @@ FAMILY = Family(
         f"{KUBE}/metrics/etcdUsage": lambda v, a, q: etcd_body(v.p, a["kubeId"], v.now),
     },
     populate=populate,
+    autoscale=autoscale,
 )
