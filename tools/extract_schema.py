@@ -39,7 +39,7 @@ AUTH_OPERATIONS = {
 def served_operations() -> set[tuple[str, str]]:
     """(method, path template) of every operation the simulator answers."""
     sys.path.insert(0, str(ROOT))
-    from otel_ovh.simulator.routes import CLOUD_ROUTES
+    from otel_ovh.simulator.families import CLOUD_ROUTES
 
     return {("GET", path) for path in CLOUD_ROUTES} | AUTH_OPERATIONS
 

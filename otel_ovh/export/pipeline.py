@@ -214,6 +214,27 @@ class Readers:
         return ([self.prometheus] if self.prometheus else []) + self.others
 
 
+def _prometheus_reader(
+    target_info: bool, limits: dict[type, int], metric_by_metric: bool, standard_process: bool
+) -> tuple[PrometheusMetricReader, CollectorRegistry]:
+    """A reader on a registry of its own: two readers on the global one would expose every family twice."""
+    registry = CollectorRegistry(auto_describe=False)
+    reader = (
+        MetricByMetricReader
+        if metric_by_metric
+        else StandardProcessReader
+        if standard_process
+        else PrometheusMetricReader
+    )
+    prometheus = reader(
+        disable_target_info=not target_info,
+        scope_info_enabled=False,
+        registry=registry,
+        cardinality_limits=limits,
+    )
+    return prometheus, registry
+
+
 class Pipeline:
     """One meter provider with its readers and instruments; replaced as a whole, never edited."""
 
@@ -235,23 +256,11 @@ class Pipeline:
         ``StandardProcessReader``."""
         limit = settings.telemetry.cardinality_limit
         limits: dict[type, int] = {ObservableCounter: limit, ObservableGauge: limit}
-        registry: CollectorRegistry | None = None
-        prometheus: PrometheusMetricReader | None = None
-        if settings.prometheus.enabled:
-            registry = CollectorRegistry(auto_describe=False)
-            reader = (
-                MetricByMetricReader
-                if metric_by_metric
-                else StandardProcessReader
-                if standard_process
-                else PrometheusMetricReader
-            )
-            prometheus = reader(
-                disable_target_info=not target_info,
-                scope_info_enabled=False,
-                registry=registry,
-                cardinality_limits=limits,
-            )
+        prometheus, registry = (
+            _prometheus_reader(target_info, limits, metric_by_metric, standard_process)
+            if settings.prometheus.enabled
+            else (None, None)
+        )
         others: list[MetricReader] = []
         otlp = settings.otlp_resolved  # resolved at load, when otlp.enabled
         if otlp is not None:

@@ -5,10 +5,13 @@
     ovh.client.ENDPOINTS["sim"] = sim.url
     client = ovh.Client(endpoint="sim", **sim.credentials)
 
-Stdlib only, and independent of the rest of otel_ovh. Module map: catalog (offer tables), generate
-(seeded account), model (records), meters + billing + money (usage bodies, exact to the cent),
-resources + legacy (the other bodies, modern and 2024-era), world (state, answers, mutations),
-auth (signatures, consumer keys, OAuth2), faults, calls, routes, errors, server (HTTP).
+Stdlib only, and independent of the rest of otel_ovh. Module map: families/ (one module per product
+family: the routes it answers and the part of the account only it generates; families/__init__.py the
+registry), family (what a family is, and the project view its handlers read); shared by them: catalog
+(offer tables), generate (seeded projects, instances, volumes, storage, billed extras), model (records),
+meters + billing + money (usage bodies, exact to the cent), legacy (2024-era shapes), world (state,
+dispatch, mutations), auth (signatures, consumer keys, OAuth2), faults, calls, routes, errors, server
+(HTTP, which never names a family).
 """
 
 from otel_ovh.simulator.auth import signature

@@ -231,7 +231,8 @@ def _typed(section: Section, figures: list[Figure], window: Window) -> Json:
 
 
 def plan_line(section: Section, figures: list[Figure], window: Window) -> Json:
-    """A monthlyUsage.savingsPlan line; usage/plans shows the same as its flat fee (plans.py)."""
+    """A monthlyUsage.savingsPlan line; usage/plans shows the same as its flat fee
+    (families/savings_plans.py)."""
     return {
         "flavor": figures[0].meter.reference,
         "totalPrice": as_price(sum(f.cents for f in figures)),

@@ -232,7 +232,7 @@ EXTRAS: tuple[ExtraSpec, ...] = (
 # A savings plan: commitment of `size` instances of a flavor, billed per hour whatever the use; the
 # instances it covers are listed with its id and billed 0 on their hourly line.
 QUOTA_COUNTERS = {spec.kind: spec.counter for spec in EXTRAS if spec.counter}
-# Gateways are billed per hour by size; they are generated with the network inventory (network.py).
+# Gateways are billed per hour by size; they are generated with the network inventory (families/network.py).
 GATEWAY_KIND = "resources.gateway"
 GATEWAY_PRICE = {"s": 0.0035, "m": 0.0139, "l": 0.0556}
 QUOTA_COUNTERS[GATEWAY_KIND] = "usedGateways"

@@ -1,16 +1,19 @@
 """Seeded generation of projects and resources.
 
-One `random.Random(seed)` drives everything, in a fixed order, so a seed always gives the same
+One `random.Random(seed)` drives the shared part of a project (the project itself, its quota counters,
+instances, volumes, storage and billed extras), in a fixed order, so a seed always gives the same
 account (dates are relative to the clock at generation). The first resources of every project are
 laid out round-robin over the tables (regions, flavors, volume types, storage classes) rather than
 drawn at random, so that even the small default world shows every kind of usage line and quirk;
 beyond those, choices are random, which gives a realistic spread at benchmark scale.
 
 Per project index `i`: every third project (i % 3 == 1) answers the 2024-era shapes (`legacy`);
-i % 3 == 0 projects also have Rancher, a quantum notebook and a savings plan (plans.py gives it a term,
-and a second idle plan or an instance beyond it); i % 4 == 2 projects are "discovery" projects (no
+i % 3 == 0 projects also have Rancher, a quantum notebook and a savings plan (families/savings_plans.py gives
+it a term, and a second idle plan or an instance beyond it); i % 4 == 2 projects are "discovery" projects (no
 order, an expiration date); i % 4 == 3 have a null description.
 Each project has one compute region where it uses nothing at all (`idle_region`).
+What is one family's alone (credits, alerts, clusters, network inventory…) its module in `families/`
+generates afterwards, from a random stream of its own (`Family.populate`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from otel_ovh.simulator.budget import generate_alerts
 from otel_ovh.simulator.catalog import (
     CERTIFICATION,
     COMPUTE_REGIONS,
@@ -34,12 +36,8 @@ from otel_ovh.simulator.catalog import (
     VOLUME_TYPES,
     region_spec,
 )
-from otel_ovh.simulator.credits import generate_credits
 from otel_ovh.simulator.ids import random_hex, random_uuid, stable_uuid
-from otel_ovh.simulator.kube import generate_clusters
 from otel_ovh.simulator.model import Bucket, Container, Instance, Meter, Project, Volume
-from otel_ovh.simulator.network import generate_network
-from otel_ovh.simulator.plans import generate_plan_scenarios
 from otel_ovh.simulator.timeutil import month_start
 
 DAY = 86400
@@ -99,8 +97,6 @@ class Generator:
             expiration=now + 30 * DAY if discovery else None,
             index=index,
         )
-        project.credits = generate_credits(self.seed, index, project.created, now)
-        project.alerts = generate_alerts(self.seed, index, project.created, now, project.legacy)
         for region in COMPUTE_REGIONS:
             project.quota_usage[region] = (
                 {}
@@ -109,11 +105,6 @@ class Generator:
             )
         if not empty:
             self._populate(project, index, now)
-            generate_plan_scenarios(self.seed, project, now)
-            kube = Generator(self.seed, self.shape, random.Random(f"{self.seed}/kube/{index}"))
-            sizes = (self.shape.clusters, self.shape.nodepools)
-            generate_clusters(kube.rng, project, now, self.active_regions(project), kube.add_instance, sizes)
-        generate_network(self.seed, project, now, empty)
         return project
 
     def active_regions(self, project: Project) -> list[str]:

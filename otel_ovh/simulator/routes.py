@@ -1,4 +1,5 @@
-"""The API's path templates and the matching of a request path against them.
+"""The matching of a request path against the API's path templates, and the templates outside the
+families (the families declare theirs: ``families/__init__.py``).
 
 Templates are relative to `/1.0` and use OVH's own parameter names; the matched template is also
 what the call log records as the route, so tests and metrics count calls per template.
@@ -8,42 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-P = "/cloud/project/{serviceName}"
-CLOUD_ROUTES = (
-    "/cloud/project",
-    P,
-    f"{P}/region",
-    f"{P}/region/{{regionName}}",
-    f"{P}/region/{{regionName}}/quota",
-    f"{P}/region/{{regionName}}/storage",
-    f"{P}/region/{{regionName}}/floatingip",
-    f"{P}/region/{{regionName}}/gateway",
-    f"{P}/region/{{regionName}}/loadbalancing/loadbalancer",
-    f"{P}/quota",
-    f"{P}/instance",
-    f"{P}/instance/{{instanceId}}",
-    f"{P}/flavor",
-    f"{P}/flavor/{{flavorId}}",
-    f"{P}/volume",
-    f"{P}/volume/{{volumeId}}",
-    f"{P}/storage",
-    f"{P}/usage/current",
-    f"{P}/usage/forecast",
-    f"{P}/usage/history",
-    f"{P}/usage/history/{{usageId}}",
-    f"{P}/usage/plans",
-    f"{P}/credit",
-    f"{P}/credit/{{id}}",
-    f"{P}/alerting",
-    f"{P}/alerting/{{id}}",
-    f"{P}/kube",
-    f"{P}/kube/{{kubeId}}",
-    f"{P}/kube/{{kubeId}}/nodepool",
-    f"{P}/kube/{{kubeId}}/nodepool/{{nodePoolId}}/nodes",
-    f"{P}/kube/{{kubeId}}/metrics/etcdUsage",
-)
+PROJECTS = "/cloud/project"  # the project list; every other cloud path is one project's
+P = PROJECTS + "/{serviceName}"  # each simulated family's routes hang below this one
 AUTH_ROUTES = ("/auth/time", "/auth/credential", "/auth/currentCredential", "/auth/details")
-PROJECT_PREFIX = "/cloud/project/"
+PROJECT_PREFIX = PROJECTS + "/"
 
 
 @dataclass(frozen=True)

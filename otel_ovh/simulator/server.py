@@ -34,8 +34,9 @@ from urllib.parse import parse_qsl, urlsplit
 from otel_ovh.simulator.auth import Auth
 from otel_ovh.simulator.calls import Call, CallLog
 from otel_ovh.simulator.errors import ApiError, invalid_url, service_error
+from otel_ovh.simulator.families import CLOUD_ROUTES
 from otel_ovh.simulator.faults import FaultSet, fault_from_json
-from otel_ovh.simulator.routes import AUTH_ROUTES, CLOUD_ROUTES, PROJECT_PREFIX, Router, project_scope
+from otel_ovh.simulator.routes import AUTH_ROUTES, PROJECT_PREFIX, Router, project_scope
 from otel_ovh.simulator.world import World
 
 JSON_TYPE = "application/json; charset=utf-8"

@@ -19,53 +19,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from otel_ovh.simulator import kube
 from otel_ovh.simulator.catalog import region_spec
 from otel_ovh.simulator.errors import invalid_url, not_found
+from otel_ovh.simulator.families import AUTOSCALE, CLOUD_ROUTES, HANDLERS, POPULATE
+from otel_ovh.simulator.family import Query, View
 from otel_ovh.simulator.generate import Generator, WorldShape
 from otel_ovh.simulator.model import Project
-from otel_ovh.simulator.resources import ProjectView
-from otel_ovh.simulator.routes import CLOUD_ROUTES, P, Router
+from otel_ovh.simulator.routes import PROJECTS, Router
 
-Query = dict[str, str]
-Handler = Callable[[ProjectView, dict[str, str], Query], Any]
-
-HANDLERS: dict[str, Handler] = {
-    P: lambda v, a, q: v.project(),
-    f"{P}/region": lambda v, a, q: v.regions(),
-    f"{P}/region/{{regionName}}": lambda v, a, q: v.region(a["regionName"]),
-    f"{P}/region/{{regionName}}/quota": lambda v, a, q: v.quota(a["regionName"]),
-    f"{P}/region/{{regionName}}/storage": lambda v, a, q: v.buckets(a["regionName"]),
-    f"{P}/region/{{regionName}}/floatingip": lambda v, a, q: v.floating_ips(a["regionName"]),
-    f"{P}/region/{{regionName}}/gateway": lambda v, a, q: v.gateways(a["regionName"]),
-    f"{P}/region/{{regionName}}/loadbalancing/loadbalancer": lambda v, a, q: v.load_balancers(
-        a["regionName"]
-    ),
-    f"{P}/quota": lambda v, a, q: v.quotas(),
-    f"{P}/instance": lambda v, a, q: v.instances(q.get("region")),
-    f"{P}/instance/{{instanceId}}": lambda v, a, q: v.instance(a["instanceId"]),
-    f"{P}/flavor": lambda v, a, q: v.flavors(q.get("region")),
-    f"{P}/flavor/{{flavorId}}": lambda v, a, q: v.flavor(a["flavorId"]),
-    f"{P}/volume": lambda v, a, q: v.volumes(q.get("region")),
-    f"{P}/volume/{{volumeId}}": lambda v, a, q: v.volume(a["volumeId"]),
-    f"{P}/storage": lambda v, a, q: v.containers(q.get("includeType") == "true"),
-    f"{P}/usage/current": lambda v, a, q: v.usage(forecast=False),
-    f"{P}/usage/forecast": lambda v, a, q: v.usage(forecast=True),
-    f"{P}/usage/history": lambda v, a, q: v.history(q),
-    f"{P}/usage/history/{{usageId}}": lambda v, a, q: v.history_detail(a["usageId"]),
-    f"{P}/usage/plans": lambda v, a, q: v.savings_plans(q),
-    f"{P}/credit": lambda v, a, q: v.credits(),
-    f"{P}/credit/{{id}}": lambda v, a, q: v.credit(a["id"]),
-    f"{P}/alerting": lambda v, a, q: v.alerts(),
-    f"{P}/alerting/{{id}}": lambda v, a, q: v.alert(a["id"]),
-    f"{P}/kube": lambda v, a, q: v.clusters(),
-    f"{P}/kube/{{kubeId}}": lambda v, a, q: v.cluster(a["kubeId"]),
-    f"{P}/kube/{{kubeId}}/nodepool": lambda v, a, q: v.nodepools(a["kubeId"]),
-    f"{P}/kube/{{kubeId}}/nodepool/{{nodePoolId}}/nodes": lambda v, a, q: v.nodes(
-        a["kubeId"], a["nodePoolId"], q.get("history") == "true"
-    ),
-    f"{P}/kube/{{kubeId}}/metrics/etcdUsage": lambda v, a, q: v.etcd(a["kubeId"]),
-}
 ROUTER = Router(CLOUD_ROUTES)
 
 
@@ -129,9 +90,9 @@ class World:
         match = ROUTER.match(path)
         if match is None:
             raise invalid_url()
-        if match.template == "/cloud/project":
+        if match.template == PROJECTS:
             return list(self._projects)
-        view = ProjectView(self.project(match.params["serviceName"]), now, self.seed)
+        view = View(self.project(match.params["serviceName"]), now, self.seed)
         return HANDLERS[match.template](view, match.params, query)
 
     # --- mutations -------------------------------------------------------------------------------
@@ -140,6 +101,8 @@ class World:
 
     def _new_project(self, now: int, empty: bool) -> str:
         project = self._generator.project(self._created, now, empty=empty)
+        for populate in POPULATE:
+            populate(self._generator, project, now, empty)
         self._created += 1
         self._projects[project.id] = project
         return project.id
@@ -186,9 +149,9 @@ class World:
             self._mutated()
 
     def autoscale(self, project_id: str | None = None) -> int:
-        """One pass of Managed Kubernetes' autoscaler (kube.py) over the nodepools of one project, or of
-        all: nodes come and go now, with their instances. Deterministic from the seed and the number of
-        passes so far; returns how many nodes were created or deleted."""
+        """One pass of the families' autoscalers (``Family.autoscale``: Managed Kubernetes resizes every
+        nodepool) over one project, or all: nodes come and go now, with their instances. Deterministic from
+        the seed and the number of passes so far; returns how many instances were created or deleted."""
         with self._lock:
             now = self.now()
             changed = 0
@@ -196,7 +159,7 @@ class World:
                 rng = random.Random(f"{self.seed}/autoscale/{project.index}/{self._autoscaled}")
                 before = len(project.instances)
                 add = Generator(self.seed, self.shape, rng).add_instance
-                removed = kube.autoscale(rng, project, now, add)
+                removed = [gone for scale in AUTOSCALE for gone in scale(rng, project, now, add)]
                 for instance_id in removed:
                     _detach(project, instance_id)
                 changed += len(removed) + len(project.instances) - before

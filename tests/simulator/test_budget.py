@@ -57,7 +57,7 @@ def test_the_world_holds_every_case_the_threshold_depends_on() -> None:
 def test_alerts_come_from_their_own_random_stream(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock()
     with_alerts = World(seed=7, clock=clock)
-    monkeypatch.setattr("otel_ovh.simulator.generate.generate_alerts", lambda *args: [])
+    monkeypatch.setattr("otel_ovh.simulator.families.budget.generate_alerts", lambda *args: [])
     without = World(seed=7, clock=clock)
     assert with_alerts.project_ids == without.project_ids
     for project in without.project_ids:

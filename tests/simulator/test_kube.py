@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from otel_ovh.commands.demo import autoscaling
-from otel_ovh.simulator import ApiError, World, WorldShape, generate
+from otel_ovh.simulator import ApiError, World, WorldShape
+from otel_ovh.simulator.families import kube
 from otel_ovh.simulator.timeutil import month_end, month_start
 from tests.e2e.expected import instance_cents, kube_clusters, project_path
 from tests.simulator.support import Clock
@@ -74,7 +75,7 @@ def test_kubernetes_leaves_the_rest_of_the_world_as_it_was(
     """Nodes come from their own random stream, after everything else: without clusters, the seed gives
     the same projects, instances, volumes and meters."""
     with_kube = World(seed=42, shape=WorldShape(projects=4), clock=clock)
-    monkeypatch.setattr(generate, "generate_clusters", lambda *args: None)
+    monkeypatch.setattr(kube, "generate_clusters", lambda *args: None)
     without = World(seed=42, shape=WorldShape(projects=4), clock=clock)
     assert with_kube.project_ids == without.project_ids
     for pid in without.project_ids:

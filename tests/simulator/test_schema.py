@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
-from otel_ovh.simulator.routes import CLOUD_ROUTES, P
+from otel_ovh.simulator.families import CLOUD_ROUTES
+from otel_ovh.simulator.routes import P
 from tests.simulator.schema import MODELS_FILE, Schema
 from tests.simulator.support import Clock, ovh_client
 from tools.extract_schema import reachable, referenced, served_operations

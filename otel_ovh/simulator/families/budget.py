@@ -9,15 +9,16 @@ alert lower still or a second alert above it, so that "the project's threshold" 
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from otel_ovh.simulator.errors import not_found
+from otel_ovh.simulator.family import Family, Json
+from otel_ovh.simulator.generate import Generator
 from otel_ovh.simulator.ids import random_uuid
-from otel_ovh.simulator.model import SpendAlert
+from otel_ovh.simulator.model import Project, SpendAlert
 from otel_ovh.simulator.money import as_price
+from otel_ovh.simulator.routes import P
 from otel_ovh.simulator.timeutil import iso
 
-Json = dict[str, Any]
 DAY = 86_400
 THRESHOLDS = (500, 1000, 1500, 2000, 3000)  # whole amounts, as the control panel asks for them
 DELAYS = (3600, 10800, 21600, 43200, 86400, 172800, 259200, 604800)  # cloud.AlertingDelayEnum
@@ -73,3 +74,16 @@ def generate_alerts(seed: int, index: int, created: int, now: int, legacy: bool)
     else:
         alerts.append(alert("hard ceiling", threshold * 2))
     return alerts
+
+
+def populate(generator: Generator, project: Project, now: int, empty: bool) -> None:
+    project.alerts = generate_alerts(generator.seed, project.index, project.created, now, project.legacy)
+
+
+FAMILY = Family(
+    routes={
+        f"{P}/alerting": lambda v, a, q: alert_ids(v.p.alerts, v.now),
+        f"{P}/alerting/{{id}}": lambda v, a, q: alert_body(v.p.alerts, a["id"], v.now, v.p.legacy),
+    },
+    populate=populate,
+)

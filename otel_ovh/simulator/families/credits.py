@@ -9,14 +9,15 @@ the forecast's total, so ``usableCredits.totalCredit`` never exceeds the credits
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from otel_ovh.simulator.errors import not_found
-from otel_ovh.simulator.model import Credit
+from otel_ovh.simulator.family import Family, Json
+from otel_ovh.simulator.generate import Generator
+from otel_ovh.simulator.model import Credit, Project
 from otel_ovh.simulator.money import as_double, as_price
+from otel_ovh.simulator.routes import P
 from otel_ovh.simulator.timeutil import iso
 
-Json = dict[str, Any]
 DAY = 86_400
 
 
@@ -100,3 +101,16 @@ def generate_credits(seed: int, index: int, created: int, now: int) -> list[Cred
         if index % 8 == 6:
             credits.append(Credit(credits[0].id + 2, "Event credit", 2_000, 500, granted, granted, now - DAY))
     return credits
+
+
+def populate(generator: Generator, project: Project, now: int, empty: bool) -> None:
+    project.credits = generate_credits(generator.seed, project.index, project.created, now)
+
+
+FAMILY = Family(
+    routes={
+        f"{P}/credit": lambda v, a, q: credit_ids(v.p.credits, v.now),
+        f"{P}/credit/{{id}}": lambda v, a, q: credit_body(v.p.credits, a["id"], v.now),
+    },
+    populate=populate,
+)

@@ -22,17 +22,19 @@ import itertools
 import random
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from otel_ovh.simulator.billing import SECTIONS, Figure, Window, figure, plan_line
 from otel_ovh.simulator.catalog import FLAVORS
 from otel_ovh.simulator.errors import service_error
+from otel_ovh.simulator.family import Family, Json, View
+from otel_ovh.simulator.generate import Generator
 from otel_ovh.simulator.ids import random_uuid
+from otel_ovh.simulator.meters import project_meters
 from otel_ovh.simulator.model import Meter, Project
 from otel_ovh.simulator.money import as_price, cents_of, round_quantity, unit_price
+from otel_ovh.simulator.routes import P
 from otel_ovh.simulator.timeutil import iso, month_end, month_start
 
-Json = dict[str, Any]
 DAY = 86_400
 PLAN = "monthly.savingsPlan"
 TERMS = (6, 12, 24, 36)  # months a plan commits for
@@ -208,3 +210,15 @@ def generate_plan_scenarios(seed: int, project: Project, now: int) -> None:
         deleted=None,
     )
     project.instances[burst.id] = burst
+
+
+def populate(generator: Generator, project: Project, now: int, empty: bool) -> None:
+    if not empty:
+        generate_plan_scenarios(generator.seed, project, now)
+
+
+def plans(view: View, query: dict[str, str]) -> Json:
+    return plans_body(view.p, project_meters(view.p), month_window(query, view.now), query.get("flavor"))
+
+
+FAMILY = Family(routes={f"{P}/usage/plans": lambda v, a, q: plans(v, q)}, populate=populate)

@@ -13,14 +13,16 @@ statuses and addresses come from their own random stream, so the rest of the wor
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Callable
 
 from otel_ovh.simulator.catalog import GATEWAY_KIND, GATEWAY_PRICE, region_spec
+from otel_ovh.simulator.family import Family, Handler, Json
+from otel_ovh.simulator.generate import Generator
 from otel_ovh.simulator.ids import random_uuid, stable_uuid
 from otel_ovh.simulator.model import Meter, NetworkResource, Project
+from otel_ovh.simulator.routes import P
 from otel_ovh.simulator.timeutil import iso
 
-Json = dict[str, Any]
 FLOATING_IP_KIND = "resources.floatingip"
 LOADBALANCER_KIND = "resources.octavia-loadbalancer"
 GATEWAY_MODELS = ("s", "m", "l")
@@ -191,3 +193,21 @@ def load_balancers(project: Project, region: str, now: int) -> list[Json]:
         for lb in _live(project, "loadbalancer", now)
         if lb.region == region
     ]
+
+
+def populate(generator: Generator, project: Project, now: int, empty: bool) -> None:
+    generate_network(generator.seed, project, now, empty)
+
+
+def _in_region(answer: Callable[[Project, str, int], list[Json]]) -> Handler:
+    return lambda v, a, q: answer(v.p, v.region_name(a["regionName"]), v.now)
+
+
+FAMILY = Family(
+    routes={
+        f"{P}/region/{{regionName}}/floatingip": _in_region(floating_ips),
+        f"{P}/region/{{regionName}}/gateway": _in_region(gateways),
+        f"{P}/region/{{regionName}}/loadbalancing/loadbalancer": _in_region(load_balancers),
+    },
+    populate=populate,
+)

@@ -8,7 +8,7 @@ autoscaler removed this month is deleted with its instance: it leaves ``instance
 in the usage lines until the period ends, and in ``nodes?history=true`` (with ``deletedAt``), which is
 the only place that still says which cluster and nodepool the cost belongs to.
 
-Autoscaling (``autoscale``, driven by ``World.autoscale``): each pass gives every nodepool a new size
+Autoscaling (``autoscale``, run by ``World.autoscale``): each pass gives every nodepool a new size
 within its bounds, drawn from the pass's own random stream; the nodes beyond it are deleted with their
 instances, the missing ones are created with theirs, so ``instance``, the quota and the bill follow.
 """
@@ -16,19 +16,18 @@ instances, the missing ones are created with theirs, so ``instance``, the quota 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from typing import Any
 
 from otel_ovh.simulator.errors import not_found
+from otel_ovh.simulator.family import AddInstance, Family, Json
+from otel_ovh.simulator.generate import Generator
 from otel_ovh.simulator.ids import random_hex, random_uuid
-from otel_ovh.simulator.model import Cluster, Instance, KubeNode, NodePool, Project
+from otel_ovh.simulator.model import Cluster, KubeNode, NodePool, Project
+from otel_ovh.simulator.routes import P
 from otel_ovh.simulator.timeutil import iso, month_start
 
-Json = dict[str, Any]
-AddInstance = Callable[[Project, str, int, int, int | None], Instance]
 DAY = 86_400
 GIB = 1 << 30
-POOL_FLAVORS = ("b3-16", "c3-8", "d2-4")  # not the savings-plan flavor: plans.py counts its hours
+POOL_FLAVORS = ("b3-16", "c3-8", "d2-4")  # not the savings-plan flavor: savings_plans.py counts its hours
 VERSIONS = ("1.31", "1.32")
 AUTOSCALING = {
     "scaleDownUnneededTimeSeconds": 600,
@@ -240,3 +239,29 @@ def _node_body(project: Project, cluster: Cluster, pool: NodePool, node: KubeNod
 def etcd_body(project: Project, kube_id: str, now: int) -> Json:
     cluster = _cluster(project, kube_id, now)
     return {"usage": cluster.etcd_usage, "quota": cluster.etcd_quota}
+
+
+def populate(generator: Generator, project: Project, now: int, empty: bool) -> None:
+    """The clusters and their nodes' instances come from a generator of their own random stream."""
+    if empty:
+        return
+    seed, shape = generator.seed, generator.shape
+    own = Generator(seed, shape, random.Random(f"{seed}/kube/{project.index}"))
+    sizes = (shape.clusters, shape.nodepools)
+    generate_clusters(own.rng, project, now, generator.active_regions(project), own.add_instance, sizes)
+
+
+KUBE = f"{P}/kube/{{kubeId}}"
+FAMILY = Family(
+    routes={
+        f"{P}/kube": lambda v, a, q: cluster_ids(v.p, v.now),
+        KUBE: lambda v, a, q: cluster_body(v.p, a["kubeId"], v.now),
+        f"{KUBE}/nodepool": lambda v, a, q: nodepools_body(v.p, a["kubeId"], v.now),
+        f"{KUBE}/nodepool/{{nodePoolId}}/nodes": lambda v, a, q: nodes_body(
+            v.p, a["kubeId"], a["nodePoolId"], v.now, q.get("history") == "true"
+        ),
+        f"{KUBE}/metrics/etcdUsage": lambda v, a, q: etcd_body(v.p, a["kubeId"], v.now),
+    },
+    populate=populate,
+    autoscale=autoscale,
+)

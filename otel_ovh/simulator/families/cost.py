@@ -1,5 +1,7 @@
-"""Closed billing periods: ``usage/history`` (``cloud.usage.UsageHistory[]``) and
-``usage/history/{usageId}`` (``cloud.usage.UsageHistoryDetail``).
+"""What the project costs: this billing period so far (``usage/current``, ``cloud.usage.UsageCurrent``)
+and the closed periods: ``usage/history`` (``cloud.usage.UsageHistory[]``) and ``usage/history/{usageId}``
+(``cloud.usage.UsageHistoryDetail``). The bodies come from billing.py, shared with the forecast and the
+savings plans.
 
 Each closed month is billed from the same meters as ``usage/current``, over the whole month, so a
 resource appears in every month it ran and the totals add up to the cent as they do live. A project
@@ -9,17 +11,28 @@ has history from the month after it was created up to the month before now.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from otel_ovh.simulator import legacy
 from otel_ovh.simulator.billing import Window, usage_body
 from otel_ovh.simulator.errors import not_found, service_error
+from otel_ovh.simulator.family import Family, Json, View
 from otel_ovh.simulator.ids import stable_uuid
 from otel_ovh.simulator.meters import project_meters
 from otel_ovh.simulator.model import Project
+from otel_ovh.simulator.routes import P
 from otel_ovh.simulator.timeutil import iso, month_end, month_start
 
-Json = dict[str, Any]
+
+def this_month(view: View, *, forecast: bool = False) -> Json:
+    """``usage/current``; with ``forecast``, the same extrapolated to the period's end."""
+    start, end = month_start(view.now), month_end(view.now)
+    window = Window(start, end, view.now, end if forecast else view.now)
+    return usage_body(project_meters(view.p), window, forecast=forecast)
+
+
+def as_answered(project: Project, body: Json) -> Json:
+    """A usage body as the project answers it: 2024-era projects drop the newer keys (legacy.py)."""
+    return legacy.usage(body) if project.legacy else body
 
 
 def closed_periods(project: Project, now: int) -> list[tuple[int, int]]:
@@ -67,5 +80,14 @@ def history_detail(project: Project, now: int, usage_id: str) -> Json:
             body = usage_body(project_meters(project), Window(start, end, end, end))
             body["period"] = {"from": iso(start), "to": iso(end)}
             body = {"id": usage_id, **body}
-            return legacy.usage(body) if project.legacy else body
+            return as_answered(project, body)
     raise not_found()
+
+
+FAMILY = Family(
+    routes={
+        f"{P}/usage/current": lambda v, a, q: as_answered(v.p, this_month(v)),
+        f"{P}/usage/history": lambda v, a, q: history(v.p, v.now, q),
+        f"{P}/usage/history/{{usageId}}": lambda v, a, q: history_detail(v.p, v.now, a["usageId"]),
+    }
+)

@@ -1,0 +1,58 @@
+"""What a simulated family is: the routes it answers, and the part of the account only it generates.
+
+Each module of ``simulator/families/`` builds one ``Family``, named after the product's family whose
+calls it answers; ``families/__init__.py`` is the registry the world dispatches through. A handler gets
+a ``View`` (one project read at one instant), the path's parameters and the query, and returns the JSON
+value of the answer, or raises ``ApiError``. ``populate`` runs once per new project, after the shared
+generator laid out its instances, volumes, storage and billed extras, and draws from its own random
+stream, so adding a family leaves the rest of a seeded account as it was. ``autoscale`` is one pass of
+an autoscaler over a project (``World.autoscale``): it creates and deletes instances now, through the
+generator's ``add_instance``, and returns the ids of those it deleted.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from otel_ovh.simulator.errors import not_found
+from otel_ovh.simulator.generate import Generator
+from otel_ovh.simulator.model import Instance, Project
+
+Json = dict[str, Any]
+Query = dict[str, str]
+
+
+class View:
+    """One project as its endpoints answer it at ``now`` (epoch seconds)."""
+
+    def __init__(self, project: Project, now: int, seed: int) -> None:
+        self.p = project
+        self.now = now
+        self.seed = seed
+        # Answers one rendering asks again and again (a flavor list asks each region's quota once per
+        # flavor), keyed by whoever computes them; a view lives for one rendering only.
+        self.memo: dict[tuple[str, str], Any] = {}
+
+    def region_name(self, name: str) -> str:
+        """``name`` when the project has that region; the API's 404 otherwise."""
+        if name not in self.p.regions:
+            raise not_found(f"Region {name} does not exist")
+        return name
+
+
+Handler = Callable[[View, dict[str, str], Query], Any]
+Populate = Callable[[Generator, Project, int, bool], None]  # generator, new project, now, empty
+AddInstance = Callable[[Project, str, int, int, int | None], Instance]  # Generator.add_instance
+Autoscale = Callable[[random.Random, Project, int, AddInstance], list[str]]  # rng, project, now, add
+
+
+@dataclass(frozen=True)
+class Family:
+    """``routes``: path template (relative to ``/1.0``, OVH's parameter names) -> handler."""
+
+    routes: Mapping[str, Handler]
+    populate: Populate | None = None
+    autoscale: Autoscale | None = None
