@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.context import Context
@@ -20,7 +20,7 @@ from opentelemetry.sdk.metrics import (
     ObservableCounter,
     ObservableGauge,
 )
-from opentelemetry.sdk.metrics.export import MetricReader, MetricsData, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry
@@ -38,8 +38,9 @@ from otel_ovh.export.catalog import (
 )
 from otel_ovh.export.otlp.delta import DeltaState
 from otel_ovh.export.otlp.exporter import build_otlp_exporter
+from otel_ovh.export.prometheus_internals import MetricByMetricReader
+from otel_ovh.export.sdk_internals import compact_attribute_keys
 from otel_ovh.ovh.fields import encodable
-from otel_ovh.process import compact_attribute_keys
 from otel_ovh.settings.config import Settings
 
 log = logging.getLogger(__name__)
@@ -161,28 +162,6 @@ class _NoExemplars(ExemplarReservoir):
 
 _NO_EXEMPLARS = _NoExemplars()
 NO_EXEMPLARS_VIEW = View(instrument_name="*", exemplar_reservoir_factory=lambda _: lambda **__: _NO_EXEMPLARS)
-
-
-class MetricByMetricReader(PrometheusMetricReader):
-    """The Prometheus reader, handing its collector one metric at a time.
-
-    The exporter turns what it is given into ``prometheus_client`` families all at once, so a large
-    organisation's families (one sample and label dict per series) existed together beside the SDK's
-    points. Given one metric per piece, the collector translates a piece only when the previous one's
-    families have been taken, and ``exposition.gzipped_exposition`` formats and empties each family as it
-    comes (skipping those the collector yields again): one metric's families and text exist at a time.
-    """
-
-    def _receive_metrics(
-        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
-    ) -> None:
-        if metrics_data is None:
-            return
-        for rm in metrics_data.resource_metrics:
-            for sm in rm.scope_metrics:
-                for metric in sm.metrics:
-                    piece = replace(rm, scope_metrics=[replace(sm, metrics=[metric])])
-                    super()._receive_metrics(MetricsData(resource_metrics=[piece]), timeout_millis, **kwargs)
 
 
 @dataclass
