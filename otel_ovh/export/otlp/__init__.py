@@ -31,11 +31,11 @@ What else the SDK exporters get wrong for a long-running bridge, handled here:
   Where a Collector stands in front of the backend, its ``cumulativetodelta`` processor can do this
   instead (``OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`` left cumulative); a backend reached
   directly has no such step.
-
-``benchmarks/otlp_claims.py`` checks the reasons above against the installed SDK: run it after an upgrade.
 * **TLS over HTTP.** ``requests`` lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override
   ``Session.verify`` (psf/requests#3829), so a configured collector CA is silently ignored wherever
   those variables are set (most container images). ``transport.PinnedCaSession`` makes the configured CA win.
+
+``benchmarks/otlp_claims.py`` checks the reasons above against the installed SDK: run it after an upgrade.
 """
 
 from otel_ovh.process import quiet_grpc
