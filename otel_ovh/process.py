@@ -15,7 +15,8 @@ here, once, with its reason:
 * ``serve`` takes SIGTERM, SIGINT and SIGHUP itself (see ``handle_serve_signals``).
 * ``serve`` tunes the interpreter for a long-running server with deadlines (see ``tune_for_serving``).
 * The metrics SDK keys each attribute set it stores by a nested tuple many times the size of the set;
-  ``compact_attribute_keys`` gives it an equivalent flat key (see there).
+  ``otel_ovh.export.sdk_internals.compact_attribute_keys`` gives it an equivalent flat key. It lives
+  there, with the SDK's other private parts we use, as the export stage is the first to need it.
 """
 
 from __future__ import annotations
@@ -79,53 +80,6 @@ def tune_for_serving() -> None:
     """
     sys.setswitchinterval(0.0005)
     gc.set_threshold(100_000, 50, 100)
-
-
-def compact_attribute_keys() -> bool:
-    """Make the metrics SDK key its attribute sets by a flat tuple; True once in effect.
-
-    An observable instrument keeps every attribute set it has seen, keyed by
-    ``_view_instrument_match._hash_attributes``: a tuple of (key, (type name, value)) pairs, two tuples
-    per attribute, which is most of the SDK's memory per series. Our attributes are strings and integers
-    only; for those, the flat tuple (key, value, key, value, ...) in key order tells the same sets apart
-    (``"1" != 1``, and ``bool`` values, which equal integers, are left to the SDK's own key) and cannot
-    equal any key the SDK makes itself (those are pairs whose second item is a tuple or a scalar tag).
-    Anything else falls back to the SDK's function. Where the SDK no longer has the function (a newer
-    release), nothing is changed and False says so; ``tests/unit/test_sdk_use.py`` catches that.
-    """
-    try:
-        from opentelemetry.sdk.metrics._internal import _view_instrument_match as storage
-    except ImportError:
-        return False
-    original = getattr(storage, "_hash_attributes", None)
-    if original is None:
-        return False
-    if getattr(original, "compact", False):
-        return True
-    storage._hash_attributes = _flat_key(original)  # type: ignore[assignment]  # same contract, any key
-    return True
-
-
-def _flat_key(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def flat(value: Any) -> Any:
-        if type(value) is not dict:
-            return original(value)
-        key: list[object] = []
-        try:
-            names = sorted(value)
-        except TypeError:
-            return original(value)
-        for name in names:
-            item = value[name]
-            if type(name) is not str or (type(item) is not str and type(item) is not int):
-                return original(value)
-            key.append(name)
-            key.append(item)
-        return tuple(key)
-
-    flat.compact = True  # type: ignore[attr-defined]
-    flat.original = original  # type: ignore[attr-defined]
-    return flat
 
 
 def leave_now(code: int) -> NoReturn:

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.exporter.prometheus._mapping import map_unit
 from prometheus_client.metrics_core import Metric as PrometheusFamily
 from prometheus_client.openmetrics.exposition import generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from otel_ovh.errors import CommandError
 from otel_ovh.export.catalog import prometheus_label, prometheus_metric_name
+from otel_ovh.export.prometheus_internals import map_unit
 from otel_ovh.families import describe_project, enabled
 from otel_ovh.families.attributes import ACCOUNT, PROJECT_NAME
 from otel_ovh.families.base import Family, Kind, Period, Regions, Scope

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
-from opentelemetry.exporter.prometheus._mapping import map_unit, sanitize_attribute, sanitize_full_name
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from otel_ovh.collect.snapshot import ProjectState
 from otel_ovh.export.memory import MemoryBudget
+from otel_ovh.export.prometheus_internals import map_unit, sanitize_attribute, sanitize_full_name
 from otel_ovh.families import FAMILIES
 from otel_ovh.families.attributes import ACCOUNT, ERROR_TYPE, HTTP_ROUTE, HTTP_STATUS, PROJECT_NAME, Attribute
 from otel_ovh.families.base import Attributes, Family, Kind, Metric, Point

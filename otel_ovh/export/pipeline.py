@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.context import Context
@@ -20,10 +20,10 @@ from opentelemetry.sdk.metrics import (
     ObservableCounter,
     ObservableGauge,
 )
-from opentelemetry.sdk.metrics.export import MetricReader, MetricsData, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
-from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from prometheus_client import CollectorRegistry
 
 from otel_ovh import __version__
 from otel_ovh.collect.outages import OutageLog
@@ -37,9 +37,10 @@ from otel_ovh.export.catalog import (
 )
 from otel_ovh.export.otlp.delta import DeltaState
 from otel_ovh.export.otlp.exporter import build_otlp_exporter
+from otel_ovh.export.prometheus_internals import MetricByMetricReader, StandardProcessReader
+from otel_ovh.export.sdk_internals import compact_attribute_keys
 from otel_ovh.families.attributes import ACCOUNT, PROJECT_NAME
 from otel_ovh.ovh.fields import encodable
-from otel_ovh.process import compact_attribute_keys
 from otel_ovh.settings.config import Settings
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,6 @@ PROCESS_METRICS = {
     "process.thread.count": None,
     "cpython.gc.collections": None,
 }
-PROCESS_SCOPE = "opentelemetry.instrumentation.system_metrics"  # the instrumentation's meter
 
 
 # The instrumentation reports the GC generation twice, as ``cpython.gc.generation`` (semantic conventions)
@@ -156,52 +156,6 @@ class _NoExemplars(ExemplarReservoir):
 
 _NO_EXEMPLARS = _NoExemplars()
 NO_EXEMPLARS_VIEW = View(instrument_name="*", exemplar_reservoir_factory=lambda _: lambda **__: _NO_EXEMPLARS)
-
-
-class MetricByMetricReader(PrometheusMetricReader):
-    """The Prometheus reader, handing its collector one metric at a time.
-
-    The exporter turns what it is given into ``prometheus_client`` families all at once, so a large
-    organisation's families (one sample and label dict per series) existed together beside the SDK's
-    points. Given one metric per piece, the collector translates a piece only when the previous one's
-    families have been taken, and ``exposition.gzipped_exposition`` formats and empties each family as it
-    comes (skipping those the collector yields again): one metric's families and text exist at a time.
-    """
-
-    def _receive_metrics(
-        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
-    ) -> None:
-        if metrics_data is None:
-            return
-        for rm in metrics_data.resource_metrics:
-            for sm in rm.scope_metrics:
-                for metric in sm.metrics:
-                    piece = replace(rm, scope_metrics=[replace(sm, metrics=[metric])])
-                    super()._receive_metrics(MetricsData(resource_metrics=[piece]), timeout_millis, **kwargs)
-
-
-class StandardProcessReader(PrometheusMetricReader):
-    """The Prometheus reader of the self metrics: in scrape mode the process is described by
-    prometheus_client's own collectors (``process_cpu_seconds_total``, ``process_resident_memory_bytes``,
-    ``process_open_fds``, ``python_gc_collections_total``...), the names every Prometheus client library
-    exposes and exporter dashboards read, so the instrumentation's points (for OTLP) are left out here."""
-
-    def __init__(self, *, registry: CollectorRegistry, **kwargs: Any) -> None:
-        super().__init__(registry=registry, **kwargs)
-        for collector in (ProcessCollector, PlatformCollector, GCCollector):
-            collector(registry=registry)
-
-    def _receive_metrics(
-        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
-    ) -> None:
-        if metrics_data is not None:
-            metrics_data = MetricsData(
-                resource_metrics=[
-                    replace(rm, scope_metrics=[s for s in rm.scope_metrics if s.scope.name != PROCESS_SCOPE])
-                    for rm in metrics_data.resource_metrics
-                ]
-            )
-        super()._receive_metrics(metrics_data, timeout_millis, **kwargs)
 
 
 @dataclass

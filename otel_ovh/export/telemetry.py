@@ -43,6 +43,7 @@ from otel_ovh.export.pipeline import (
     iter_observations,
     observations,
 )
+from otel_ovh.export.sdk_internals import export_thread
 from otel_ovh.ovh.client import CallStats
 from otel_ovh.settings.config import Settings
 
@@ -299,7 +300,7 @@ class Telemetry:
         """The SDK's periodic OTLP readers run in threads of their own: is one of them gone?"""
         for name, pipeline in (("OVH series", self._inventory), ("self metrics", self._self)):
             for reader in pipeline.readers.others:
-                thread = getattr(reader, "_daemon_thread", None)
+                thread = export_thread(reader)
                 if thread is not None and not thread.is_alive() and not self._stopping.is_set():
                     return f"the OTLP export thread of the {name} died"
         return None

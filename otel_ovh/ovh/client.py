@@ -43,6 +43,7 @@ from otel_ovh.ovh.errors import (
     innermost,
     no_answer_reason,
 )
+from otel_ovh.ovh.ovh_internals import clock_offset, set_clock_offset
 from otel_ovh.ovh.turns import TURNS
 from otel_ovh.settings.config import MAX_ANSWER_BYTES
 
@@ -172,7 +173,7 @@ class OvhApi:
             adapter = transport.BoundedAdapter(self._timeout, self._max_answer_bytes)
             client = self._credentials.client(adapter, timeout=(min(self._timeout, 10.0), self._timeout))
             self._local.client = client
-        if not self._credentials.uses_oauth2 and client._time_delta is None:
+        if not self._credentials.uses_oauth2 and clock_offset(client) is None:
             self._sync_clock(client)
         return client
 
@@ -196,7 +197,7 @@ class OvhApi:
                 except ApiError as error:
                     self._clock_failure = (time.monotonic(), error)
                     raise
-            client._time_delta = self._time_delta
+            set_clock_offset(client, self._time_delta)
 
     def _fetch_time_delta(self, client: ovh.Client) -> int:
         try:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ovh
-import ovh.oauth2
 
+from otel_ovh.ovh.ovh_internals import route_sessions
 from otel_ovh.ovh.transport import BoundedAdapter, mount
 from otel_ovh.process import register_ovh_endpoint
 
@@ -49,49 +49,5 @@ class Credentials:
                 **options,
             )
         if adapter is not None:
-            mount(client._session, adapter)
-            if client._oauth2 is not None:
-                client._oauth2 = _BoundedOAuth2(client._oauth2, adapter)
+            route_sessions(client, lambda session: mount(session, adapter))
         return client
-
-
-class _BoundedOAuth2(ovh.oauth2.OAuth2):  # type: ignore[misc]
-    """python-ovh's OAuth2 helper, with the token and API sessions it creates sent through the adapter.
-
-    Its sessions are created inside two properties (the token fetch passes no timeout at all), so the
-    adapter can only be mounted by creating them here, as python-ovh does.
-    """
-
-    _session: Any
-    _token: Any
-
-    def __init__(self, original: ovh.oauth2.OAuth2, adapter: BoundedAdapter) -> None:
-        super().__init__(original.client_id, original.client_secret, original.token_url)
-        self._adapter = adapter
-
-    def _new_session(self, **kwargs: Any) -> Any:
-        session = ovh.oauth2.RefreshOAuth2Session(
-            token_url=self.token_url,
-            client=ovh.oauth2.BackendApplicationClient(client_id=self.client_id, scope=["all"]),
-            **kwargs,
-        )
-        mount(session, self._adapter)
-        return session
-
-    @property
-    def session(self) -> Any:
-        if self._session is None:
-            self._session = self._new_session(
-                token=self.token,
-                token_updater=self.token_updater,
-                auto_refresh_kwargs={"client_id": self.client_id, "client_secret": self.client_secret},
-            )
-        return self._session
-
-    @property
-    def token(self) -> Any:
-        if self._token is None:
-            self._token = self._new_session().fetch_token(
-                token_url=self.token_url, client_id=self.client_id, client_secret=self.client_secret
-            )
-        return self._token

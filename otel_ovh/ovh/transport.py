@@ -28,6 +28,7 @@ import requests.adapters
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from otel_ovh.ovh.requests_internals import keep_body
 from otel_ovh.ovh.turns import TURNS
 
 CHUNK = 1024 * 1024  # bytes read (decompressed) at a time; the size cap is checked after each
@@ -257,8 +258,7 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
         except BaseException:
             response.close()
             raise
-        response._content = b"".join(chunks)
-        response._content_consumed = True  # type: ignore[attr-defined]
+        keep_body(response, b"".join(chunks))
         response.raw.release_conn()
 
     def _too_large(self, how: str) -> str:

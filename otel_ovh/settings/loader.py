@@ -1,11 +1,28 @@
 """dynaconf, driven by a schema of ``settings_schema`` declarations: sources in, typed frozen settings out.
 
 dynaconf merges the sources (YAML files, then environment variables, then values given by the program)
-and runs one ``Validator`` per declared setting, which fills in the default and stores the converted
-value; the dataclass tree is then built from what dynaconf holds. What dynaconf does not do is done
-here, before validation: an undeclared key is refused (dynaconf keeps anything), and a setting declared
-verbatim is taken from the environment as it is written (dynaconf reads every variable as TOML, so
-``0123`` would become 123).
+and runs one ``Validator`` per declared setting, which fills in the default and stores the value our
+declaration's converter made (its ``cast``); the dataclass tree is then built from what dynaconf holds.
+
+What dynaconf does not do, or does otherwise, is done here, each for a behaviour of dynaconf's own:
+
+* **Environment variables are handed to dynaconf here**, not read by its environment loader. That
+  loader reads ``os.environ`` only (``load`` takes the mapping to read, for ``parse_settings`` and the
+  tests); it would take ``OTEL_OVH_SECRETS_FILE``, which names a file, for a setting; and it parses every
+  value as TOML, which a credential must not go through: ``1e3`` becomes the float 1000.0 and ``0x1F``
+  the integer 31. Each variable is given to dynaconf's ``set`` as its loader would (``tomlfy``, its
+  ``boolean_fix``), except the settings declared verbatim, which are set as written.
+* **No value is a dynaconf command** (``auto_cast=False``): by default dynaconf evaluates a value that
+  starts with ``@read_file``, ``@format``, ``@jinja``, ``@int``... in a file or a variable alike, so a
+  secret written ``@read_file /etc/hostname`` would be that file's content rather than itself.
+* **An undeclared key is refused** (``check_keys``): dynaconf keeps any key, so a misspelt section or
+  setting would be silently ignored.
+* **A missing or unreadable file is refused** (``readable_yaml``): dynaconf skips a settings file that
+  does not exist, and lets PyYAML's exception out of a broken one.
+* **Messages are ours**: a ``Validator``'s own checks say ``collect.interval must gte 1 but it is 0 in
+  env main``; the declarations' converters, run as the validators' ``cast``, raise ``SettingsError``
+  naming the key (``OTEL_OVH_<SECTION>__<KEY>`` too) in plain words, and a list may be written in a
+  variable as comma-separated values, which dynaconf leaves as one string.
 """
 
 from __future__ import annotations
@@ -77,8 +94,13 @@ def load(
     from dynaconf.utils.parse_conf import boolean_fix
 
     # envvar_prefix=None: dynaconf would read os.environ; the variables are set below, from ``environ``.
+    # auto_cast=False: a value is never a dynaconf command (``@read_file``, ``@format``, ``@int``...).
     loaded = Dynaconf(
-        envvar_prefix=None, settings_files=[str(f) for f in files], environments=False, merge_enabled=True
+        envvar_prefix=None,
+        settings_files=[str(f) for f in files],
+        environments=False,
+        merge_enabled=True,
+        auto_cast=False,
     )
     verbatim = {variable(env_prefix, key) for key, _, spec in declared(schema) if spec.verbatim}
     for name, value in environ.items():

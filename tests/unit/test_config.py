@@ -146,6 +146,17 @@ def test_the_environment_given_is_the_only_one_read(tmp_path: Path, monkeypatch:
     assert settings.telemetry.disabled_metrics == frozenset({"ovh_cloud_project_info"})
 
 
+def test_a_value_is_never_a_dynaconf_command(tmp_path: Path) -> None:
+    """dynaconf would read the file named by a value starting with ``@read_file``: a secret is as written."""
+    named = tmp_path / "named"
+    named.write_text("the file's content")
+    command = f"@read_file {named}"
+    config = tmp_path / "otel-ovh.yaml"
+    config.write_text(f"ovh:\n  application_key: ak\n  application_secret: '{command}'\n")
+    settings = load_settings(config, environ={"OTEL_OVH_OVH__CONSUMER_KEY": command})
+    assert settings.ovh.application_secret == Secret(command) and settings.ovh.consumer_key == Secret(command)
+
+
 def test_defaults_are_the_declared_ones() -> None:
     settings = parse_settings(_with(collect={"interval": 2000}))
     assert settings.prometheus == PrometheusSettings() and settings.telemetry == TelemetrySettings()

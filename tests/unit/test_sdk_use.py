@@ -15,7 +15,7 @@ from opentelemetry.sdk.metrics._internal import _view_instrument_match as storag
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 import otel_ovh.export.pipeline  # noqa: F401  # importing the pipeline puts the compact keys in place
-from otel_ovh.process import compact_attribute_keys
+from otel_ovh.export.sdk_internals import compact_attribute_keys
 
 SCALARS = st.one_of(
     st.text(max_size=3), st.integers(-2, 2), st.booleans(), st.sampled_from([0.0, 1.0, 1.5]), st.none()
@@ -71,7 +71,7 @@ def test_a_failed_render_leaves_no_metric_queued_for_the_next(monkeypatch: pytes
 
     from otel_ovh.collect.outages import OutageLog
     from otel_ovh.export import exposition
-    from otel_ovh.export.pipeline import MetricByMetricReader
+    from otel_ovh.export.prometheus_internals import MetricByMetricReader
 
     registry = CollectorRegistry(auto_describe=False)
     reader = MetricByMetricReader(disable_target_info=True, scope_info_enabled=False, registry=registry)

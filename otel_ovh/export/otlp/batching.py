@@ -1,4 +1,8 @@
-"""Exports in pieces: a large organisation is tens of thousands of points, and collectors cap messages."""
+"""Exports in pieces: a large organisation is tens of thousands of points, and collectors cap messages.
+
+Ours rather than the SDK exporters' ``max_export_batch_size``, because the exporter stops at the first
+batch refused and commits deltas batch by batch (see the package's docstring).
+"""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from otel_ovh.export.otlp.batching import MAX_BATCH_POINTS, split_metrics
 from otel_ovh.export.otlp.delta import DeltaState, SeriesKey
 from otel_ovh.export.otlp.diagnosis import capture, outage_reason, outages
 from otel_ovh.export.otlp.transport import PinnedCaSession
+from otel_ovh.export.sdk_internals import preferences
 from otel_ovh.settings.otlp import ResolvedOtlp
 
 log = logging.getLogger("otel_ovh.export.otlp")
@@ -35,13 +36,13 @@ class OutageLoggingExporter(MetricExporter):
     """
 
     def __init__(self, inner: MetricExporter, target: str, delta: DeltaState | None = None) -> None:
-        temporality = dict(inner._preferred_temporality or {})
+        temporality, aggregation = preferences(inner)
         if delta is not None:
             # The SDK must hand us cumulative totals; we make the deltas ourselves (see DeltaState).
             temporality[ObservableCounter] = AggregationTemporality.CUMULATIVE
         super().__init__(
             preferred_temporality=temporality,
-            preferred_aggregation=inner._preferred_aggregation,
+            preferred_aggregation=aggregation,
         )
         self._inner = inner
         self._target = target
