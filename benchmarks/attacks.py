@@ -64,7 +64,7 @@ from benchmarks.bench import Child, free_port, percentiles
 
 USER, PASSWORD = "prometheus", "good-password"
 # (port, a stop event of threading or multiprocessing, strength); the TLS attacks take a ClientTls too.
-Attack = Callable[..., None]
+Attack = Callable[..., str | None]
 
 
 @dataclass(frozen=True)
@@ -179,12 +179,15 @@ def slowloris(port: int, stop: Any, connections: int, head: bytes | None = None)
             entry[0].close()
 
 
-def non_readers(port: int, stop: Any, connections: int, tls: ClientTls | None = None) -> None:
+def non_readers(port: int, stop: Any, connections: int, tls: ClientTls | None = None) -> str:
     """Connections that each ask the plain exposition with the good password and never read a byte of it.
 
     A 4 KiB receive buffer, set before connecting, keeps the kernel from taking the answer off the
     server's hands (on loopback it would otherwise buffer megabytes), as a slow or hostile client far away
     would; what the server cannot send stays in its own memory. Held until ``stop``, then closed.
+    Reports how many answers had begun by then (the server's memory grows with those, not with the
+    connections), told by a peek at the bytes waiting in each socket: a full receive buffer, not a refusal
+    or a TLS session ticket.
     """
     request = (f"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: {basic(USER, PASSWORD)}\r\n\r\n").encode()
     context = tls.context() if tls else None
@@ -203,8 +206,12 @@ def non_readers(port: int, stop: Any, connections: int, tls: ClientTls | None = 
         except OSError:
             raw.close()
     stop.wait()
+    begun = 0
     for sock in opened:
+        with suppress(OSError), socket.socket(fileno=os.dup(sock.fileno())) as raw:  # peeks under TLS too
+            begun += len(raw.recv(8192, socket.MSG_PEEK | socket.MSG_DONTWAIT)) > 1024
         sock.close()
+    return f"non-readers: {begun} of {len(opened)} answers begun"
 
 
 def handshake_flood(port: int, stop: Any, clients: int, tls: ClientTls) -> None:
@@ -262,6 +269,7 @@ TLS_ATTACKS: dict[str, tuple[Attack, str]] = {
 class Scrapes:
     times: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    note: str = ""  # what the attack itself reports, if anything
 
 
 def good_scraper(
@@ -297,38 +305,50 @@ def good_scraper(
     return result
 
 
+def _reporting(attack: Attack, notes: Any, *args: Any) -> None:
+    """The attacker process: ``attack``, then what it returned (a line, or None) for the table."""
+    note = attack(*args)
+    if note:
+        notes.put(note)
+
+
 @contextmanager
 def attacking(
     port: int, attack: Attack | None, strength: int, tls: ClientTls | None = None
-) -> Iterator[None]:
+) -> Iterator[list[str]]:
     """``attack`` in a process of its own (so that its threads do not slow the good scraper's), with a
-    second's head start; stopped on leaving."""
+    second's head start; stopped on leaving, after which the list given holds what the attack reported."""
+    notes: list[str] = []
     if attack is None:
-        yield
+        yield notes
         return
     context = multiprocessing.get_context("spawn")
-    stop = context.Event()
+    stop, reported = context.Event(), context.SimpleQueue()
     args = (port, stop, strength) if tls is None else (port, stop, strength, tls)
-    attacker = context.Process(target=attack, args=args, daemon=True)
+    attacker = context.Process(target=_reporting, args=(attack, reported, *args), daemon=True)
     attacker.start()
     try:
         time.sleep(1.0)
-        yield
+        yield notes
     finally:
         stop.set()
         attacker.join(15)
         if attacker.is_alive():
             attacker.kill()
+        while not reported.empty():
+            notes.append(reported.get())
 
 
 def under_attack(
     port: int, attack: Attack | None, strength: int, seconds: float, gap: float, tls: ClientTls | None = None
 ) -> Scrapes:
     """The good scraper for ``seconds`` while ``attack`` runs."""
-    with attacking(port, attack, strength, tls):
+    with attacking(port, attack, strength, tls) as notes:
         done = threading.Event()
         threading.Timer(seconds, done.set).start()
-        return good_scraper(port, done, gap, tls=tls)
+        scrapes = good_scraper(port, done, gap, tls=tls)
+    scrapes.note = "; ".join(notes)
+    return scrapes
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -495,6 +515,9 @@ def print_table(title: str, rows: list[Row]) -> None:
             f"{p50 * 1000:>8.1f} {p99 * 1000:>8.1f} {worst * 1000:>8.1f} {row.rss_before / 2**20:>7.0f} "
             f"{peak:>+7.0f} {after:>+7.0f} {row.cpu:>6.1f}"
         )
+    for row in rows:
+        if row.scrapes.note:
+            print(f"  {row.label}: {row.scrapes.note}")
     failures = [(row.attack, row.label, row.scrapes.failures[0]) for row in rows if row.scrapes.failures]
     for attack, label, first in failures:
         print(f"  {attack} / {label}: first failure: {first[:120]}")
