@@ -551,6 +551,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _server_label(server: str, servers: list[str], tree: str) -> str:
+    """The working tree's label: the server's name when servers are compared, ours said to be ours."""
+    if len(servers) == 1:
+        return tree
+    return "h11 (ours)" if server == "h11" else server
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from benchmarks.bench import machine
     from benchmarks.compare import prepare, snapshot_working_tree, unpack_revision
@@ -572,7 +579,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             tree = snapshot_working_tree(workdir / "tree")
             prepare(tree)
             contenders = [
-                Contender(tree.label if name == "h11" else name, tree.path, name) for name in args.servers
+                Contender(_server_label(name, args.servers, tree.label), tree.path, name)
+                for name in args.servers
             ]
             if args.against:
                 revision = unpack_revision(args.against, workdir / "rev")
