@@ -194,9 +194,7 @@ class Scale:
             self.otlp_phase(sim, figures, tree, tag)
         return figures
 
-    def prometheus_phase(
-        self, sim: SimWorld, f: Figures, tree: Path | None, tag: str, drift: int
-    ) -> None:
+    def prometheus_phase(self, sim: SimWorld, f: Figures, tree: Path | None, tag: str, drift: int) -> None:
         a = self.args
         collect = {"interval": 1, "max_calls_per_second": 0, "concurrency": a.concurrency}
         started = time.monotonic()
