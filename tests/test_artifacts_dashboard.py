@@ -207,7 +207,9 @@ def test_units_follow_the_metrics(dashboard: dict[str, Any]) -> None:
 def test_a_savings_plan_loss_shows_red(dashboard: dict[str, Any]) -> None:
     """OVH's savedAmount is negative when the plans cost more than they covered: the panel must say so."""
     [panel] = [
-        p for p in iter_panels(dashboard) if any("ovh_cloud_savings_plan_saved{" in t["expr"] for t in p["targets"])
+        p
+        for p in iter_panels(dashboard)
+        if any("ovh_cloud_savings_plan_saved{" in target["expr"] for target in p["targets"])
     ]
     steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
     below_zero = [step["color"] for step in steps if step["value"] is None or step["value"] <= -0.01]
