@@ -3,7 +3,9 @@
 OVH's `cloud.json` is 2.6 MB and lives outside this repository (in `shared/ovh-api/` beside it in
 CI, absent on users' machines), so the tests read a trimmed copy: the response type of every
 operation the simulator serves (its route table is the list) and every model reachable from them,
-with only what validation needs (type, nullability, enum values).
+with only what validation needs (type, nullability, enum values), and the query and header parameters
+of each operation with their descriptions (the test that the families call each route as documented
+reads them: which parameters exist, which lists page, which filters change what comes back).
 
     python tools/extract_schema.py [--schemas DIR] [--out FILE]
 
@@ -62,6 +64,7 @@ def trim(model: dict[str, Any]) -> dict[str, Any]:
 def extract(schemas: Path) -> dict[str, Any]:
     wanted = served_operations()
     operations: dict[str, str] = {}
+    parameters: dict[str, dict[str, dict[str, str]]] = {}
     models: dict[str, Any] = {}
     for file_name in SOURCES:
         schema = json.loads((schemas / file_name).read_text())
@@ -69,6 +72,14 @@ def extract(schemas: Path) -> dict[str, Any]:
             for op in api["operations"]:
                 if (op["httpMethod"], api["path"]) in wanted:
                     operations[f"{op['httpMethod']} {api['path']}"] = op["responseType"]
+                    parameters[f"{op['httpMethod']} {api['path']}"] = {
+                        kind: {
+                            p["name"]: p.get("description", "")
+                            for p in op["parameters"]
+                            if p["paramType"] == kind
+                        }
+                        for kind in ("query", "header")  # path parameters are the route's own
+                    }
         pending = [name for key, rt in operations.items() for name in referenced(rt)]
         while pending:
             name = pending.pop()
@@ -83,6 +94,7 @@ def extract(schemas: Path) -> dict[str, Any]:
     return {
         "about": "OVH's API schema (shared/ovh-api/cloud.json, auth.json) trimmed by tools/extract_schema.py",
         "operations": dict(sorted(operations.items())),
+        "parameters": dict(sorted(parameters.items())),
         "models": dict(sorted(models.items())),
     }
 

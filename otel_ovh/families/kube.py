@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 from otel_ovh.families import period
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
+from otel_ovh.ovh import paging
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems, iter_keyed, plain_texts
-from otel_ovh.ovh.paging import cursor_pages
 
 LIST = PROJECT + "/kube"
 DETAIL = PROJECT + "/kube/{kubeId}"
@@ -139,8 +139,8 @@ def _read_nodes(api: OvhApi, scope: Scope, kube_id: str, pool_id: str, since: fl
     params = scope.params(kubeId=kube_id, nodePoolId=pool_id)
     where = f"kube/{kube_id}/nodepool/{pool_id}/nodes"
     try:
-        live = cursor_pages(api, NODES, params, scope.problems, where)
-        gone = cursor_pages(api, NODES, params, scope.problems, where + "?history=true", DELETED)
+        live = paging.cursor_pages(api, NODES, params, scope.problems, where)
+        gone = paging.cursor_pages(api, NODES, params, scope.problems, where + "?history=true", DELETED)
     except ApiError as error:
         if error.status in _GONE:
             return ()

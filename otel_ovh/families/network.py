@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from otel_ovh.families import quota
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
 from otel_ovh.families.quota import Quota
+from otel_ovh.ovh import paging
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems, iter_keyed
-from otel_ovh.ovh.paging import marker_pages
 
 QUOTA = quota.ROUTE  # asked only when the quota family is off
 FLOATING_IPS = PROJECT + "/region/{regionName}/floatingip"
@@ -130,7 +130,7 @@ def _list(api: OvhApi, scope: Scope, route: str, region: str) -> object:
     params = scope.params(regionName=region)
     try:
         if route == GATEWAYS:
-            return marker_pages(api, route, params, scope.problems, f"region/{region}/gateway")
+            return paging.marker_pages(api, route, params, scope.problems, f"region/{region}/gateway")
         return api.get(route, params)
     except ApiError as error:
         if error.status in _NOT_OFFERED:
