@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from otel_ovh.simulator import kube
+from otel_ovh.simulator import kube, network
 from otel_ovh.simulator.catalog import region_spec
 from otel_ovh.simulator.errors import invalid_url, not_found
 from otel_ovh.simulator.generate import Generator, WorldShape
@@ -203,6 +203,29 @@ class World:
             self._autoscaled += 1
             self._mutated()
             return changed
+
+    def resize_nodepool(self, project_id: str, pool_id: str, size: int) -> None:
+        """A nodepool at ``size`` live nodes now (as the autoscaler would leave it), its nodes and their
+        instances created or deleted."""
+        with self._lock:
+            now = self.now()
+            project = self.project(project_id)
+            cluster, pool = next((c, p) for c in project.clusters for p in c.pools if p.id == pool_id)
+            rng = random.Random(f"{self.seed}/resize/{project.index}/{self._autoscaled}")
+            self._autoscaled += 1
+            add = Generator(self.seed, self.shape, rng).add_instance
+            for instance_id in kube.resize(rng, project, cluster, pool, now, add, size):
+                _detach(project, instance_id)
+            self._mutated()
+
+    def add_gateways(self, project_id: str, region: str, count: int) -> None:
+        """``count`` more gateways in ``region``, billed and counted in the quota like the others."""
+        with self._lock:
+            project = self.project(project_id)
+            rng = random.Random(f"{self.seed}/gateways/{project.index}/{len(project.network)}")
+            for _ in range(count):
+                network.add_gateway(rng, project, region, self.now())
+            self._mutated()
 
     def create_volume(self, project_id: str, region: str | None = None, size: int | None = None) -> str:
         """A new volume created now (attached to an instance of its region or not); returns its id."""

@@ -187,12 +187,16 @@ def test_floating_ips_gateways_and_load_balancers(prometheus: PrometheusServer, 
             "ovh_sku",
             "ovh_status",
         )
-        assert gateways == {g["id"]: (g["name"], g["model"], g["status"]) for g in served["gateway"]}, pid
+        assert gateways == {
+            g["id"]: (g["name"], g["model"], g["status"].lower()) for g in served["gateway"]
+        }, pid
         balancers = _labels(
             prometheus.query(f"ovh_cloud_loadbalancer_info{selector}"), "ovh_status", "ovh_operating_status"
         )
         lbs = served["loadbalancing/loadbalancer"]
-        assert balancers == {b["id"]: (b["provisioningStatus"], b["operatingStatus"]) for b in lbs}, pid
+        assert balancers == {
+            b["id"]: (b["provisioningStatus"].lower(), b["operatingStatus"].lower()) for b in lbs
+        }, pid
         for kind, items in served.items():
             counts[kind] += len(items)
     assert all(counts.values()), counts
@@ -312,7 +316,7 @@ def test_kube_clusters_nodepools_and_etcd(prometheus: PrometheusServer, frozen_w
             assert (labels["k8s_cluster_name"], labels["cloud_region"], labels["ovh_status"]) == (
                 body["name"],
                 body["region"],
-                body["status"],
+                body["status"].lower(),
             )
             assert (labels["ovh_plan"], labels["ovh_version"]) == (body["plan"], body["version"])
             assert (usage[kube_id], quota[kube_id]) == (body["etcd"]["usage"], body["etcd"]["quota"])
@@ -369,7 +373,7 @@ def test_cost_per_cluster_and_nodepool_includes_deleted_nodes(
                     if gone is None:
                         assert node["instanceId"] in node_info
                     elif datetime.fromisoformat(gone).timestamp() >= start:
-                        assert node_info[node["instanceId"]]["ovh_status"] == "DELETED"
+                        assert node_info[node["instanceId"]]["ovh_status"] == "deleted"
                         deleted += 1
                     else:
                         assert node["instanceId"] not in node_info  # deleted before the period: no cost left
