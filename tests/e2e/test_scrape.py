@@ -246,14 +246,21 @@ def test_savings_plans_size_end_cost_saved_and_over_quota(
         for plan_id, sub in subscriptions.items():
             assert size[plan_id] == sub["size"]
             assert end[plan_id] == datetime.fromisoformat(sub["end"]).timestamp()
-        cost, saved = per("cost_total", "ovh_sku"), per("saved_total", "ovh_sku")
+        cost, saved = per("cost_total", "ovh_sku"), per("saved", "ovh_sku")
         over = per("over_quota", "ovh_sku")
+        used, covered = per("utilization_ratio", "ovh_sku"), per("coverage_ratio", "ovh_sku")
         assert set(cost) == set(saved) == set(over) == {f["flavor"] for f in flavors}
         for flavor in flavors:
             fees = flavor["fees"]
             assert cost[flavor["flavor"]] == fees["totalPrice"]["value"]
-            assert saved[flavor["flavor"]] == fees["savedAmount"]["value"]
+            assert saved[flavor["flavor"]] == fees["savedAmount"]["value"]  # signed, as OVH sends it
             assert over[flavor["flavor"]] == fees["overQuota"]["quantity"]
+            if flavor["periods"]:
+                latest = max(flavor["periods"], key=lambda p: datetime.fromisoformat(p["begin"]))
+                percent = {key: float(latest[key].rstrip("%")) / 100 for key in ("utilization", "coverage")}
+                assert (used[flavor["flavor"]], covered[flavor["flavor"]]) == pytest.approx(
+                    (percent["utilization"], percent["coverage"])
+                )
         planned += bool(flavors)
     assert planned >= 2
 

@@ -17,7 +17,7 @@ import pytest
 
 from otel_ovh.collect.snapshot import ProjectData, ProjectState, SnapshotStore
 from otel_ovh.export.telemetry import Telemetry
-from otel_ovh.families import instances, kube, volumes
+from otel_ovh.families import instances, period, volumes
 from otel_ovh.families.volumes import Volume
 from otel_ovh.ovh.client import CallStats
 from otel_ovh.serve.app import Exporter
@@ -187,7 +187,7 @@ def test_a_month_of_kubernetes_autoscaling(monkeypatch: pytest.MonkeyPatch) -> N
     is in the period (and join to a cost series), all leave at the month's end, no overflow, and a month
     on the SDK holds no more attribute sets than at the start (the rebuild forgot the retired ones)."""
     clock = Clock()
-    monkeypatch.setattr(kube, "clock", clock)  # the family's billing period follows the simulated month
+    monkeypatch.setattr(period, "clock", clock)  # OVH's period comes with cost; this clock if it fails
     world = World(seed=5, shape=WorldShape(projects=8), clock=clock)
     sim = SimulatedOvh(world, host="127.0.0.1", port=0).start()
     settings = parse_settings(
