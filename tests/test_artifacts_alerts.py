@@ -32,6 +32,7 @@ REQUIRED_ALERTS = {
     "OvhCloudSavingsPlanEndingSoon",
     "OvhCloudSavingsPlanOverQuota",
     "OvhCloudSavingsPlanUnused",
+    "OvhCloudSavingsPlanUnderused",
     "OvhCloudIdleSpendHigh",
     "OvhCloudKubeEtcdUsageHigh",
     "OvhCloudKubeEtcdUsageCritical",

@@ -39,7 +39,7 @@ MONEY = {
     "ovh_cloud_credit_granted",
     "ovh_cloud_cost_forecast_usable_credits",
     "ovh_cloud_savings_plan_cost_total",
-    "ovh_cloud_savings_plan_saved_total",
+    "ovh_cloud_savings_plan_saved",
 }
 
 
@@ -202,6 +202,19 @@ def test_units_follow_the_metrics(dashboard: dict[str, Any]) -> None:
             if wanted is not None and not unit.startswith(wanted):
                 problems.append(f"{panel['title']}: unit {unit!r}, expected {wanted}…")
     assert not problems, "\n".join(problems)
+
+
+def test_a_savings_plan_loss_shows_red(dashboard: dict[str, Any]) -> None:
+    """OVH's savedAmount is negative when the plans cost more than they covered: the panel must say so."""
+    [panel] = [
+        p
+        for p in iter_panels(dashboard)
+        if any("ovh_cloud_savings_plan_saved{" in target["expr"] for target in p["targets"])
+    ]
+    steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    below_zero = [step["color"] for step in steps if step["value"] is None or step["value"] <= -0.01]
+    from_zero = [step["color"] for step in steps if step["value"] is None or step["value"] <= 0]
+    assert below_zero[-1] == "red" and from_zero[-1] == "green", steps
 
 
 def test_every_expression_is_valid_promql(tmp_path: Path) -> None:

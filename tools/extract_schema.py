@@ -4,6 +4,9 @@ OVH's schemas are served at https://eu.api.ovh.com/1.0/cloud.json (2.6 MB) and
 https://eu.api.ovh.com/1.0/auth.json; the tests read a trimmed copy, tests/data/ovh-cloud-models.json:
 the response type of every operation the simulator serves (its route table is the list) and every
 model reachable from them, with only what validation needs (type, nullability, enum values).
+The query and header parameters of each operation are kept too, with their descriptions: the test that
+the families call each route as documented reads them (which parameters exist, which lists page, which
+filters change what comes back).
 
     python tools/extract_schema.py --schemas DIR [--out FILE] [--check]
 
@@ -80,6 +83,7 @@ def reachable(operations: dict[str, str], models: dict[str, Any]) -> set[str]:
 def extract(schemas: Path) -> dict[str, Any]:
     wanted = served_operations()
     operations: dict[str, str] = {}
+    parameters: dict[str, dict[str, dict[str, str]]] = {}
     models: dict[str, Any] = {}
     for file_name in SOURCES:
         schema = json.loads((schemas / file_name).read_text())
@@ -87,6 +91,14 @@ def extract(schemas: Path) -> dict[str, Any]:
             for op in api["operations"]:
                 if (op["httpMethod"], api["path"]) in wanted:
                     operations[f"{op['httpMethod']} {api['path']}"] = op["responseType"]
+                    parameters[f"{op['httpMethod']} {api['path']}"] = {
+                        kind: {
+                            p["name"]: p.get("description", "")
+                            for p in op["parameters"]
+                            if p["paramType"] == kind
+                        }
+                        for kind in ("query", "header")  # path parameters are the route's own
+                    }
         for name in reachable(operations, schema["models"]):
             models.setdefault(name, trim(schema["models"][name]))
     missing = {f"{m} {p}" for m, p in wanted} - set(operations)
@@ -95,6 +107,7 @@ def extract(schemas: Path) -> dict[str, Any]:
     return {
         "about": ABOUT,
         "operations": dict(sorted(operations.items())),
+        "parameters": dict(sorted(parameters.items())),
         "models": dict(sorted(models.items())),
     }
 

@@ -63,6 +63,8 @@ def render() -> str:
         "Month-to-date quantities are counters that restart when the billing period starts (read them",
         "with `increase()`); the rest are gauges. Any metric can be switched off with",
         "`telemetry.disabled_metrics`; a family left out of `collect.families` makes no OVH call.",
+        "Status labels (`ovh_status`, `ovh_operating_status`) are lower-case whatever case OVH sends",
+        "(it sends both `ACTIVE` and `active` for one state), so one value means one state.",
         "",
     ]
     header = [

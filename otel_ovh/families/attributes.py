@@ -45,7 +45,9 @@ SKU = Attribute(
     "What OVH prices: the flavor of an instance, nodepool or savings plan, the model of a gateway; on "
     "cost and usage lines, the item OVH's line names (a flavor, a volume type, a storage class...).",
 )
-STATUS = Attribute("ovh.status", "The resource's status, as OVH reports it.")
+STATUS = Attribute(
+    "ovh.status", "The resource's status as OVH reports it, lower-cased (OVH sends either case)."
+)
 CURRENCY = Attribute("ovh.currency", "The currency of the amounts (ISO 4217 code, the account's).")
 SERVICE = Attribute(
     "ovh.service", "The OVH service a cost or usage line belongs to (instance, volume, storage...)."
@@ -70,7 +72,7 @@ STORAGE_KIND = Attribute(
     "ovh.storage.kind", "Which object storage holds the container: Swift or S3.", ("swift", "s3")
 )
 OPERATING_STATUS = Attribute(
-    "ovh.operating_status", "The load balancer's operating status, as OVH reports it."
+    "ovh.operating_status", "The load balancer's operating status, lower-cased (OVH sends either case)."
 )
 ATTACHED = Attribute(
     "ovh.attached", "Whether the floating IP is associated with something.", ("true", "false")

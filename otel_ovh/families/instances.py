@@ -62,7 +62,7 @@ def parse_instances(body: object, problems: Problems) -> list[Instance]:
                 id=instance_id,
                 name=item.text("name") or "",
                 region=item.text("region") or "",
-                status=item.text("status") or "",
+                status=item.status("status"),
                 flavor_id=item.text("flavorId") or (flavor.id if flavor else None),
                 flavor=flavor,
             )

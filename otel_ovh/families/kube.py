@@ -4,22 +4,24 @@ usage against its quota.
 OVH bills a cluster's nodes as instances of the project, so the bill alone cannot say what a cluster or
 a nodepool costs; ``ovh_cloud_kube_node_info`` carries the node's instance id as ``cloud_resource_id``,
 which joins it to the cost lines in PromQL. Once the autoscaler deletes a node its instance leaves
-``instance`` but stays in the bill until the period ends, so nodes are read with ``history=true`` and
-those deleted during the current (calendar, UTC) month are kept; older ones are dropped, as their cost
-is no longer in the period.
+``instance`` but stays in the bill until the period ends, so each nodepool's nodes are read twice, as
+the schema documents ``history``: without it for the nodes that are not deleted, with ``history=true``
+for the DELETED ones only. Those deleted during OVH's current billing period (``families.period``) are
+kept; older ones are dropped, as their cost is no longer in the period. Both lists page by cursor
+(``X-Pagination-Cursor``) and are read whole.
 
 Calls per refresh: ``kube`` (ids), then per cluster ``kube/{kubeId}``, ``nodepool`` and
-``metrics/etcdUsage``, and per nodepool one ``nodes?history=true``: 1 + 3 x clusters + nodepools. A
-project without clusters is normal (an empty list, or a 404 where the product was never enabled).
+``metrics/etcdUsage``, and per nodepool two lists of nodes, each one call per page:
+1 + 3 x clusters + 2 x nodepools at least. A project without clusters is normal (an empty list, or a
+404 where the product was never enabled).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from otel_ovh.families import period
 from otel_ovh.families.attributes import (
     CLUSTER_NAME,
     CLUSTER_UID,
@@ -34,6 +36,7 @@ from otel_ovh.families.attributes import (
     Attribute,
 )
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
+from otel_ovh.ovh import paging
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems, iter_keyed, plain_texts
 
@@ -43,7 +46,7 @@ NODEPOOLS = PROJECT + "/kube/{kubeId}/nodepool"
 NODES = PROJECT + "/kube/{kubeId}/nodepool/{nodePoolId}/nodes"
 ETCD = PROJECT + "/kube/{kubeId}/metrics/etcdUsage"
 _GONE = frozenset({404})  # a cluster or nodepool removed between the list and its detail
-clock = time.time  # the tests set the day
+DELETED = {"history": "true"}  # "returns DELETED nodes" (cloud.json); without it, the others
 # ovh.kube.nodes.state -> the cloud.kube.NodePool field it reads
 NODE_STATES = {
     "current": "currentNodes",
@@ -91,12 +94,6 @@ class Cluster:
     pools: tuple[NodePool, ...] = ()
 
 
-def period_start(now: float) -> float:
-    """The start of the billing period around ``now``: OVH bills calendar months, in UTC."""
-    moment = datetime.fromtimestamp(now, UTC)
-    return datetime(moment.year, moment.month, 1, tzinfo=UTC).timestamp()
-
-
 def parse_cluster_ids(body: object, problems: Problems) -> list[str]:
     return plain_texts(body, "kube", problems)
 
@@ -107,7 +104,7 @@ def parse_cluster(body: object, problems: Problems, kube_id: str) -> Cluster:
         id=fields.text("id") or kube_id,
         name=fields.text("name") or "",
         region=fields.text("region") or "",
-        status=fields.text("status") or "",
+        status=fields.status("status"),
         plan=fields.text("plan") or "",
         version=fields.text("version") or "",
     )
@@ -136,7 +133,7 @@ def parse_nodes(body: object, problems: Problems, where: str, since: float) -> t
         deleted = item.timestamp("deletedAt")
         if deleted is not None and deleted <= since:
             continue
-        nodes.append(Node(name, item.text("instanceId"), item.text("status") or "", deleted))
+        nodes.append(Node(name, item.text("instanceId"), item.status("status"), deleted))
     return tuple(nodes)
 
 
@@ -145,14 +142,32 @@ def parse_etcd(body: object, problems: Problems, kube_id: str) -> tuple[float | 
     return fields.number("usage"), fields.number("quota")
 
 
-def _get(api: OvhApi, route: str, params: dict[str, str], query: dict[str, str] | None = None) -> object:
+def _get(api: OvhApi, route: str, params: dict[str, str]) -> object:
     """The answer, or None when what was listed has gone since (404)."""
     try:
-        return api.get(route, params, query)
+        return api.get(route, params)
     except ApiError as error:
         if error.status in _GONE:
             return None
         raise
+
+
+def _read_nodes(api: OvhApi, scope: Scope, kube_id: str, pool_id: str, since: float) -> tuple[Node, ...]:
+    """The pool's live nodes, then its deleted ones still billed; a node deleted between the two lists
+    is in both, and its deleted entry is the one kept."""
+    params = scope.params(kubeId=kube_id, nodePoolId=pool_id)
+    where = f"kube/{kube_id}/nodepool/{pool_id}/nodes"
+    try:
+        live = paging.cursor_pages(api, NODES, params, scope.problems, where)
+        gone = paging.cursor_pages(api, NODES, params, scope.problems, where + "?history=true", DELETED)
+    except ApiError as error:
+        if error.status in _GONE:
+            return ()
+        raise
+    deleted = parse_nodes(gone, scope.problems, where + "?history=true", since)
+    names = {node.name for node in deleted}
+    kept = [n for n in parse_nodes(live, scope.problems, where, since) if n.name not in names]
+    return (*kept, *deleted)
 
 
 def _fetch_cluster(api: OvhApi, scope: Scope, kube_id: str, since: float) -> Cluster | None:
@@ -163,9 +178,7 @@ def _fetch_cluster(api: OvhApi, scope: Scope, kube_id: str, since: float) -> Clu
     cluster = parse_cluster(detail, scope.problems, kube_id)
     pools = []
     for pool in parse_nodepools(_get(api, NODEPOOLS, params) or [], scope.problems, kube_id):
-        where = f"kube/{kube_id}/nodepool/{pool.id}/nodes"
-        body = _get(api, NODES, scope.params(kubeId=kube_id, nodePoolId=pool.id), {"history": "true"})
-        members = parse_nodes(body or [], scope.problems, where, since)
+        members = _read_nodes(api, scope, kube_id, pool.id, since)
         pools.append(NodePool(pool.id, pool.name, pool.flavor, pool.nodes, members))
     etcd = _get(api, ETCD, params)
     usage, quota = parse_etcd(etcd, scope.problems, kube_id) if etcd is not None else (None, None)
@@ -184,7 +197,7 @@ def _fetch_cluster(api: OvhApi, scope: Scope, kube_id: str, since: float) -> Clu
 
 def _fetch(api: OvhApi, scope: Scope) -> tuple[Cluster, ...]:
     listed = _get(api, LIST, scope.params())  # 404: Managed Kubernetes never enabled on the project
-    since = period_start(clock())
+    since = period.period_start(scope)
     clusters = []
     for kube_id in parse_cluster_ids(listed if listed is not None else [], scope.problems):
         cluster = _fetch_cluster(api, scope, kube_id, since)
@@ -297,9 +310,8 @@ FAMILY: Family[tuple[Cluster, ...]] = Family(
                 "it runs on, which joins the node's cluster and nodepool to its cost lines."
             ),
             attributes=_NODE_ATTRS,
-            source=(
-                "`kube/{kubeId}/nodepool/{nodePoolId}/nodes?history=true` (`instanceId`, `name`, `status`)"
-            ),
+            source="`kube/{kubeId}/nodepool/{nodePoolId}/nodes`, without and with `history=true` "
+            "(`instanceId`, `name`, `status`, `deletedAt`)",
             points=_node_info,
         ),
         Metric(
@@ -324,6 +336,7 @@ FAMILY: Family[tuple[Cluster, ...]] = Family(
     columns=(Column("k8s", lambda clusters: str(len(clusters)) if clusters is not None else "-"),),
     narrow=_narrow,
     regions_in_use=lambda clusters: (c.region for c in clusters),
+    uses=period.USES,
     notes=(
         f"`ovh_kube_nodes_state` is one of {', '.join(NODE_STATES)} "
         f"({', '.join(f'`{field}`' for field in NODE_STATES.values())}).",

@@ -7,6 +7,8 @@ counts one in use (``usedFloatingIPs``, ``usedGateways``, ``usedLoadbalancers``)
 call per kind and region in use, never a call per region it may use. When the ``quota`` family is on,
 its record of the same refresh tells that (``uses``); otherwise the family asks ``quota`` itself, with
 the quota family's parser, so each family stays switchable on its own and ``quota`` is asked once.
+Gateways page by ``limit``/``marker`` (at most 50 a page, per the schema): one call per 50 gateways.
+Statuses are lower-case: OVH sends ``active`` and ``ACTIVE`` alike.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from otel_ovh.families.attributes import (
 )
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Regions, Scope
 from otel_ovh.families.quota import Quota
+from otel_ovh.ovh import paging
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems, iter_keyed
 
@@ -93,7 +96,7 @@ def parse_floating_ips(body: object, problems: Problems, region: str) -> list[Fl
         FloatingIp(
             id=ip_id,
             region=item.text("region") or region,
-            status=item.text("status") or "",
+            status=item.status("status"),
             attached=_associated(item),
         )
         for ip_id, item in iter_keyed(body, f"region/{region}/floatingip", problems, "id")
@@ -112,7 +115,7 @@ def parse_gateways(body: object, problems: Problems, region: str) -> list[Gatewa
             region=item.text("region") or region,
             name=item.text("name") or "",
             model=item.text("model") or "",
-            status=item.text("status") or "",
+            status=item.status("status"),
         )
         for gateway_id, item in iter_keyed(body, f"region/{region}/gateway", problems, "id")
     ]
@@ -125,16 +128,19 @@ def parse_load_balancers(body: object, problems: Problems, region: str) -> list[
             id=lb_id,
             region=item.text("region") or region,
             name=item.text("name") or "",
-            status=item.text("provisioningStatus") or "",
-            operating_status=item.text("operatingStatus") or "",
+            status=item.status("provisioningStatus"),
+            operating_status=item.status("operatingStatus"),
         )
         for lb_id, item in iter_keyed(body, where, problems, "id")
     ]
 
 
 def _list(api: OvhApi, scope: Scope, route: str, region: str) -> object:
+    params = scope.params(regionName=region)
     try:
-        return api.get(route, scope.params(regionName=region))
+        if route == GATEWAYS:
+            return paging.marker_pages(api, route, params, scope.problems, f"region/{region}/gateway")
+        return api.get(route, params)
     except ApiError as error:
         if error.status in _NOT_OFFERED:
             return []

@@ -25,7 +25,7 @@ def parse_project(body: object, problems: Problems, project_id: str) -> ProjectI
     return ProjectInfo(
         project_id=fields.text("project_id") or project_id,
         name=name,
-        status=fields.text("status") or "",
+        status=fields.status("status"),
         plan_code=fields.text("planCode") or "",
     )
 

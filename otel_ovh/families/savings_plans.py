@@ -1,24 +1,26 @@
-"""Family ``savings_plans``: what each savings plan commits to, until when, and what the plans cost and save.
+"""Family ``savings_plans``: what each savings plan commits to, until when, what the plans cost, and what
+they saved or lost.
 
 A savings plan commits to a number of instances of one flavor (its size) for a term, billed whatever
 runs; instances beyond it are billed by the hour (over-quota). FinOps needs the commitment, its end
 (to renew or not in time), the month-to-date cost and savings, and the usage beyond the plans.
 
 One call, ``usage/plans`` for the current billing month, answers ``cloud.usage.PlanResponse``: one entry
-per flavor with its ``subscriptions[]`` (id, size, end) and ``fees`` (``totalPrice``, ``savedAmount``
-as ``order.Price``, ``overQuota.quantity`` in instance-hours). A project without plans is normal: no
-flavor, no series. The month is asked explicitly, from the UTC clock, because OVH bills in calendar
-months and the query's defaults are not documented; just after midnight UTC on the 1st the new month
-starts near zero, which Prometheus reads as the counter reset it is, as with ``cost``.
+per flavor with its ``subscriptions[]`` (id, size, end), ``fees`` (``totalPrice``, ``savedAmount`` as
+``order.Price``, ``overQuota.quantity`` in instance-hours) and ``periods[]`` (``utilization`` and
+``coverage`` as percent strings, ``"10%"``). ``savedAmount`` is negative when the plans cost more than
+the usage they covered (an unused plan saves minus its whole fee), and it goes down as well as up during
+the month: a signed gauge, not a counter. A project without plans is normal: no flavor, no series. The
+month asked is that of OVH's billing period (``families.period``), as the query's defaults are not
+documented.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
+from otel_ovh.families import period
 from otel_ovh.families.attributes import CURRENCY, SAVINGS_PLAN_ID, SKU
 from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
@@ -26,8 +28,6 @@ from otel_ovh.ovh.fields import Fields, Problems
 
 ROUTE = PROJECT + "/usage/plans"
 _WHERE = "usage/plans"
-
-clock: Callable[[], float] = time.time  # the month asked follows it; tests set it
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +45,14 @@ class FlavorFees:
     saved: float | None
     currency: str | None
     over_quota: float | None  # instance-hours beyond the plans' size, month to date
+    utilization: float | None = None  # 0-1, of the latest ``periods[]`` entry
+    coverage: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Plans:
     subscriptions: tuple[Subscription, ...] = ()
     fees: tuple[FlavorFees, ...] = ()
-
-
-def billing_month(now: float) -> dict[str, str]:
-    """The ``year`` and ``month`` query of the billing month holding ``now``, in UTC whatever the host's
-    time zone (a local clock would ask last month for hours after midnight UTC, or the next one before)."""
-    moment = datetime.fromtimestamp(now, UTC)
-    return {"year": str(moment.year), "month": str(moment.month)}
 
 
 def _non_negative(fields: Fields, key: str) -> float | None:
@@ -76,10 +71,39 @@ def _subscriptions(item: Fields, flavor: str, seen: set[str]) -> Iterable[Subscr
         yield Subscription(plan_id, flavor, _non_negative(sub, "size"), sub.timestamp("end"))
 
 
+def _ratio(fields: Fields, key: str) -> float | None:
+    """``"10%"`` as 0.1; a figure outside 0-100 % is reported and dropped."""
+    text = fields.text(key)
+    if text is None:
+        return None
+    try:
+        percent = float(text.strip().removesuffix("%"))
+    except ValueError:
+        percent = -1.0
+    if not 0 <= percent <= 100:
+        fields.problems.add(f"{fields.where}.{key}", f"not a percentage: {text[:20]!r}")
+        return None
+    return percent / 100
+
+
+def _latest_ratios(item: Fields) -> tuple[float | None, float | None]:
+    """Utilization and coverage of the latest ``periods[]`` entry (by ``begin``; the last listed on a tie)."""
+    latest: Fields | None = None
+    latest_key = (float("-inf"), -1)
+    for index, entry in enumerate(item.items("periods")):
+        key = (entry.timestamp("begin") or float("-inf"), index)
+        if key >= latest_key:
+            latest, latest_key = entry, key
+    if latest is None:
+        return None, None
+    return _ratio(latest, "utilization"), _ratio(latest, "coverage")
+
+
 def _fees(item: Fields, flavor: str) -> FlavorFees:
+    utilization, coverage = _latest_ratios(item)
     fees = item.obj("fees")
     if fees is None:
-        return FlavorFees(flavor, None, None, None, None)
+        return FlavorFees(flavor, None, None, None, None, utilization, coverage)
     cost, cost_currency = fees.price("totalPrice")
     saved, saved_currency = fees.price("savedAmount")
     over = fees.obj("overQuota")
@@ -89,6 +113,8 @@ def _fees(item: Fields, flavor: str) -> FlavorFees:
         saved=saved,
         currency=cost_currency or saved_currency,
         over_quota=_non_negative(over, "quantity") if over is not None else None,
+        utilization=utilization,
+        coverage=coverage,
     )
 
 
@@ -116,7 +142,7 @@ def _fetch(api: OvhApi, scope: Scope) -> Plans:
     """A 404 is a project without plans: the schema does not say how OVH answers one, and having no
     plan is normal, never a failure of the project."""
     try:
-        body = api.get(ROUTE, scope.params(), billing_month(clock()))
+        body = api.get(ROUTE, scope.params(), period.billing_month(period.period_start(scope)))
     except ApiError as error:
         if error.status == 404:
             return Plans()
@@ -144,10 +170,13 @@ def _money(which: str) -> Callable[[Plans], Iterable[Point]]:
     return points
 
 
-def _over_quota(plans: Plans) -> Iterable[Point]:
-    for f in plans.fees:
-        if f.over_quota is not None:
-            yield {SKU.key: f.flavor}, f.over_quota
+def _per_flavor(read: Callable[[FlavorFees], float | None]) -> Callable[[Plans], Iterable[Point]]:
+    def points(plans: Plans) -> Iterable[Point]:
+        for f in plans.fees:
+            if (value := read(f)) is not None:
+                yield {SKU.key: f.flavor}, value
+
+    return points
 
 
 def _saved(plans: Plans | None) -> str:
@@ -199,11 +228,11 @@ FAMILY: Family[Plans] = Family(
         ),
         Metric(
             name="ovh.cloud.savings_plan.saved",
-            kind=Kind.COUNTER,
+            kind=Kind.GAUGE,
             unit="{currency}",
             description=(
                 "Month-to-date amount the savings plans of each flavor saved over hourly prices, as OVH "
-                "counts it. Resets when the billing period starts."
+                "counts it; negative when the plans cost more than the usage they covered (a loss)."
             ),
             attributes=(SKU, CURRENCY),
             source=_SOURCE + " `fees.savedAmount`",
@@ -219,15 +248,41 @@ FAMILY: Family[Plans] = Family(
             ),
             attributes=(SKU,),
             source=_SOURCE + " `fees.overQuota.quantity`",
-            points=_over_quota,
+            points=_per_flavor(lambda f: f.over_quota),
+        ),
+        Metric(
+            name="ovh.cloud.savings_plan.utilization_ratio",
+            kind=Kind.GAUGE,
+            unit="{ratio}",
+            description=(
+                "Share (0-1) of the flavor's plans that instances used, in the latest period OVH reports; "
+                "below 1 the plans are paid for but partly idle."
+            ),
+            attributes=(SKU,),
+            source=_SOURCE + " `periods[].utilization` (the latest entry)",
+            points=_per_flavor(lambda f: f.utilization),
+        ),
+        Metric(
+            name="ovh.cloud.savings_plan.coverage_ratio",
+            kind=Kind.GAUGE,
+            unit="{ratio}",
+            description=(
+                "Share (0-1) of the flavor's running instances that the plans covered, in the latest period "
+                "OVH reports; the rest is billed by the hour."
+            ),
+            attributes=(SKU,),
+            source=_SOURCE + " `periods[].coverage` (the latest entry)",
+            points=_per_flavor(lambda f: f.coverage),
         ),
     ),
     columns=(Column("plans saved", _saved),),
     currency=lambda plans: next((f.currency for f in plans.fees if f.currency), None),
     with_currency=_with_currency,
+    uses=period.USES,
     notes=(
         'Savings plans: their cost is also in `ovh_cloud_cost_total` (`ovh_service="savings_plan"`, one '
-        "series per plan), so do not add the two; `usage/plans` is asked for the current UTC calendar "
-        "month, so the `ovh_cloud_savings_plan_*_total` counters restart at 00:00 UTC on the 1st.",
+        "series per plan), so do not add the two; `usage/plans` is asked for OVH's current billing "
+        "period (that of `usage/current`), so `ovh_cloud_savings_plan_cost_total` restarts with it. "
+        "`ovh_cloud_savings_plan_saved` is signed: below 0 the plans lost money that month.",
     ),
 )

@@ -47,7 +47,7 @@ def parse_volumes(body: object, problems: Problems) -> list[Volume]:
                 name=item.text("name") or "",
                 region=item.text("region") or "",
                 type=item.text("type") or "",
-                status=item.text("status") or "",
+                status=item.status("status"),
                 size_bytes=size,
                 attachments=_attachments(item),
             )

@@ -47,13 +47,21 @@ from otel_ovh.ovh.ovh_internals import clock_offset, set_clock_offset
 from otel_ovh.ovh.turns import TURNS
 from otel_ovh.settings.config import MAX_ANSWER_BYTES
 
-__all__ = ["NO_ANSWER", "TIME_ROUTE", "ApiError", "CallPacer", "CallStats", "Credentials", "OvhApi"]
+__all__ = ["NO_ANSWER", "TIME_ROUTE", "Answer", "ApiError", "CallPacer", "CallStats", "Credentials", "OvhApi"]
 
 log = logging.getLogger(__name__)
 
 TIME_ROUTE = "/auth/time"
 # A server time further than this from ours is not an answer to sign with (OVH tolerates little skew).
 MAX_CLOCK_SKEW = 86400
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Answer:
+    """A decoded answer and its headers (case-insensitive names, as ``requests`` gives them)."""
+
+    body: Any
+    headers: Mapping[str, str]
 
 
 class CallStats:
@@ -202,7 +210,7 @@ class OvhApi:
     def _fetch_time_delta(self, client: ovh.Client) -> int:
         try:
             with self._attempt():
-                server_time = self._call_once(client, TIME_ROUTE, TIME_ROUTE, need_auth=False)
+                server_time = self._call_once(client, TIME_ROUTE, TIME_ROUTE, need_auth=False).body
         except ApiError as error:
             if error.unreachable or error.reason == DEADLINE:
                 raise
@@ -218,6 +226,17 @@ class OvhApi:
         self, route: str, path_params: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None
     ) -> Any:
         """GET ``route`` (a path template such as ``/cloud/project/{serviceName}/quota``) and decode it."""
+        return self.answer(route, path_params, query).body
+
+    def answer(
+        self,
+        route: str,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """GET ``route`` with request ``headers`` (the paging ones, see ``otel_ovh.ovh.paging``): the body
+        decoded, with the answer's headers, where OVH names the next page of a list."""
         path = route.format(**path_params) if path_params else route
         if query:
             path = f"{path}?{urlencode(query)}"
@@ -228,7 +247,7 @@ class OvhApi:
                 client = self._client()  # before the pacing below: a clock sync takes its own slot
                 self.pacer.wait_slot()
                 with self._attempt():
-                    return self._call_once(client, route, path)
+                    return self._call_once(client, route, path, headers=headers)
             except ApiError as error:
                 if not error.retryable or attempt >= self._retries:
                     raise
@@ -257,16 +276,23 @@ class OvhApi:
             delay = max(delay, min(retry_after, self._backoff_cap * 4))
         return delay
 
-    def _call_once(self, client: ovh.Client, route: str, path: str, need_auth: bool = True) -> Any:
-        response = self._send(client, route, path, need_auth)
+    def _call_once(
+        self,
+        client: ovh.Client,
+        route: str,
+        path: str,
+        need_auth: bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        response = self._send(client, route, path, need_auth, headers)
         status = response.status_code
         self.stats.record(route, status)
         query_id = response.headers.get("X-Ovh-Queryid")
         if status == 204:
-            return None
+            return Answer(None, response.headers)
         body = self._decode(response, route, query_id)
         if 200 <= status < 300:
-            return body
+            return Answer(body, response.headers)
         details = body if isinstance(body, dict) else {}
         raise ApiError(
             route,
@@ -277,9 +303,13 @@ class OvhApi:
             retry_after=_retry_after(response.headers.get("Retry-After")),
         )
 
-    def _send(self, client: ovh.Client, route: str, path: str, need_auth: bool) -> requests.Response:
+    def _send(
+        self, client: ovh.Client, route: str, path: str, need_auth: bool, headers: Mapping[str, str] | None
+    ) -> requests.Response:
         try:
-            response: requests.Response = client.raw_call("GET", path, need_auth=need_auth)
+            response: requests.Response = client.raw_call(
+                "GET", path, need_auth=need_auth, headers=dict(headers) if headers else None
+            )
             return response
         except requests.RequestException as exc:
             reason = no_answer_reason(exc)

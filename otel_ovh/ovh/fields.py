@@ -121,6 +121,11 @@ class Fields:
             self.problems.add(f"{self.where}.{key}", f"expected text, got {_kind(value)}", WRONG_TYPE)
         return None
 
+    def status(self, key: str) -> str:
+        """A state as a label value, lower-case: OVH sends ``active`` and ``ACTIVE`` for one state, and a
+        label taking both would split every dashboard and alert on it ("" when absent)."""
+        return (self.text(key) or "").lower()
+
     def number(
         self, key: str, *, required: bool = False, scale: float = 1.0, minimum: float | None = None
     ) -> float | None:

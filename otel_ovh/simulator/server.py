@@ -31,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from otel_ovh.simulator import paging
 from otel_ovh.simulator.auth import Auth
 from otel_ovh.simulator.calls import Call, CallLog
 from otel_ovh.simulator.errors import ApiError, invalid_url, service_error
@@ -82,8 +83,16 @@ def html_reply(status: int, text: str) -> Reply:
 class SimulatedOvh:
     """The simulated API served over HTTP on `host:port` (port 0: any free port)."""
 
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        world: World,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        page_size: int = paging.DEFAULT_PAGE_SIZE,
+    ) -> None:
         self.world = world
+        self.page_size = page_size  # items per page of a cursor-paged list, unless the request asks
         self.host = host
         self.port = port
         self.latency = latency
@@ -236,7 +245,13 @@ class SimulatedOvh:
                 return Reply(*canned)
             if fault.kind == "status":
                 raise fault.error()
-        return Reply(200, self.world.answer(rel, request.query))
+        match = API_ROUTER.match(rel)
+        template = match.template if match else rel
+        whole = self.world.answer(rel, paging.whole_list_query(template, request.query))
+        body, headers = paging.page(
+            template, request.target, request.query, request.headers, whole, self.page_size
+        )
+        return Reply(200, body, headers=headers)
 
     def _token(self, request: Request, rel: str) -> Reply:
         form = dict(parse_qsl(request.body.decode("utf-8", "replace")))

@@ -22,7 +22,7 @@ from typing import Any
 from otel_ovh.simulator.catalog import region_spec
 from otel_ovh.simulator.errors import invalid_url, not_found
 from otel_ovh.simulator.families import AUTOSCALE, CLOUD_ROUTES, HANDLERS, POPULATE
-from otel_ovh.simulator.family import Query, View
+from otel_ovh.simulator.family import Autoscale, Query, View
 from otel_ovh.simulator.generate import Generator, WorldShape
 from otel_ovh.simulator.model import Project
 from otel_ovh.simulator.routes import PROJECTS, Router
@@ -166,6 +166,20 @@ class World:
             self._autoscaled += 1
             self._mutated()
             return changed
+
+    def change(self, project_id: str, change: Autoscale) -> None:
+        """A change a test drives, as a family module makes it (``kube.resize_nodepool``,
+        ``network.add_gateways``): made now from a stream of its own; the instances it deletes leave their
+        volumes and floating IPs, as the autoscaler's do."""
+        with self._lock:
+            now = self.now()
+            project = self.project(project_id)
+            rng = random.Random(f"{self.seed}/change/{project.index}/{self._autoscaled}")
+            self._autoscaled += 1
+            add = Generator(self.seed, self.shape, rng).add_instance
+            for instance_id in change(rng, project, now, add):
+                _detach(project, instance_id)
+            self._mutated()
 
     def create_volume(self, project_id: str, region: str | None = None, size: int | None = None) -> str:
         """A new volume created now (attached to an instance of its region or not); returns its id."""

@@ -105,7 +105,7 @@ def frozen_world() -> World:
 
 @pytest.fixture(scope="module")
 def simulator(frozen_world: World) -> Iterator[SimulatedOvh]:
-    sim = SimulatedOvh(frozen_world, host="127.0.0.1", port=0).start()
+    sim = SimulatedOvh(frozen_world, host="127.0.0.1", port=0, page_size=1).start()  # every node a page
     yield sim
     sim.stop()
 

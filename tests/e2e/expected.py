@@ -136,8 +136,8 @@ def idle_spend(world: World, pid: str) -> float:
 
 
 def kube_clusters(world: World, pid: str) -> dict[str, dict[str, Any]]:
-    """Each cluster's detail body, with its ``etcd`` answer and its ``pools``, each pool with its nodes
-    as ``nodes?history=true`` lists them (live and deleted)."""
+    """Each cluster's detail body, with its ``etcd`` answer and its ``pools``, each pool with its nodes:
+    those ``nodes`` lists (not deleted), then those ``nodes?history=true`` lists (DELETED only)."""
     base = project_path(pid, "/kube")
     clusters = {}
     for kube_id in world.body(base):
@@ -146,7 +146,8 @@ def kube_clusters(world: World, pid: str) -> dict[str, dict[str, Any]]:
         body["pools"] = [
             {
                 **pool,
-                "nodes": world.body(f"{base}/{kube_id}/nodepool/{pool['id']}/nodes", {"history": "true"}),
+                "nodes": world.body(f"{base}/{kube_id}/nodepool/{pool['id']}/nodes")
+                + world.body(f"{base}/{kube_id}/nodepool/{pool['id']}/nodes", {"history": "true"}),
             }
             for pool in world.body(f"{base}/{kube_id}/nodepool")
         ]

@@ -188,12 +188,16 @@ def test_floating_ips_gateways_and_load_balancers(prometheus: PrometheusServer, 
             "ovh_sku",
             "ovh_status",
         )
-        assert gateways == {g["id"]: (g["name"], g["model"], g["status"]) for g in served["gateway"]}, pid
+        assert gateways == {
+            g["id"]: (g["name"], g["model"], g["status"].lower()) for g in served["gateway"]
+        }, pid
         balancers = _labels(
             prometheus.query(f"ovh_cloud_loadbalancer_info{selector}"), "ovh_status", "ovh_operating_status"
         )
         lbs = served["loadbalancing/loadbalancer"]
-        assert balancers == {b["id"]: (b["provisioningStatus"], b["operatingStatus"]) for b in lbs}, pid
+        assert balancers == {
+            b["id"]: (b["provisioningStatus"].lower(), b["operatingStatus"].lower()) for b in lbs
+        }, pid
         for kind, items in served.items():
             counts[kind] += len(items)
     assert all(counts.values()), counts
@@ -243,14 +247,21 @@ def test_savings_plans_size_end_cost_saved_and_over_quota(
         for plan_id, sub in subscriptions.items():
             assert size[plan_id] == sub["size"]
             assert end[plan_id] == datetime.fromisoformat(sub["end"]).timestamp()
-        cost, saved = per("cost_total", "ovh_sku"), per("saved_total", "ovh_sku")
+        cost, saved = per("cost_total", "ovh_sku"), per("saved", "ovh_sku")
         over = per("over_quota", "ovh_sku")
+        used, covered = per("utilization_ratio", "ovh_sku"), per("coverage_ratio", "ovh_sku")
         assert set(cost) == set(saved) == set(over) == {f["flavor"] for f in flavors}
         for flavor in flavors:
             fees = flavor["fees"]
             assert cost[flavor["flavor"]] == fees["totalPrice"]["value"]
-            assert saved[flavor["flavor"]] == fees["savedAmount"]["value"]
+            assert saved[flavor["flavor"]] == fees["savedAmount"]["value"]  # signed, as OVH sends it
             assert over[flavor["flavor"]] == fees["overQuota"]["quantity"]
+            if flavor["periods"]:
+                latest = max(flavor["periods"], key=lambda p: datetime.fromisoformat(p["begin"]))
+                percent = {key: float(latest[key].rstrip("%")) / 100 for key in ("utilization", "coverage")}
+                assert (used[flavor["flavor"]], covered[flavor["flavor"]]) == pytest.approx(
+                    (percent["utilization"], percent["coverage"])
+                )
         planned += bool(flavors)
     assert planned >= 2
 
@@ -313,7 +324,7 @@ def test_kube_clusters_nodepools_and_etcd(prometheus: PrometheusServer, frozen_w
             assert (labels["k8s_cluster_name"], labels["cloud_region"], labels["ovh_status"]) == (
                 body["name"],
                 body["region"],
-                body["status"],
+                body["status"].lower(),
             )
             assert (labels["ovh_plan"], labels["ovh_version"]) == (body["plan"], body["version"])
             assert (usage[kube_id], quota[kube_id]) == (body["etcd"]["usage"], body["etcd"]["quota"])
@@ -370,7 +381,7 @@ def test_cost_per_cluster_and_nodepool_includes_deleted_nodes(
                     if gone is None:
                         assert node["instanceId"] in node_info
                     elif datetime.fromisoformat(gone).timestamp() >= start:
-                        assert node_info[node["instanceId"]]["ovh_status"] == "DELETED"
+                        assert node_info[node["instanceId"]]["ovh_status"] == "deleted"
                         deleted += 1
                     else:
                         assert node["instanceId"] not in node_info  # deleted before the period: no cost left

@@ -17,7 +17,7 @@ import pytest
 
 from otel_ovh.collect.snapshot import ProjectData, ProjectState, SnapshotStore
 from otel_ovh.export.telemetry import Telemetry
-from otel_ovh.families import instances, kube, volumes
+from otel_ovh.families import instances, period, volumes
 from otel_ovh.families.volumes import Volume
 from otel_ovh.ovh.client import CallStats
 from otel_ovh.serve.app import Exporter
@@ -171,7 +171,7 @@ def _label(line: str, name: str) -> str:
 
 def _nodes_in_period(world: World, pid: str) -> dict[str, str | None]:
     """Instance id -> deletedAt of the nodes whose cost is in the current period (live, or deleted
-    after it started), as ``nodes?history=true`` lists them."""
+    after it started), as ``nodes`` and ``nodes?history=true`` list them."""
     start = month_start(world.now())
     return {
         node["instanceId"]: node["deletedAt"]
@@ -187,7 +187,7 @@ def test_a_month_of_kubernetes_autoscaling(monkeypatch: pytest.MonkeyPatch) -> N
     is in the period (and join to a cost series), all leave at the month's end, no overflow, and a month
     on the SDK holds no more attribute sets than at the start (the rebuild forgot the retired ones)."""
     clock = Clock()
-    monkeypatch.setattr(kube, "clock", clock)  # the family's billing period follows the simulated month
+    monkeypatch.setattr(period, "clock", clock)  # OVH's period comes with cost; this clock if it fails
     world = World(seed=5, shape=WorldShape(projects=8), clock=clock)
     sim = SimulatedOvh(world, host="127.0.0.1", port=0).start()
     settings = parse_settings(
@@ -217,13 +217,13 @@ def test_a_month_of_kubernetes_autoscaling(monkeypatch: pytest.MonkeyPatch) -> N
                 wanted |= _nodes_in_period(world, pid)
             assert set(nodes) == set(wanted)
             for instance_id, status in nodes.items():
-                assert (status == "DELETED") == (wanted[instance_id] is not None)
+                assert (status == "deleted") == (wanted[instance_id] is not None)
                 assert instance_id in costed, instance_id  # its cost is in the period: the join holds
             if rolled_over:
                 assert not deleted_seen & set(nodes)  # deleted last month: their series have left
                 left += [len(held), len(deleted_seen)]
                 deleted_seen.clear()
-            deleted_seen |= {i for i, status in nodes.items() if status == "DELETED"}
+            deleted_seen |= {i for i, status in nodes.items() if status == "deleted"}
             live = len([line for line in lines if line.startswith("ovh_cloud_")])
             held.append((sdk_attribute_sets(exporter.telemetry), live))
             clock.advance(12 * 3600)

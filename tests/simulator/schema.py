@@ -2,8 +2,9 @@
 
 Strict by default, as the simulator's bodies must be: every property of a model present (OVH sends
 nullable fields as null), null only where `canBeNull`, no key the model does not have, enum values
-from the enum, numbers of the right kind. `allow_missing` lists, per model, the keys an older-shaped
-body may leave out.
+from the enum (in either case: the live API sends `ACTIVE` where the schema lists `active`, see
+tests/data/captured/README.md), numbers of the right kind. `allow_missing` lists, per model, the
+keys an older-shaped body may leave out.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Schema:
     def _model(self, value: Any, name: str, allow: Mapping[str, set[str]], where: str) -> Any:
         model = self.models[name]
         if "enum" in model:
-            if value not in model["enum"]:
+            if not isinstance(value, str) or value.lower() not in {v.lower() for v in model["enum"]}:
                 yield f"{where}: {value!r} is not a value of {name}"
             return
         if not isinstance(value, dict):

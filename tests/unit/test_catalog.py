@@ -57,8 +57,10 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_cloud_savings_plan_size": (Kind.GAUGE, {"ovh_sku", "ovh_savings_plan_id"}),
     "ovh_cloud_savings_plan_end_timestamp_seconds": (Kind.GAUGE, {"ovh_sku", "ovh_savings_plan_id"}),
     "ovh_cloud_savings_plan_cost_total": (Kind.COUNTER, {"ovh_sku", "ovh_currency"}),
-    "ovh_cloud_savings_plan_saved_total": (Kind.COUNTER, {"ovh_sku", "ovh_currency"}),
+    "ovh_cloud_savings_plan_saved": (Kind.GAUGE, {"ovh_sku", "ovh_currency"}),  # signed: see CHANGELOG.md
     "ovh_cloud_savings_plan_over_quota": (Kind.GAUGE, {"ovh_sku"}),
+    "ovh_cloud_savings_plan_utilization_ratio": (Kind.GAUGE, {"ovh_sku"}),
+    "ovh_cloud_savings_plan_coverage_ratio": (Kind.GAUGE, {"ovh_sku"}),
     "ovh_cloud_volume_attachments": (Kind.GAUGE, {"cloud_region", "cloud_resource_id"}),
     "ovh_cloud_floating_ip_info": (
         Kind.GAUGE,

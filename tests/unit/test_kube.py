@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from otel_ovh.families import kube
+from otel_ovh.families import kube, period
 from otel_ovh.families.base import Scope
 from otel_ovh.families.kube import (
     FAMILY,
@@ -18,7 +18,7 @@ from otel_ovh.families.kube import (
     parse_nodepools,
     parse_nodes,
 )
-from otel_ovh.ovh.client import ApiError
+from otel_ovh.ovh.client import Answer, ApiError
 from otel_ovh.ovh.fields import Problems
 
 CLUSTER = {
@@ -43,7 +43,7 @@ POOL = {
     "maxNodes": 5,
 }
 NOW = datetime(2026, 12, 10, tzinfo=UTC).timestamp()
-SINCE = kube.period_start(NOW)
+SINCE = datetime(2026, 12, 1, tzinfo=UTC).timestamp()  # the period OVH gives, here in UTC
 
 
 def _node(name: str, instance: str | None, deleted: str | None = None) -> dict[str, object]:
@@ -73,7 +73,7 @@ def test_a_cluster_its_pools_nodes_and_etcd() -> None:
                 "k8s.cluster.uid": "c1",
                 "k8s.cluster.name": "prod",
                 "cloud.region": "GRA11",
-                "ovh.status": "READY",
+                "ovh.status": "ready",  # lower-case, whatever case OVH sends
                 "ovh.plan": "free",
                 "ovh.version": "1.31",
             },
@@ -85,7 +85,7 @@ def test_a_cluster_its_pools_nodes_and_etcd() -> None:
     nodes_by_id = {a["cloud.resource_id"]: a for a, _ in points["ovh.cloud.kube.node.info"]}
     assert set(nodes_by_id) == {"i1", "i2"}  # the deleted node this month is kept: its cost still joins
     assert (
-        nodes_by_id["i2"]["ovh.status"] == "DELETED"
+        nodes_by_id["i2"]["ovh.status"] == "deleted"
         and nodes_by_id["i2"]["ovh.kube.nodepool.name"] == "pool-0"
     )
     assert points["ovh.cloud.kube.etcd.usage"] == [({"k8s.cluster.uid": "c1"}, 100.0)]
@@ -154,21 +154,32 @@ class _Api:
         if route == kube.NODEPOOLS:
             return [{**POOL, "id": f"p{i}", "name": f"pool-{i}"} for i in range(4)]
         if route == kube.NODES:
-            return [_node(f"{params['nodePoolId']}-n", f"i-{params['kubeId']}-{params['nodePoolId']}")]
+            name, instance = f"{params['nodePoolId']}-n", f"i-{params['kubeId']}-{params['nodePoolId']}"
+            if query:  # history=true: the deleted ones only, as documented
+                return [_node(f"{name}-gone", f"{instance}-gone", "2026-12-05T00:00:00+00:00")]
+            return [_node(name, instance)]
         return {"usage": 1, "quota": 2}
+
+    def answer(
+        self, route: str, params: Any = None, query: Any = None, headers: Any = None
+    ) -> Answer:  # one page, no next cursor
+        return Answer(self.get(route, params, query), {})
 
 
 def _fetch(api: _Api, monkeypatch: pytest.MonkeyPatch) -> tuple[kube.Cluster, ...]:
-    monkeypatch.setattr(kube, "clock", lambda: NOW)
+    monkeypatch.setattr(period, "clock", lambda: NOW)  # cost is off here: the UTC month stands in
     return FAMILY.fetch(api, Scope("p1", Problems(), lambda region: True))  # type: ignore[arg-type]
 
 
-def test_three_clusters_of_four_pools_cost_22_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_three_clusters_of_four_pools_cost_34_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     api = _Api()
     clusters = _fetch(api, monkeypatch)
-    assert len(api.calls) == 1 + 3 * 3 + 3 * 4 == 22
-    assert all(query == {"history": "true"} for route, _, query in api.calls if route == kube.NODES)
+    assert len(api.calls) == 1 + 3 * 3 + 3 * 4 * 2 == 34
+    queries = [query for route, _, query in api.calls if route == kube.NODES]
+    assert queries.count(None) == queries.count({"history": "true"}) == 12  # live, then deleted
     assert [len(c.pools) for c in clusters] == [4, 4, 4] and clusters[0].etcd_quota == 2.0
+    statuses = [n.status for n in clusters[0].pools[0].members]
+    assert statuses == ["ready", "deleted"]  # both lists, each node once
 
 
 def test_a_cluster_gone_since_the_list_is_skipped_and_no_clusters_is_normal(

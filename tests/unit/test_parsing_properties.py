@@ -27,7 +27,7 @@ from otel_ovh.families.quota import parse_quotas
 from otel_ovh.families.storage import parse_s3_buckets, parse_swift_containers
 from otel_ovh.families.usage import Usage, parse_usage
 from otel_ovh.families.volumes import parse_volumes
-from otel_ovh.ovh.client import ApiError, OvhApi
+from otel_ovh.ovh.client import Answer, ApiError, OvhApi
 from otel_ovh.ovh.fields import Problems, encodable
 from otel_ovh.simulator import World, WorldShape
 from otel_ovh.simulator.errors import ApiError as SimulatedError
@@ -226,6 +226,13 @@ class HostileApi:
         except SimulatedError as error:
             raise ApiError(route, error.status, "simulated") from None
         return hostile(body, self.data)
+
+    def answer(self, route: str, path_params: Any = None, query: Any = None, headers: Any = None) -> Answer:
+        """A page, whose next-page cursor is none, a new one, or one already given (which must end it)."""
+        cursor = self.data.draw(st.sampled_from(["", "next", "again"]))
+        if cursor == "next":
+            cursor = f"c{len(headers or {})}-{self.data.draw(st.integers(0, 3))}"
+        return Answer(self.get(route, path_params, query), {"X-Pagination-Cursor-Next": cursor})
 
 
 def _servable(points: Any, where: str) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from otel_ovh.families import savings_plans
-from otel_ovh.families.savings_plans import FAMILY, Plans, billing_month, parse_plans
+from otel_ovh.families import cost, period, savings_plans
+from otel_ovh.families.base import Kind, Scope
+from otel_ovh.families.period import billing_month
+from otel_ovh.families.savings_plans import FAMILY, Plans, parse_plans
 from otel_ovh.ovh.fields import Problems
 from tests.unit.reference_bodies import price
 
@@ -127,6 +130,8 @@ def test_the_reference_shape_gives_every_plan_and_every_flavor() -> None:
         ({"ovh.sku": "b3-8"}, 162.5),
         ({"ovh.sku": "c3-8"}, 0.0),
     ]
+    assert points["ovh.cloud.savings_plan.utilization_ratio"][0] == ({"ovh.sku": "b3-8"}, 1.0)  # "100.00%"
+    assert points["ovh.cloud.savings_plan.coverage_ratio"][0] == ({"ovh.sku": "b3-8"}, 0.5)  # "50.00%"
     assert FAMILY.currency is not None and FAMILY.currency(plans) == "EUR"
 
 
@@ -214,24 +219,41 @@ def test_a_flavor_or_a_plan_listed_twice_keeps_the_first() -> None:
     assert len(problems.messages) == 2
 
 
+def test_a_saving_is_signed_and_the_ratios_come_from_the_latest_period() -> None:
+    body = copy.deepcopy(BODY)
+    b3 = body["flavors"][0]
+    b3["fees"]["savedAmount"] = price(-43.89)  # an unused plan: minus its whole fee
+    later = {**b3["periods"][0], "begin": "2026-11-14T12:00:00+00:00", "utilization": "10%", "coverage": "0%"}
+    b3["periods"] = [later, b3["periods"][0]]  # the latest is not the last listed
+    b3["periods"].append({**later, "begin": None, "utilization": "250%"})  # no date: not the latest
+    points = _points(body)
+    assert points["ovh.cloud.savings_plan.saved"][0] == ({"ovh.sku": "b3-8", "ovh.currency": "EUR"}, -43.89)
+    assert points["ovh.cloud.savings_plan.utilization_ratio"][0] == ({"ovh.sku": "b3-8"}, 0.1)
+    assert points["ovh.cloud.savings_plan.coverage_ratio"][0] == ({"ovh.sku": "b3-8"}, 0.0)
+    saved = next(m for m in FAMILY.metrics if m.name == "ovh.cloud.savings_plan.saved")
+    assert saved.kind is Kind.GAUGE  # it goes down and below zero within a month: never a counter
+    b3["periods"] = [{**later, "utilization": "lots"}]
+    problems = Problems()
+    assert parse_plans(body, problems).fees[0].utilization is None and len(problems.messages) == 1
+
+
 @pytest.mark.parametrize(
-    ("moment", "asked"),
+    ("start", "asked"),
     [
-        ("2027-01-01T00:00:30+00:00", {"year": "2027", "month": "1"}),  # just after midnight UTC
-        ("2026-12-31T23:59:59+00:00", {"year": "2026", "month": "12"}),
-        ("2027-01-01T00:30:00+01:00", {"year": "2026", "month": "12"}),  # 23:30 UTC
-        ("2026-03-01T00:00:00-05:00", {"year": "2026", "month": "3"}),  # 05:00 UTC
+        ("2027-01-01T00:00:00+00:00", {"year": "2027", "month": "1"}),
+        ("2025-10-01T00:00:00+02:00", {"year": "2025", "month": "10"}),  # OVH's offset: Sep 30 in UTC
+        ("2026-03-01T00:00:00-05:00", {"year": "2026", "month": "3"}),
     ],
 )
-def test_the_month_asked_is_the_utc_billing_month(
-    moment: str, asked: dict[str, str], monkeypatch: pytest.MonkeyPatch
+def test_the_month_asked_is_that_of_ovhs_period(
+    start: str, asked: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import time
 
     monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: the local date is a day ahead of UTC
     time.tzset()
     try:
-        assert billing_month(_ts(moment)) == asked
+        assert billing_month(_ts(start)) == asked
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -249,11 +271,41 @@ class _Api:
         return self.body
 
 
-def test_the_fetch_asks_the_current_month_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from otel_ovh.families.base import Scope
+class _Records:
+    """The cost family's record of the same refresh, with OVH's period."""
 
-    monkeypatch.setattr(savings_plans, "clock", lambda: _ts("2026-11-30T23:59:59.500+00:00"))
+    def __init__(self, start: str) -> None:
+        self.start = _ts(start)
+
+    def get(self, family: object) -> Any:
+        return replace_period(self.start) if family is cost.FAMILY else None
+
+
+def replace_period(start: float) -> Any:
+    from otel_ovh.families.usage import parse_usage
+
+    return dataclasses.replace(parse_usage({}, Problems()), period_start=start)
+
+
+def test_the_fetch_asks_ovhs_current_period_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(period, "clock", lambda: _ts("2026-11-30T23:59:59.500+00:00"))  # not asked
     api = _Api(BODY)
-    plans = FAMILY.fetch(api, Scope("p1", Problems(), lambda region: True))  # type: ignore[arg-type]
-    assert api.calls == [(savings_plans.ROUTE, {"serviceName": "p1"}, {"year": "2026", "month": "11"})]
+    records = _Records("2026-12-01T00:00:00+01:00")  # Nov 30, 23:00 UTC: OVH's December already
+    plans = FAMILY.fetch(api, Scope("p1", Problems(), lambda region: True, records))  # type: ignore[arg-type]
+    assert api.calls == [(savings_plans.ROUTE, {"serviceName": "p1"}, {"year": "2026", "month": "12"})]
     assert len(plans.subscriptions) == 3
+    assert FAMILY.uses == (cost.FAMILY.name,)
+
+
+def test_without_cost_the_utc_month_stands_in_and_says_so_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(period, "clock", lambda: _ts("2026-11-30T23:59:59.500+00:00"))
+    monkeypatch.setattr(period, "_warned", __import__("threading").Event())
+    api = _Api(BODY)
+    for _ in range(2):
+        FAMILY.fetch(api, Scope("p1", Problems(), lambda region: True))  # type: ignore[arg-type]
+    assert [query for _, _, query in api.calls] == [{"year": "2026", "month": "11"}] * 2
+    assert [r.getMessage() for r in caplog.records].count(
+        next(r.getMessage() for r in caplog.records if "calendar month in UTC" in r.getMessage())
+    ) == 1

@@ -6,7 +6,9 @@ Consistent with the rest of the account: every node runs on an instance of the p
 generator like any other, so it is listed in ``instance`` and billed in ``usage/current``. A node the
 autoscaler removed this month is deleted with its instance: it leaves ``instance`` and ``nodes``, stays
 in the usage lines until the period ends, and in ``nodes?history=true`` (with ``deletedAt``), which is
-the only place that still says which cluster and nodepool the cost belongs to.
+the only place that still says which cluster and nodepool the cost belongs to. As ``cloud.json``
+documents ``history``: with it, the DELETED nodes only (most recently deleted first); without it, the
+others. The list pages by cursor (``paging``).
 
 Autoscaling (``autoscale``, run by ``World.autoscale``): each pass gives every nodepool a new size
 within its bounds, drawn from the pass's own random stream; the nodes beyond it are deleted with their
@@ -18,7 +20,7 @@ from __future__ import annotations
 import random
 
 from otel_ovh.simulator.errors import not_found
-from otel_ovh.simulator.family import AddInstance, Family, Json
+from otel_ovh.simulator.family import AddInstance, Autoscale, Family, Json
 from otel_ovh.simulator.generate import Generator
 from otel_ovh.simulator.ids import random_hex, random_uuid
 from otel_ovh.simulator.model import Cluster, KubeNode, NodePool, Project
@@ -117,15 +119,33 @@ def autoscale(rng: random.Random, project: Project, now: int, add: AddInstance) 
     removed: list[str] = []
     for cluster in (c for c in project.clusters if c.created <= now):
         for pool in (p for p in cluster.pools if p.created <= now):
-            live = _live(pool, now)
-            pool.desired = rng.randint(pool.min_nodes, pool.max_nodes)
-            for node in rng.sample(live, max(0, len(live) - pool.desired)):
-                node.deleted = now
-                if node.instance_id is not None:
-                    project.instances[node.instance_id].deleted = now
-                    removed.append(node.instance_id)
-            for _ in range(pool.desired - len(live)):
-                pool.nodes.append(_node(rng, project, cluster, pool, add, created=now))
+            desired = rng.randint(pool.min_nodes, pool.max_nodes)
+            removed += resize(rng, project, cluster, pool, now, add, desired)
+    return removed
+
+
+def resize(
+    rng: random.Random,
+    project: Project,
+    cluster: Cluster,
+    pool: NodePool,
+    now: int,
+    add: AddInstance,
+    size: int,
+) -> list[str]:
+    """The pool at ``size`` live nodes now: the extra ones deleted with their instances (whose ids are
+    returned), the missing ones created with theirs."""
+    removed: list[str] = []
+    live = _live(pool, now)
+    pool.desired = size
+    pool.max_nodes = max(pool.max_nodes, size)
+    for node in rng.sample(live, max(0, len(live) - size)):
+        node.deleted = now
+        if node.instance_id is not None:
+            project.instances[node.instance_id].deleted = now
+            removed.append(node.instance_id)
+    for _ in range(size - len(live)):
+        pool.nodes.append(_node(rng, project, cluster, pool, add, created=now))
     return removed
 
 
@@ -213,7 +233,11 @@ def nodes_body(project: Project, kube_id: str, pool_id: str, now: int, history: 
     pool = next((p for p in cluster.pools if p.id == pool_id and p.created <= now), None)
     if pool is None:
         raise not_found(f"Node pool {pool_id} not found")
-    shown = [n for n in pool.nodes if n.created <= now] if history else _live(pool, now)
+    if history:  # "returns DELETED nodes ordered by deletion date (most recently deleted first)"
+        gone = [n for n in pool.nodes if n.created <= now and n.deleted is not None and n.deleted <= now]
+        shown = sorted(gone, key=lambda n: -(n.deleted or 0))
+    else:  # "Returns non-DELETED nodes if false or not set"
+        shown = _live(pool, now)
     return [_node_body(project, cluster, pool, n, now) for n in shown]
 
 
@@ -265,3 +289,14 @@ FAMILY = Family(
     populate=populate,
     autoscale=autoscale,
 )
+
+
+def resize_nodepool(pool_id: str, size: int) -> Autoscale:
+    """For ``World.change``: the nodepool ``pool_id`` at ``size`` live nodes now, as the autoscaler would
+    leave it (a test's way to make a list span pages, or nodes deleted this period)."""
+
+    def change(rng: random.Random, project: Project, now: int, add: AddInstance) -> list[str]:
+        cluster, pool = next((c, p) for c in project.clusters for p in c.pools if p.id == pool_id)
+        return resize(rng, project, cluster, pool, now, add, size)
+
+    return change

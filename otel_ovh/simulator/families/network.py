@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable
 
 from otel_ovh.simulator.catalog import GATEWAY_KIND, GATEWAY_PRICE, region_spec
-from otel_ovh.simulator.family import Family, Handler, Json
+from otel_ovh.simulator.family import AddInstance, Autoscale, Family, Handler, Json
 from otel_ovh.simulator.generate import Generator
 from otel_ovh.simulator.ids import random_uuid, stable_uuid
 from otel_ovh.simulator.model import Meter, NetworkResource, Project
@@ -45,7 +45,7 @@ def generate_network(seed: int, project: Project, now: int, empty: bool) -> None
         if empty or "network" not in region_spec(region).quota_categories:
             continue
         for _ in range(count):
-            _add_gateway(rng, project, region, now)
+            add_gateway(rng, project, region, now)
     for k, meter in enumerate(m for m in project.extras if m.kind == LOADBALANCER_KIND):
         project.network.append(
             NetworkResource(
@@ -64,7 +64,7 @@ def generate_network(seed: int, project: Project, now: int, empty: bool) -> None
         _add_floating_ip(rng, project, meter, idle=(project.index + k) % 2 == 0)
 
 
-def _add_gateway(rng: random.Random, project: Project, region: str, now: int) -> None:
+def add_gateway(rng: random.Random, project: Project, region: str, now: int) -> None:
     model = rng.choice(GATEWAY_MODELS)
     gateway = NetworkResource(
         "gateway",
@@ -143,6 +143,12 @@ def floating_ips(project: Project, region: str, now: int) -> list[Json]:
     ]
 
 
+def _case(project: Project, status: str) -> str:
+    """OVH sends enumerations in either case (``active`` and ``ACTIVE`` for gateways, ``online`` and
+    ``ONLINE`` for load balancers, in captured answers): odd projects get them upper-case."""
+    return status.upper() if project.index % 2 else status
+
+
 def gateways(project: Project, region: str, now: int) -> list[Json]:
     return [
         {
@@ -150,7 +156,7 @@ def gateways(project: Project, region: str, now: int) -> list[Json]:
             "name": g.name,
             "region": g.region,
             "model": g.model,
-            "status": g.status,
+            "status": _case(project, g.status),
             "type": "public",
             "interfaces": [
                 {
@@ -184,8 +190,8 @@ def load_balancers(project: Project, region: str, now: int) -> list[Json]:
             "floatingIp": None
             if lb.floating_ip is None
             else {"id": lb.floating_ip[0], "ip": lb.floating_ip[1]},
-            "operatingStatus": lb.operating_status,
-            "provisioningStatus": lb.status,
+            "operatingStatus": _case(project, lb.operating_status),
+            "provisioningStatus": _case(project, lb.status),
             "vipAddress": lb.ip,
             "vipNetworkId": lb.network_id,
             "vipSubnetId": stable_uuid(lb.id, "vip-subnet"),
@@ -211,3 +217,15 @@ FAMILY = Family(
     },
     populate=populate,
 )
+
+
+def add_gateways(region: str, count: int) -> Autoscale:
+    """For ``World.change``: ``count`` more gateways in ``region``, billed and counted in the quota like
+    the others (a test's way past OVH's 50 gateways a call)."""
+
+    def change(rng: random.Random, project: Project, now: int, add: AddInstance) -> list[str]:
+        for _ in range(count):
+            add_gateway(rng, project, region, now)
+        return []
+
+    return change
