@@ -34,7 +34,6 @@ from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.discovery import in_shard, readable_projects
 from otel_ovh.ovh.errors import DEADLINE
 from otel_ovh.ovh.fields import Problems
-from otel_ovh.ovh.turns import TURNS
 from otel_ovh.settings.config import Settings
 
 log = logging.getLogger(__name__)
@@ -278,11 +277,10 @@ class Refresher:
     def _fetch(
         self, pid: str, family: Family[Any], records: ProjectData, deadline: float
     ) -> tuple[object, Problems]:
-        """One family's fetch; it sees the records of this refresh so far (``Family.uses``). Its Python
-        runs in turn with the other workers' (``otel_ovh.ovh.turns``)."""
+        """One family's fetch; it sees the records of this refresh so far (``Family.uses``)."""
         problems = Problems()
         try:
-            with TURNS.turn(), self._api.until(deadline):
+            with self._api.until(deadline):
                 scope = Scope(pid, problems, self._collect.region_wanted, records)
                 return family.fetch(self._api, scope), problems
         except ApiError as error:

@@ -44,7 +44,6 @@ from otel_ovh.ovh.errors import (
     no_answer_reason,
 )
 from otel_ovh.ovh.ovh_internals import clock_offset, set_clock_offset
-from otel_ovh.ovh.turns import TURNS
 from otel_ovh.settings.config import MAX_ANSWER_BYTES
 
 __all__ = ["NO_ANSWER", "TIME_ROUTE", "Answer", "ApiError", "CallPacer", "CallStats", "Credentials", "OvhApi"]
@@ -123,8 +122,7 @@ class CallPacer:
             self._next_slot = slot + self._interval
         delay = slot - now
         if delay > 0:
-            with TURNS.away():
-                self._sleep(delay)
+            self._sleep(delay)
 
     def pause(self, seconds: float) -> None:
         with self._lock:
@@ -194,7 +192,7 @@ class OvhApi:
         no connection at all is this call's failure, and the calls of the next ``timeout`` seconds share
         it rather than each wait for their own (threads queue on the lock, each for one timeout).
         """
-        with TURNS.locked(self._clock_lock):  # its holder is asking OVH
+        with self._clock_lock:
             if self._time_delta is None:
                 failed = self._clock_failure
                 if failed is not None and time.monotonic() - failed[0] < self._timeout:
@@ -260,8 +258,7 @@ class OvhApi:
                 if error.status == 429:
                     self.pacer.pause(delay)  # throttled: every thread waits, the next slot sleeps for us
                 else:
-                    with TURNS.away():
-                        self._sleep(delay)
+                    self._sleep(delay)
 
     def _check_deadline(self, route: str) -> None:
         if _past(self._work_deadline()):

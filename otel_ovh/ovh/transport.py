@@ -20,7 +20,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -29,9 +29,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from otel_ovh.ovh.requests_internals import keep_body
-from otel_ovh.ovh.turns import TURNS
 
-CHUNK = 1024 * 1024  # bytes read (decompressed) at a time; the size cap is checked after each
+CHUNK = 64 * 1024  # bytes read (decompressed) at a time; the size cap is checked after each
 
 
 class CallTimeout(requests.exceptions.Timeout):
@@ -156,8 +155,7 @@ class deadline:
 
 
 class _Watched:
-    """Hands the connection's socket to the call in flight before the answer is read (headers included),
-    and gives up the fetch worker's turn while connecting and waiting for the answer's head."""
+    """Hands the connection's socket to the call in flight before the answer is read (headers included)."""
 
     sock: Any
 
@@ -165,12 +163,7 @@ class _Watched:
         call = _current_call()
         if call is not None:
             call.watch(self.sock)
-        with TURNS.away():
-            return super().getresponse()  # type: ignore[misc]
-
-    def connect(self) -> None:
-        with TURNS.away():
-            super().connect()  # type: ignore[misc]
+        return super().getresponse()  # type: ignore[misc]
 
 
 class _WatchedHTTPConnection(_Watched, HTTPConnection):
@@ -247,7 +240,7 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
         chunks: list[bytes] = []  # not one growing buffer: its reallocations hold two copies at once
         size = 0
         try:
-            for chunk in _awaited(response.raw):
+            for chunk in response.raw.stream(CHUNK, decode_content=True):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > self._max_bytes:
@@ -266,24 +259,6 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
 
     def _seconds(self, call: _Call, started: float) -> str:
         return f"{call.deadline - started:.1f}s"
-
-
-def _awaited(raw: Any) -> Iterator[bytes]:
-    """The body of urllib3's ``raw`` answer, decompressed, a chunk at a time, the fetch worker's turn
-    (``otel_ovh.ovh.turns``) given up while each chunk may be waiting for the network. Each give-up
-    hands the turn to another worker until that one waits, so chunks are large (an answer at the size
-    cap costs a few dozen hand-offs, not hundreds), and the read that only finds the end keeps it.
-    Decompressing happens within the read, out of turn: little CPU next to parsing what it gives."""
-    chunks = raw.stream(CHUNK, decode_content=True)
-    while True:
-        if raw.length_remaining == 0:  # every byte is in: what is left is decoding and the end
-            chunk = next(chunks, None)
-        else:
-            with TURNS.away():
-                chunk = next(chunks, None)
-        if chunk is None:
-            return
-        yield chunk
 
 
 def _clip(value: float | None, remaining: float) -> float:
