@@ -15,6 +15,7 @@ import pytest
 
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.support.ports import free_port
+from tests.support.process import with_default_sigint
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_OVH = 3.0  # seconds per simulated call: a refresh that would take far longer than the 2 s allowed
@@ -38,10 +39,14 @@ def interrupt(
     args: list[str], env: dict[str, str], stdout: Path, after: float, sig: int
 ) -> tuple[int, float]:
     """Start the command, send ``sig`` after ``after`` seconds; return its exit status and how long it
-    took to stop once signalled."""
+    took to stop once signalled.
+
+    The command starts with SIGINT at its default, as from a terminal, even when pytest itself runs with
+    SIGINT ignored (a background job): the commands keep an ignored SIGINT ignored, on purpose."""
     with stdout.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "otel_ovh", *args], stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT
+            with_default_sigint([sys.executable, "-m", "otel_ovh", *args]),
+            stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT,
         )
         time.sleep(after)
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
