@@ -1,6 +1,6 @@
 """Tests that must run alone while the suite runs on several pytest-xdist workers.
 
-``scripts/test`` runs ``-n auto --dist loadfile``: each test module goes whole to one worker, so a
+``scripts/test`` runs ``-n <2 per core> --dist loadfile``: each test module goes whole to one worker, so a
 module's shared fixtures (one Prometheus, one simulator, one ``otel-ovh serve``) start once, as in a
 serial run. (``--dist loadgroup`` would let single tests spread, but with pytest 9 pytest-xdist 3.8
 cannot tag the grouped tests and scatters them.)
