@@ -1,3 +1,3 @@
 """Fixtures shared by every test directory: real servers from the harness."""
 
-pytest_plugins = ["tests.support.pytest_plugin"]
+pytest_plugins = ["tests.support.pytest_plugin", "tests.support.parallel"]

@@ -2,7 +2,8 @@
 
 Speed targets are the benchmark's business (it prints them against their targets); this test only keeps
 the script working as the code under it changes: processes start, every phase finishes, every row prints.
-The same for ``--against REV``: both versions run and the comparison table has a number in both columns.
+The same for ``--against REV`` short of its measurements: both versions are unpacked and import, and the
+comparison table has a number in both columns.
 """
 
 from __future__ import annotations
@@ -11,11 +12,19 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from benchmarks import compare
+from benchmarks.bench import Bench
+from benchmarks.bench import main as bench_main
+
 ROOT = Path(__file__).resolve().parents[2]
+USAGE_ROUTE = "/cloud/project/{serviceName}/usage/current"
 ROWS = (
     "/metrics latency, OVH",
     "/metrics latency, idle process",
@@ -65,10 +74,51 @@ def test_quick_benchmark_prints_its_table() -> None:
     assert "/cloud/project/{serviceName}/usage/current  (cost)" in out
 
 
-def test_quick_comparison_prints_both_versions_side_by_side(tmp_path: Path) -> None:
+def test_comparison_unpacks_both_versions_and_prints_them_side_by_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--against REV`` up to the measurements: REV unpacked and the working tree copied, both importing
+    from their own copy, the versions alternating phase by phase, one table with a number in both columns,
+    and the run's temporary directory gone. The phases that start servers and time them are given fixed
+    figures here: running them is the benchmark's own smoke run (``python -m benchmarks.bench --quick
+    --against HEAD``, benchmarks/README.md), a timing run that does not belong in the suite."""
     if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, check=False).returncode:
         pytest.skip("not a git checkout")
-    out = run_bench("--against", "HEAD", tmp=tmp_path).stdout
+    ran: list[tuple[str, str]] = []
+
+    def measured(phase: str) -> Callable[[Bench, compare.Version, compare.Run, str], None]:
+        def run(bench: Bench, version: compare.Version, figures: compare.Run, tag: str) -> None:
+            assert (version.path / "otel_ovh" / "__init__.py").is_file()
+            assert str(version.path).startswith(str(tmp_path))
+            ran.append((phase, version.key))
+            slower = 1.25 if version.key == "tree" else 1.0
+            figures.series = 512
+            if phase == "refresh":
+                figures.cold, figures.warm, figures.cpu_refresh = 2.0 * slower, 1.0 * slower, 0.3
+                figures.calls = {
+                    project: Counter({USAGE_ROUTE: 1, "/cloud/project/{serviceName}/quota": 2})
+                    for project in bench.world.project_ids
+                }
+                figures.cold_calls = Counter(dict.fromkeys(bench.world.project_ids, 9))
+                figures.scrapes = {
+                    latency: ([0.004 * slower, 0.005, 0.006 * slower], 2)
+                    for latency in {bench.args.latency, *bench.args.scrape_latencies}
+                }
+            else:
+                figures.idle, figures.cpu_scrape = [0.003, 0.004 * slower], 0.002
+            figures.hwm = max(figures.hwm, int(80e6 * slower))
+
+        return run
+
+    monkeypatch.setattr(compare, "refresh_and_scrapes", measured("refresh"))
+    monkeypatch.setattr(compare, "idle_scrapes", measured("idle"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert bench_main(["--quick", "--against", "HEAD", "--rounds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert ran == [
+        ("refresh", "rev"), ("refresh", "tree"), ("idle", "tree"), ("idle", "rev"),
+        ("refresh", "tree"), ("refresh", "rev"), ("idle", "rev"), ("idle", "tree"),
+    ]
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("figure"))
     assert re.split(r"\s{2,}", lines[header]) == ["figure", "HEAD", "working tree", "change"]
@@ -84,5 +134,6 @@ def test_quick_comparison_prints_both_versions_side_by_side(tmp_path: Path) -> N
         before, after, change = rows[figure]
         assert re.match(r"\d", before) and re.match(r"\d", after), (figure, rows[figure])
         assert change in {"same", "n/a (REV 0)"} or re.match(r"[+-]\d", change), (figure, change)
-    assert re.search(r"^\s+\d+\.\d\d\s+\d+\.\d\d  /cloud/project/\{serviceName\}/usage/current", out, re.M)
-    assert list(tmp_path.iterdir()) == []  # both trees and the logs went with the run's temporary directory
+    assert rows["refresh wall time, warm"][2] == "+25.0 %"
+    assert re.search(r"^\s+1\.00\s+1\.00  /cloud/project/\{serviceName\}/usage/current", out, re.M)
+    assert list(tmp_path.iterdir()) == []  # both trees went with the run's temporary directory

@@ -57,6 +57,7 @@ def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
 
 
+@pytest.mark.serial  # deadlines of a second or two: no other test loading the CPU
 def test_a_trickling_project_goes_stale_alone_and_is_flagged(
     hostile: HostileOvh, world: World, built: list[Exporter], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -95,6 +96,7 @@ def test_a_trickling_project_goes_stale_alone_and_is_flagged(
     assert all(_value(body, "otel_ovh_collection_success", pid) == 1 for pid in world.project_ids)
 
 
+@pytest.mark.serial  # deadlines of a second or two: no other test loading the CPU
 @pytest.mark.parametrize(
     "rule",
     [

@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
-from tests.support.ports import free_port
+from tests.support.ports import free_port, wait_for_port
+from tests.support.process import with_default_sigint
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_OVH = 3.0  # seconds per simulated call: a refresh that would take far longer than the 2 s allowed
@@ -35,14 +36,29 @@ def env_for(sim: SimulatedOvh, home: Path) -> dict[str, str]:
 
 
 def interrupt(
-    args: list[str], env: dict[str, str], stdout: Path, after: float, sig: int
+    args: list[str],
+    env: dict[str, str],
+    stdout: Path,
+    after: float,
+    sig: int,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> tuple[int, float]:
-    """Start the command, send ``sig`` after ``after`` seconds; return its exit status and how long it
-    took to stop once signalled."""
+    """Start the command, send ``sig`` after ``after`` seconds (counted from ``started`` returning, when
+    given: it waits until the command has started, however long a busy machine takes to start Python);
+    return its exit status and how long it took to stop once signalled.
+
+    The command starts with SIGINT at its default, as from a terminal, even when pytest itself runs with
+    SIGINT ignored (a background job): the commands keep an ignored SIGINT ignored, on purpose."""
     with stdout.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "otel_ovh", *args], stdout=out, stderr=subprocess.PIPE, env=env, cwd=ROOT
+            with_default_sigint([sys.executable, "-m", "otel_ovh", *args]),
+            stdout=out,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
         )
+        if started is not None:
+            started(process)
         time.sleep(after)
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
         signalled = time.monotonic()
@@ -92,8 +108,18 @@ def test_ctrl_c_leaves_no_backfill_file(slow_sim: SimulatedOvh, tmp_path: Path) 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_serve_stops_in_2s_during_a_slow_refresh(sig: int, slow_sim: SimulatedOvh, tmp_path: Path) -> None:
     """A server asked to stop, by a person or a supervisor, has stopped cleanly: exit 0 either way."""
-    env = {**env_for(slow_sim, tmp_path), "OTEL_OVH_PROMETHEUS__PORT": str(free_port())}
-    code, stopped = interrupt(["serve"], env, tmp_path / "log", 2.5, sig)
+    port = free_port()
+    env = {**env_for(slow_sim, tmp_path), "OTEL_OVH_PROMETHEUS__PORT": str(port)}
+
+    def listening(process: subprocess.Popen[bytes]) -> None:
+        """serve takes its signals before it listens; its first refresh starts as it listens."""
+
+        def alive() -> None:
+            assert process.poll() is None, f"serve exited with {process.returncode} before listening"
+
+        wait_for_port(port, timeout=30, check_alive=alive)
+
+    code, stopped = interrupt(["serve"], env, tmp_path / "log", 1.0, sig, started=listening)
     assert code == 0 and stopped < 2.0
 
 

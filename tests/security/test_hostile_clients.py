@@ -108,6 +108,7 @@ def test_an_oversized_head_gets_431(served: Served) -> None:
     assert b"ovh_cloud_" not in too_long + too_many
 
 
+@pytest.mark.serial  # the scraper's latency bound is the point
 def test_a_header_flood_keeps_memory_bounded_and_the_scraper_served(served: Served) -> None:
     before = peak_memory(served)
     scrapes = scrape_during(served, header_flood, 60)
@@ -116,6 +117,7 @@ def test_a_header_flood_keeps_memory_bounded_and_the_scraper_served(served: Serv
     assert grown < 64 * 2**20, f"60 flooding connections grew the server by {grown / 2**20:.0f} MiB"
 
 
+@pytest.mark.serial  # the scraper's latency bound is the point
 def test_the_listen_backlog_absorbs_a_burst(served: Served) -> None:
     listening = subprocess.run(
         ["ss", "-Hltn", f"sport = :{served.port}"], capture_output=True, text=True, check=True
@@ -137,12 +139,14 @@ def test_the_listen_backlog_absorbs_a_burst(served: Served) -> None:
     assert_served_well(scrape_during(served, burst, 300))
 
 
+@pytest.mark.serial  # the scraper's latency bound is the point
 def test_a_wrong_password_flood_does_not_starve_the_scraper(served: Served) -> None:
     assert_served_well(scrape_during(served, wrong_passwords, 24), bound=0.5)
     wrong = request("127.0.0.1", served.port, headers=basic(USER, "not-it"))
     assert wrong.status == 401 and b"ovh_cloud_" not in wrong.body
 
 
+@pytest.mark.serial  # the scraper's latency bound is the point
 def test_slow_heads_are_cut_off_and_the_scraper_is_served(served: Served) -> None:
     assert_served_well(scrape_during(served, slowloris, 100))
     with socket.create_connection(("127.0.0.1", served.port), timeout=5) as trickle:

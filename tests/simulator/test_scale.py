@@ -11,6 +11,9 @@ import pytest
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.simulator.support import Clock, cents, finest, ovh_client, usage_lines
 
+# Each test bounds the time the simulator takes (the world's build included, in the module's fixture).
+pytestmark = pytest.mark.serial
+
 BENCHMARK = WorldShape(
     projects=50,
     instances_per_project=100,

@@ -40,6 +40,25 @@ def require_binary(path_or_name: str, what: str, hint: str) -> str:
     return found
 
 
+_DEFAULT_SIGINT_SHIM = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def with_default_sigint(argv: Sequence[str]) -> list[str]:
+    """``argv`` run with SIGINT at its default disposition, whatever the test process inherited.
+
+    A background job (``nohup``, a script's ``&``) starts with SIGINT ignored, children inherit that, and
+    our commands rightly keep an ignored SIGINT ignored, so a test that sends Ctrl-C would test nothing
+    but the shell that started pytest. A small Python shim resets SIGINT and ``exec``s the command: the
+    same process, hence the same pid to signal; ``preexec_fn`` would do the same but is unsafe in a
+    process with threads (the in-process simulator), ``exec`` keeps a default disposition as it is.
+    ``argv[0]`` must be a path (it is not looked up in PATH).
+    """
+    return [sys.executable, "-c", _DEFAULT_SIGINT_SHIM, *argv]
+
+
 class ManagedProcess:
     """A child process whose combined stdout/stderr goes to ``log_path``."""
 
