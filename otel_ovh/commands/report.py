@@ -78,7 +78,7 @@ def _points(exporter: Exporter) -> list[dict[str, Any]]:
             "value": observation.value,
         }
         for metric in enabled_metrics(exporter.settings)
-        if metric.per_project
+        if metric.from_snapshot
         for observation in observations(metric, snapshot, now)
     ]
 

@@ -35,7 +35,7 @@ from otel_ovh.simulator import paging
 from otel_ovh.simulator.auth import Auth
 from otel_ovh.simulator.calls import Call, CallLog
 from otel_ovh.simulator.errors import ApiError, invalid_url, service_error
-from otel_ovh.simulator.families import CLOUD_ROUTES
+from otel_ovh.simulator.families import CLOUD_ROUTES, PUBLIC
 from otel_ovh.simulator.faults import FaultSet, fault_from_json
 from otel_ovh.simulator.routes import AUTH_ROUTES, PROJECT_PREFIX, Router, project_scope
 from otel_ovh.simulator.world import World
@@ -225,6 +225,8 @@ class SimulatedOvh:
                     "state": cred.status,
                 },
             )
+        if rel in PUBLIC and request.method == "GET":
+            return self._public(request, rel)
         url = f"http://{request.headers.get('host', '')}{request.target}"
         identity = self.auth.authenticate(
             request.method, url, rel, request.body.decode("utf-8", "replace"), request.headers
@@ -237,14 +239,9 @@ class SimulatedOvh:
             rel == PROJECT_PREFIX.rstrip("/") or rel.startswith(PROJECT_PREFIX)
         ):
             raise invalid_url()
-        fault = self.faults.take(*project_scope(rel))
-        if fault is not None:
-            time.sleep(fault.delay)
-            canned = fault.canned()
-            if canned is not None:
-                return Reply(*canned)
-            if fault.kind == "status":
-                raise fault.error()
+        faulty = self._fault(*project_scope(rel))
+        if faulty is not None:
+            return faulty
         match = API_ROUTER.match(rel)
         template = match.template if match else rel
         whole = self.world.answer(rel, paging.whole_list_query(template, request.query))
@@ -252,6 +249,21 @@ class SimulatedOvh:
             template, request.target, request.query, request.headers, whole, self.page_size
         )
         return Reply(200, body, headers=headers)
+
+    def _fault(self, project: str, path: str) -> Reply | None:
+        """The reply of the first fault matching the call, if any (a status fault raises its error)."""
+        if (fault := self.faults.take(project, path)) is None:
+            return None
+        time.sleep(fault.delay)
+        canned = fault.canned()
+        if canned is not None:
+            return Reply(*canned)
+        if fault.kind == "status":
+            raise fault.error()
+        return None
+
+    def _public(self, request: Request, rel: str) -> Reply:  # faults match it as project "" and its path
+        return self._fault("", rel.lstrip("/")) or json_reply(200, PUBLIC[rel](request.query))
 
     def _token(self, request: Request, rel: str) -> Reply:
         form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
