@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from otel_ovh.collect.account import refresh_account
 from otel_ovh.collect.fanout import FanOut, background_priority
 from otel_ovh.collect.outages import OutageLog
 from otel_ovh.collect.snapshot import (
@@ -171,7 +172,14 @@ class Refresher:
         self._dropped = {}
         ids = self.project_ids()
         deadline = time.monotonic() + self._collect.refresh_timeout
-        self._refresh_account(deadline)
+        refresh_account(
+            self._rules.families,
+            lambda family: self._fetch("", family, ProjectData(), deadline),
+            self._store,
+            self._outages,
+            (self._book, self._log_failure),
+            self._stop.is_set,
+        )
         families = tuple(family for family in self._rules.families if not family.account)
         runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
         fan = self._fan_out(runs, families, deadline)
@@ -214,20 +222,6 @@ class Refresher:
         if ready or gone:
             self._publish([runs[pid] for pid in ready], gone)
         self._finish(runs, started)
-
-    def _refresh_account(self, deadline: float) -> None:
-        """The account-wide families, before the projects, whose families may read their records. A
-        failure keeps the last good record and is logged once per outage; the projects do not suffer."""
-        for family in self._rules.families:
-            if not family.account or self._stop.is_set():
-                continue
-            outcome, problems = self._fetch("", family, ProjectData(), deadline)
-            self._book(f"account: {family.name}", problems)
-            if isinstance(outcome, ApiError):
-                self._log_failure(f"account/{family.name}", f"{family.name}: {outcome}", outcome)
-            else:
-                self._store.set_account(family, outcome)
-                self._outages.recovered(f"account/{family.name}", f"{family.name} works again")
 
     def _finish(self, runs: dict[str, _ProjectRun], started: float) -> None:
         self.refreshes += 1
