@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from otel_ovh.families import catalog, cost, instances, network, period, volumes
+from otel_ovh.families import catalog, cost, instances, network, period, savings_plans, volumes
 from otel_ovh.families.attributes import ADVICE, CURRENCY, RESOURCE_ID, SKU
 from otel_ovh.families.base import Attributes, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.families.catalog import PriceList
@@ -26,7 +26,7 @@ from otel_ovh.ovh.fields import GIB
 HOUR = 3600.0
 # Instance states OVH does not bill as running: shelved instances cost their snapshot only.
 _NOT_BILLED = frozenset({"shelved", "shelved_offloaded", "deleted", "deleting"})
-MONTHLY_BILLING, STOPPED, IDLE_VOLUME, IDLE_IP = ADVICE.values[:4]
+MONTHLY_BILLING, STOPPED, IDLE_VOLUME, IDLE_IP, UNDERUSED_PLAN = ADVICE.values[:5]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +124,23 @@ def _network(found: network.Network, prices: PriceList, month: _Month) -> tuple[
     return rate, advice
 
 
+def _plans(found: savings_plans.Plans | None, currency: str, month: _Month) -> list[Advice]:
+    """Per flavor, the unused share of the plans' fee for the whole month: (1 - utilization) x the fee
+    so far this month (``fees.totalPrice``) carried over the month's hours, as a plan bills every hour of
+    its term alike. The plans of the flavor are named by their ids."""
+    if found is None or month.elapsed <= 0:
+        return []
+    advice = []
+    for fees in found.fees:
+        if fees.utilization is None or fees.cost is None or (fees.currency or currency) != currency:
+            continue
+        saving = (1.0 - fees.utilization) * fees.cost * month.hours / month.elapsed
+        ids = ",".join(sorted(s.id for s in found.subscriptions if s.flavor == fees.flavor))
+        if saving > 0:
+            advice.append(Advice(UNDERUSED_PLAN, ids or fees.flavor, fees.flavor, saving))
+    return advice
+
+
 def _fetch(_: OvhApi, scope: Scope) -> Advised | None:
     prices = scope.records.get(catalog.FAMILY)
     if prices is None:
@@ -135,7 +152,8 @@ def _fetch(_: OvhApi, scope: Scope) -> Advised | None:
     rate, advice = _instances(servers, prices, usage, month)
     more_rate, more = _volumes(disks, prices, month)
     net_rate, net = _network(scope.records.get(network.FAMILY) or network.Network(), prices, month)
-    return Advised(prices.currency, rate + more_rate + net_rate, tuple(advice + more + net))
+    plans = _plans(scope.records.get(savings_plans.FAMILY), prices.currency, month)
+    return Advised(prices.currency, rate + more_rate + net_rate, tuple(advice + more + net + plans))
 
 
 def _rate(advised: Advised | None) -> Iterable[Point]:
@@ -185,10 +203,16 @@ FAMILY: Family[Advised | None] = Family(
                 "(formulas: docs/advice.md). Absent without a price list."
             ),
             attributes=(ADVICE, RESOURCE_ID, SKU, CURRENCY),
-            source="the `catalog` family's prices × `usage/current` and the inventory",
+            source="the `catalog` family's prices × `usage/current`, `usage/plans` and the inventory",
             points=_savings,
         ),
     ),
     columns=(Column("savings/month", _total),),
-    uses=(cost.FAMILY.name, instances.FAMILY.name, volumes.FAMILY.name, network.FAMILY.name),
+    uses=(
+        cost.FAMILY.name,
+        instances.FAMILY.name,
+        volumes.FAMILY.name,
+        network.FAMILY.name,
+        savings_plans.FAMILY.name,
+    ),
 )

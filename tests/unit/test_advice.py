@@ -14,6 +14,7 @@ from otel_ovh.families import advice, period
 from otel_ovh.families.base import Family, Scope
 from otel_ovh.families.catalog import parse_catalog
 from otel_ovh.families.instances import Flavor, Instance
+from otel_ovh.families.savings_plans import FlavorFees, Plans, Subscription
 from otel_ovh.families.usage import Charge, Consumption, Usage
 from otel_ovh.ovh.client import ApiError
 from otel_ovh.ovh.fields import Problems
@@ -65,7 +66,9 @@ def _instance(instance_id: str, status: str = "active") -> Instance:
     return Instance(instance_id, instance_id, "GRA11", status, "f", Flavor("f", "b2-7", "GRA11", 2, None))
 
 
-def _advised(hours_elapsed: float, ran: dict[str, float], found: list[Instance]) -> advice.Advised:
+def _advised(
+    hours_elapsed: float, ran: dict[str, float], found: list[Instance], plans: Plans | None = None
+) -> advice.Advised:
     prices = parse_catalog(json.loads(CAPTURED.read_text()), Problems(), "FR")
     usage = Usage(
         START,
@@ -77,7 +80,7 @@ def _advised(hours_elapsed: float, ran: dict[str, float], found: list[Instance])
         ),
         (),
     )
-    records = {"catalog": prices, "cost": usage, "instances": tuple(found)}
+    records = {"catalog": prices, "cost": usage, "instances": tuple(found), "savings_plans": plans}
     scope = Scope("p", Problems(), lambda _: True, _Records(records))
     period.clock = lambda: START + hours_elapsed * 3600
     try:
@@ -112,3 +115,18 @@ def test_the_burn_rate_prices_hourly_instances_by_the_hour_and_monthly_ones_by_t
 def test_without_a_price_list_there_is_neither_rate_nor_advice() -> None:
     scope = Scope("p", Problems(), lambda _: True, _Records({"cost": None}))
     assert advice.FAMILY.fetch(None, scope) is None  # type: ignore[arg-type]
+
+
+def test_an_underused_savings_plan_saves_its_unused_share_of_the_month_fee() -> None:
+    plans = Plans(
+        (Subscription("sp-2", "b2-7", 2, None), Subscription("sp-1", "b2-7", 2, None)),
+        (
+            FlavorFees("b2-7", 60.0, -5.0, "EUR", 0.0, utilization=0.25, coverage=1.0),
+            FlavorFees("t2-45", 400.0, 30.0, "EUR", 0.0, utilization=1.0, coverage=0.5),  # fully used
+        ),
+    )
+    advised = _advised(300, {}, [], plans)
+    # by hand: 60.00 EUR in 300 h is 148.80 over 744 h; unused 1 - 0.25 = 0.75; 0.75 x 148.80 = 111.60
+    assert [(a.kind, a.resource_id, a.sku, round(a.saving, 4)) for a in advised.advice] == [
+        ("underused_savings_plan", "sp-1,sp-2", "b2-7", 111.6)
+    ]
