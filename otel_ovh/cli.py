@@ -1,8 +1,8 @@
-"""The otel-ovh command line: serve, collect once, check settings, get a key, run the simulated OVH API.
+"""The otel-ovh command line: serve, collect once, advise, check settings, get a key, run a simulated OVH.
 
-This module parses arguments and hands over: each command's work lives in the application's modules
-(``app``, ``report``, ``check``, ``login``, ``demo``). Exit codes: 0 success, 2 bad settings (the message
-names the key), 1 any other failure. User errors are one line on stderr, never a traceback.
+This module parses arguments and hands over: each command's work lives in ``otel_ovh.commands`` and
+``serve.app``. Exit codes: 0 success, 2 bad settings (the message names the key), 1 any other failure.
+User errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -85,15 +85,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from otel_ovh.commands.demo import simulated_ovh
     from otel_ovh.commands.report import collect_once
+
+    return _once(args, lambda settings: collect_once(settings, args.format))
+
+
+def cmd_advise(args: argparse.Namespace) -> int:
+    from otel_ovh.commands.advise import advise
+
+    return _once(args, lambda settings: advise(settings, args.format))
+
+
+def _once(args: argparse.Namespace, run: Callable[[Settings], str]) -> int:
+    """One refresh with the Prometheus reader only (nothing pushed), its text on standard output."""
+    from otel_ovh.commands.demo import simulated_ovh
 
     with simulated_ovh(args.demo) as overrides:
         readers = {"prometheus": {"enabled": True}, "otlp": {"enabled": False}}
         settings = _settings(args, {**(overrides or {}), **readers})
         _setup_logging(settings, args, default="WARNING")
         try:
-            sys.stdout.write(collect_once(settings, args.format))
+            sys.stdout.write(run(settings))
         except CommandError as error:
             sys.stdout.write(error.output)
             raise
@@ -230,6 +242,8 @@ COLLECT_EXAMPLES = """examples:
   otel-ovh collect --demo                       # a table: each project's cost, forecast, quotas
   otel-ovh collect --format json > report.json  # timestamp, per-project status, every data point
   otel-ovh collect --format prometheus | promtool check metrics"""
+ADVISE_EXAMPLES = """example:
+  otel-ovh advise --config config.yaml --format json > advice.json   # ranked by saving, and the total"""
 CHECK_EXAMPLES = """examples:
   otel-ovh check-config --demo                  # what a working set-up reports
   otel-ovh check-config --config /etc/otel-ovh/config.yaml   # exit 0: serve will start and read OVH"""
@@ -287,6 +301,10 @@ def _add_commands(sub: Any) -> None:
         default="table",
         help="table for people, json or prometheus text for tools",
     )
+    advise = _command(
+        sub, "advise", cmd_advise, "fetch once and print what each piece of advice saves", ADVISE_EXAMPLES
+    )
+    advise.add_argument("--format", choices=("json", "table"), default="table", help="table or json")
     _command(
         sub,
         "check-config",

@@ -9,6 +9,9 @@ project order: projects still finish one after the other, which lets the refresh
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -75,3 +78,14 @@ class FanOut:
             if queue and self._running[pid] < self._per_project:
                 return pid, queue.popleft()
         return None
+
+
+def background_priority() -> None:
+    """Lower this thread's CPU priority (Linux applies ``nice`` per thread).
+
+    Refreshing is CPU work (decoding OVH's answers, rendering tens of thousands of series) that nobody
+    waits for, while a scrape has a deadline. On a small machine both compete for the same cores; a
+    niced refresher lets the scheduler run a scrape thread first. Best effort: elsewhere it does nothing.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)

@@ -9,9 +9,7 @@ record of the same refresh (``Family.uses``) starts once that one has answered, 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +17,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from otel_ovh.collect.fanout import FanOut
+from otel_ovh.collect.account import refresh_account
+from otel_ovh.collect.fanout import FanOut, background_priority
 from otel_ovh.collect.outages import OutageLog
 from otel_ovh.collect.snapshot import (
     MergeRules,
@@ -27,6 +26,7 @@ from otel_ovh.collect.snapshot import (
     ProjectState,
     Refreshed,
     SnapshotStore,
+    WithAccount,
     fill_account_currency,
 )
 from otel_ovh.families.base import Family, Scope
@@ -40,17 +40,6 @@ log = logging.getLogger(__name__)
 
 STRAGGLER_BATCH = 5.0  # seconds between publishes of projects that outlast collect.timeout
 STOP_CHECK = 0.25  # seconds: how soon a refresh in progress notices stop()
-
-
-def background_priority() -> None:
-    """Lower this thread's CPU priority (Linux applies ``nice`` per thread).
-
-    Refreshing is CPU work (decoding OVH's answers, rendering tens of thousands of series) that nobody
-    waits for, while a scrape has a deadline. On a small machine both compete for the same cores; a
-    niced refresher lets the scheduler run a scrape thread first. Best effort: elsewhere it does nothing.
-    """
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 @dataclass
@@ -84,6 +73,7 @@ class Refresher:
         self, settings: Settings, api: OvhApi, store: SnapshotStore, clock: Callable[[], float] = time.time
     ) -> None:
         self._collect = settings.collect
+        self._subsidiary = settings.catalog.subsidiary
         self._rules = MergeRules.from_settings(settings)
         self._api = api
         self._store = store
@@ -180,9 +170,17 @@ class Refresher:
         started = self._clock()
         self._dropped = {}
         ids = self.project_ids()
-        families = self._rules.families
-        runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
         deadline = time.monotonic() + self._collect.refresh_timeout
+        refresh_account(
+            self._rules.families,
+            lambda family: self._fetch("", family, ProjectData(), deadline),
+            self._store,
+            self._outages,
+            (self._book, self._log_failure),
+            self._stop.is_set,
+        )
+        families = tuple(family for family in self._rules.families if not family.account)
+        runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
         fan = self._fan_out(runs, families, deadline)
 
         # Publish what is ready at the latest after one call timeout, then stragglers as they land.
@@ -272,7 +270,7 @@ class Refresher:
         """
         seconds = self._collect.refresh_timeout
         message = f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
-        return ApiError(family.routes[0], 0, message, reason=DEADLINE), Problems()
+        return ApiError((*family.routes, family.name)[0], 0, message, reason=DEADLINE), Problems()
 
     def _fetch(
         self, pid: str, family: Family[Any], records: ProjectData, deadline: float
@@ -281,13 +279,15 @@ class Refresher:
         problems = Problems()
         try:
             with self._api.until(deadline):
-                scope = Scope(pid, problems, self._collect.region_wanted, records)
+                seen = WithAccount(records, self._store.current.account)
+                scope = Scope(pid, problems, self._collect.region_wanted, seen, self._subsidiary)
                 return family.fetch(self._api, scope), problems
         except ApiError as error:
             return error, problems
         except Exception as exc:  # a parser bug: this family fails, the process and the others go on
             log.exception("project %s: %s: unexpected error", pid, family.name)
-            return ApiError(family.routes[0], 0, f"internal error: {type(exc).__name__}"), problems
+            failure = ApiError((*family.routes, family.name)[0], 0, f"internal error: {type(exc).__name__}")
+            return failure, problems
 
     def _record(self, run: _ProjectRun, family: Family[Any], outcome: object, problems: Problems) -> bool:
         """Book one family's outcome; True when the project has all of its answers."""

@@ -69,6 +69,21 @@ class ProjectState:
 class Snapshot:
     version: int
     projects: Mapping[str, ProjectState]
+    account: ProjectData = field(default_factory=ProjectData)  # the account-wide families' records
+
+
+class WithAccount:
+    """A project's records of this refresh, and the account-wide ones (``Family.account``): what a
+    project's family may read from ``Scope.records``."""
+
+    __slots__ = ("_account", "_project")
+
+    def __init__(self, project: ProjectData, account: ProjectData) -> None:
+        self._project = project
+        self._account = account
+
+    def get(self, family: Family[T]) -> T | None:
+        return (self._account if family.account else self._project).get(family)
 
 
 class SnapshotStore:
@@ -95,7 +110,7 @@ class SnapshotStore:
             old = self._current
             projects = dict(old.projects)
             change(projects)
-            new = Snapshot(version=old.version + 1, projects=projects)
+            new = Snapshot(version=old.version + 1, projects=projects, account=old.account)
             self._current = new
         for listener in self._listeners:
             try:
@@ -103,6 +118,13 @@ class SnapshotStore:
             except Exception:  # a listener's bug must not stop the refresher
                 log.exception("snapshot listener failed")
         return new
+
+    def set_account(self, family: Family[T], record: T) -> None:
+        """The account-wide ``family``'s new record; the projects' records stay as they are."""
+        with self._lock:
+            old = self._current
+            account = old.account.with_record(family, record)
+            self._current = replace(old, version=old.version + 1, account=account)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -25,20 +25,25 @@ from otel_ovh.settings.config import Settings
 def collect_once(settings: Settings, output_format: str) -> str:
     """The text to print; raises ``CommandError`` when no project could be read (with the table of
     failed projects when there are some: with none, a table would only be empty)."""
+    return refresh_and_render(settings, FORMATS[output_format])
+
+
+def refresh_and_render(settings: Settings, render: Callable[[Exporter], str]) -> str:
+    """One refresh (progress on a terminal), then ``render``'s text; the failures of ``collect_once``."""
     exporter = Exporter.build(settings, serve=False)
     exporter.refresher.once = True
     try:
         with _progress(exporter):
             exporter.refresher.refresh_once()
-        output = FORMATS[output_format](exporter)
+        projects = exporter.store.current.projects
+        if not projects:
+            error = exporter.refresher.discovery_error
+            unreachable = error is not None and error.unreachable
+            why = f"OVH is unreachable: {error.why_unreachable} ({error})" if error and unreachable else error
+            raise CommandError(f"no project collected: {why}" if error else "no project to collect")
+        output = render(exporter)
     finally:
         exporter.telemetry.shutdown()
-    projects = exporter.store.current.projects
-    if not projects:
-        error = exporter.refresher.discovery_error
-        unreachable = error is not None and error.unreachable
-        why = f"OVH is unreachable: {error.why_unreachable} ({error})" if error and unreachable else error
-        raise CommandError(f"no project collected: {why}" if error else "no project to collect")
     if all(not state.success for state in projects.values()):
         reasons = "; ".join(f"{s.project_id}: {s.errors[0]}" for s in projects.values() if s.errors)
         raise CommandError(f"every project failed: {reasons}", output)
@@ -78,7 +83,7 @@ def _points(exporter: Exporter) -> list[dict[str, Any]]:
             "value": observation.value,
         }
         for metric in enabled_metrics(exporter.settings)
-        if metric.per_project
+        if metric.from_snapshot
         for observation in observations(metric, snapshot, now)
     ]
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from otel_ovh.collect.snapshot import ProjectState
+from otel_ovh.collect.snapshot import ProjectData, ProjectState
 from otel_ovh.export.memory import MemoryBudget
 from otel_ovh.export.prometheus_internals import map_unit, sanitize_attribute, sanitize_full_name
 from otel_ovh.families import FAMILIES
@@ -31,6 +31,7 @@ __all__ = ["BY_NAME", "CATALOG", "COMMON_ATTRIBUTES", "SELF_FAMILY", "Attributes
 
 T = TypeVar("T")
 ProjectPoints = Callable[[ProjectState, float], Iterable[Point]]  # (project, now) -> points
+AccountPoints = Callable[[ProjectData], Iterable[Point]]  # the account-wide records -> points
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class MetricDefinition:
     attributes: tuple[Attribute, ...]
     source: str
     project_points: ProjectPoints | None = None
+    account_points: AccountPoints | None = None  # an account-wide family's: no project labels
     exporter_points: ExporterPoints | None = None
     point_unit: Callable[[Mapping[str, object]], str] | None = None
     # Exported only once something failed: a healthy run has no series of it, by design (a counter of
@@ -85,6 +87,11 @@ class MetricDefinition:
     @property
     def per_project(self) -> bool:
         return self.project_points is not None
+
+    @property
+    def from_snapshot(self) -> bool:
+        """Read from the snapshot of OVH data (per project or account-wide), not the exporter's state."""
+        return self.project_points is not None or self.account_points is not None
 
     @property
     def prometheus_name(self) -> str:
@@ -103,6 +110,10 @@ def _bind(family: Family[T], metric: Metric[T]) -> MetricDefinition:
         record = project.data.get(family)
         return () if record is None else metric.points(record)
 
+    def account_points(account: ProjectData) -> Iterable[Point]:
+        record = account.get(family)
+        return () if record is None else metric.points(record)
+
     return MetricDefinition(
         name=metric.name,
         kind=metric.kind,
@@ -111,7 +122,8 @@ def _bind(family: Family[T], metric: Metric[T]) -> MetricDefinition:
         family=family.name,
         attributes=metric.attributes,
         source=metric.source,
-        project_points=points,
+        project_points=None if family.account else points,
+        account_points=account_points if family.account else None,
         point_unit=metric.point_unit,
     )
 

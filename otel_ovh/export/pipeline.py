@@ -96,8 +96,13 @@ def observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> li
 def iter_observations(metric: MetricDefinition, snapshot: Snapshot, now: float) -> Iterator[Observation]:
     """The points of ``metric`` one at a time: the SDK consumes each as it comes, so a collection never
     holds every point of a snapshot at once (they would outweigh the SDK's own storage at its peak)."""
-    assert metric.project_points is not None
     dropped = 0
+    if metric.account_points is not None:
+        for attributes, value in metric.account_points(snapshot.account):
+            if _exportable(value):
+                yield Observation(value, without_empty(safe_attributes(attributes)))
+        return
+    assert metric.project_points is not None
     for project in snapshot.projects.values():
         common = safe_attributes(project_attributes(project))
         for attributes, value in metric.project_points(project, now):

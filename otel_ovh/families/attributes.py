@@ -55,6 +55,12 @@ SERVICE = Attribute(
 BILLING = Attribute(
     "ovh.billing", "How OVH bills the line: by the hour or by the month.", ("hourly", "monthly")
 )
+ADVICE = Attribute(
+    "ovh.advice",
+    "What to do: bill the instance by the month, shelve the stopped instance, delete the idle volume or "
+    "floating IP, resize the underused savings plans (docs/advice.md).",
+    ("monthly_billing", "stopped_instance", "idle_volume", "idle_floating_ip", "underused_savings_plan"),
+)
 DIRECTION = Attribute(
     "network.io.direction", "Which way the bytes went, from the resource's side.", ("receive", "transmit")
 )

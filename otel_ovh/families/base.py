@@ -70,10 +70,11 @@ class Scope:
     the records already fetched in this refresh of the project (those of the families in ``uses``, when
     they are on and answered)."""
 
-    project_id: str
+    project_id: str  # "" for an account-wide family (``Family.account``)
     problems: Problems
     region_wanted: Callable[[str], bool]
     records: Records = NO_RECORDS
+    subsidiary: str = "FR"  # the OVH subsidiary whose public offer applies (``catalog.subsidiary``)
 
     def params(self, **extra: str) -> dict[str, str]:
         """Path parameters for a route below ``PROJECT``, each one path segment whatever an answer put in
@@ -194,3 +195,7 @@ class Family(Generic[T]):
     # OVH again: when they are on, the refresher starts this family once they have answered.
     uses: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # closing lines of docs/metrics.md (the values a label takes)
+    # Account-wide (the price list, the account's bills), not per project: fetched once per refresh
+    # before the projects, with ``scope.project_id`` empty; its record is in every project's
+    # ``scope.records`` (so per-project families may ``use`` it) and its metrics carry no project labels.
+    account: bool = False

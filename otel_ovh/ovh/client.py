@@ -221,10 +221,16 @@ class OvhApi:
         return 0
 
     def get(
-        self, route: str, path_params: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None
+        self,
+        route: str,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+        *,
+        need_auth: bool = True,
     ) -> Any:
-        """GET ``route`` (a path template such as ``/cloud/project/{serviceName}/quota``) and decode it."""
-        return self.answer(route, path_params, query).body
+        """GET ``route`` (a path template such as ``/cloud/project/{serviceName}/quota``) and decode it.
+        ``need_auth=False``: unsigned, for OVH's public routes (the price list), as python-ovh sends them."""
+        return self.answer(route, path_params, query, need_auth=need_auth).body
 
     def answer(
         self,
@@ -232,6 +238,8 @@ class OvhApi:
         path_params: Mapping[str, str] | None = None,
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        need_auth: bool = True,
     ) -> Answer:
         """GET ``route`` with request ``headers`` (the paging ones, see ``otel_ovh.ovh.paging``): the body
         decoded, with the answer's headers, where OVH names the next page of a list."""
@@ -245,7 +253,7 @@ class OvhApi:
                 client = self._client()  # before the pacing below: a clock sync takes its own slot
                 self.pacer.wait_slot()
                 with self._attempt():
-                    return self._call_once(client, route, path, headers=headers)
+                    return self._call_once(client, route, path, need_auth, headers)
             except ApiError as error:
                 if not error.retryable or attempt >= self._retries:
                     raise

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_ovh.settings import schema as settings_schema
+from otel_ovh.settings.catalog import CatalogSettings
 from otel_ovh.settings.loader import load, readable_yaml
 from otel_ovh.settings.otlp import OtlpSettings, ResolvedOtlp, resolve_otlp
 from otel_ovh.settings.ovh import OvhSettings, check_credentials
@@ -38,9 +39,9 @@ from otel_ovh.settings.schema import (
 )
 
 __all__ = [  # what other modules import from here, OvhSettings and SettingsError included
-    "DEFAULT_SECRETS_FILE", "ENV_PREFIX", "CollectSettings", "OvhSettings", "ProjectSettings",
-    "PrometheusSettings", "RegionsSettings", "Settings", "SettingsError", "TelemetrySettings",
-    "describe", "load_settings", "parse_settings",
+    "DEFAULT_SECRETS_FILE", "ENV_PREFIX", "CatalogSettings", "CollectSettings", "OvhSettings",
+    "ProjectSettings", "PrometheusSettings", "RegionsSettings", "Settings", "SettingsError",
+    "TelemetrySettings", "describe", "load_settings", "parse_settings",
 ]  # fmt: skip
 
 ENV_PREFIX = "OTEL_OVH"
@@ -73,6 +74,8 @@ FAMILY_NAMES: tuple[str, ...] = (
     "savings_plans",
     "network",
     "kube",
+    "catalog",
+    "advice",
 )
 
 
@@ -280,6 +283,7 @@ class Settings:
         doc_default="all readable",
     )
     collect: CollectSettings = field(default_factory=CollectSettings)
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
     prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
     otlp: OtlpSettings = field(default_factory=OtlpSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from otel_ovh.simulator.errors import not_found
@@ -44,6 +44,7 @@ class View:
 
 
 Handler = Callable[[View, dict[str, str], Query], Any]
+PublicHandler = Callable[[Query], Any]  # a route OVH answers without authentication, for any account
 Populate = Callable[[Generator, Project, int, bool], None]  # generator, new project, now, empty
 AddInstance = Callable[[Project, str, int, int, int | None], Instance]  # Generator.add_instance
 Autoscale = Callable[[random.Random, Project, int, AddInstance], list[str]]  # rng, project, now, add
@@ -51,8 +52,10 @@ Autoscale = Callable[[random.Random, Project, int, AddInstance], list[str]]  # r
 
 @dataclass(frozen=True)
 class Family:
-    """``routes``: path template (relative to ``/1.0``, OVH's parameter names) -> handler."""
+    """``routes``: path template (relative to ``/1.0``, OVH's parameter names) -> handler; ``public``:
+    exact path -> handler of the routes OVH answers to anyone (the price list)."""
 
     routes: Mapping[str, Handler]
+    public: Mapping[str, PublicHandler] = field(default_factory=dict)  # unsigned, outside any project
     populate: Populate | None = None
     autoscale: Autoscale | None = None

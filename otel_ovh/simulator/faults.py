@@ -10,6 +10,8 @@ until cleared). Kinds:
   header when `retry_after` is set), 500, 503…;
 * `html`: a load-balancer HTML page (502 by default), which python-ovh cannot decode;
 * `invalid_json`: status 200 with a truncated JSON body;
+* `body`: status 200 (or `status`) with `body` as the JSON answer: a well-formed answer of the wrong
+  shape;
 * `slow`: waits `delay` seconds, then answers normally (a `delay` on any other kind also waits
   before the failure: a slow 503).
 
@@ -19,6 +21,7 @@ Faults apply after authentication: a bad signature is still a bad signature.
 from __future__ import annotations
 
 import fnmatch
+import json
 import threading
 from dataclasses import asdict, dataclass
 from http import HTTPStatus
@@ -26,8 +29,8 @@ from typing import Any
 
 from otel_ovh.simulator.errors import ApiError, auth_error, iam_denial, service_error
 
-KINDS = ("status", "html", "invalid_json", "slow")
-DEFAULT_STATUS = {"status": 500, "html": 502, "invalid_json": 200, "slow": 200}
+KINDS = ("status", "html", "invalid_json", "body", "slow")
+DEFAULT_STATUS = {"status": 500, "html": 502, "invalid_json": 200, "body": 200, "slow": 200}
 HTML_PAGE = (
     "<html><body><h1>{status} {reason}</h1>\n"
     "The server returned an invalid or incomplete response.\n</body></html>\n"
@@ -48,6 +51,7 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     message: str | None = None
+    body: Any = None  # the JSON answer of a `body` fault
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -78,13 +82,15 @@ class Fault:
         return error
 
     def canned(self) -> tuple[int, bytes, str] | None:
-        """(status, body, content type) of an `html` or `invalid_json` fault; None for the other kinds."""
+        """(status, body, content type) of an `html`, `invalid_json` or `body` fault; None for the others."""
         status = self.effective_status
         if self.kind == "html":
             page = HTML_PAGE.format(status=status, reason=HTTPStatus(status).phrase)
             return status, page.encode(), "text/html; charset=utf-8"
         if self.kind == "invalid_json":
             return status, BROKEN_JSON, "application/json; charset=utf-8"
+        if self.kind == "body":
+            return status, json.dumps(self.body).encode(), "application/json; charset=utf-8"
         return None
 
     def as_json(self) -> dict[str, Any]:

@@ -10,74 +10,43 @@ Paths served (docs/ovh-api.md §2-§5):
   `/_sim/autoscale` (POST: one pass of the Kubernetes autoscaler): manual control for demos, no
   authentication, loopback clients only.
 
-Every answer carries an `X-Ovh-Queryid` header. HTTP/1.1 keep-alive is on (python-ovh keeps one
-session per client); `stop()` closes the kept-alive connections too, so a stopped simulator really
-stops answering.
+Every answer carries an `X-Ovh-Queryid` header. The HTTP server itself, and requests and replies as
+values, are in ``otel_ovh.simulator.transport``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import itertools
 import json
-import logging
-import socket
-import sys
 import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from otel_ovh.simulator import paging
 from otel_ovh.simulator.auth import Auth
 from otel_ovh.simulator.calls import Call, CallLog
 from otel_ovh.simulator.errors import ApiError, invalid_url, service_error
-from otel_ovh.simulator.families import CLOUD_ROUTES
+from otel_ovh.simulator.families import CLOUD_ROUTES, PUBLIC
 from otel_ovh.simulator.faults import FaultSet, fault_from_json
 from otel_ovh.simulator.routes import AUTH_ROUTES, PROJECT_PREFIX, Router, project_scope
+from otel_ovh.simulator.transport import (
+    HTML_TYPE,
+    Handler,
+    Reply,
+    Request,
+    Server,
+    error_reply,
+    html_reply,
+    json_reply,
+)
 from otel_ovh.simulator.world import World
 
-JSON_TYPE = "application/json; charset=utf-8"
-HTML_TYPE = "text/html; charset=utf-8"
 API_ROUTER = Router(CLOUD_ROUTES + AUTH_ROUTES)
 TOKEN_PATH = "/auth/oauth2/token"
-log = logging.getLogger(__name__)
 
-
-@dataclass
-class Request:
-    method: str
-    target: str  # the raw request target: path and query, as signed
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    client: str
-
-    @property
-    def path(self) -> str:
-        return urlsplit(self.target).path
-
-    @property
-    def query(self) -> dict[str, str]:
-        return dict(parse_qsl(urlsplit(self.target).query, keep_blank_values=True))
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = JSON_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def json_reply(status: int, value: Any, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, json.dumps(value, separators=(",", ":")).encode(), headers=headers or {})
-
-
-def html_reply(status: int, text: str) -> Reply:
-    return Reply(status, text.encode(), HTML_TYPE)
+__all__ = ["TOKEN_PATH", "Reply", "Request", "SimulatedOvh"]
 
 
 class SimulatedOvh:
@@ -100,14 +69,14 @@ class SimulatedOvh:
         self.faults = FaultSet()
         self._calls = CallLog()
         self._query_ids = itertools.count(1)
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> SimulatedOvh:
         if self._server is not None:
             return self
-        server = _Server((self.host, self.port), _Handler, self)
+        server = Server((self.host, self.port), Handler, self)
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(
@@ -185,7 +154,7 @@ class SimulatedOvh:
             return self._recorded(request, self._token)
         if path in ("/auth", "/auth/") and request.method == "GET":
             return self._validation_page(request)
-        return _error_reply(invalid_url())
+        return error_reply(invalid_url())
 
     def _recorded(self, request: Request, answer: Any) -> Reply:
         started = time.monotonic()
@@ -194,7 +163,7 @@ class SimulatedOvh:
         try:
             reply: Reply = answer(request, rel)
         except ApiError as error:
-            reply = _error_reply(error)
+            reply = error_reply(error)
         project, _ = project_scope(rel)
         self._calls.record(
             Call(
@@ -225,6 +194,8 @@ class SimulatedOvh:
                     "state": cred.status,
                 },
             )
+        if rel in PUBLIC and request.method == "GET":
+            return self._public(request, rel)
         url = f"http://{request.headers.get('host', '')}{request.target}"
         identity = self.auth.authenticate(
             request.method, url, rel, request.body.decode("utf-8", "replace"), request.headers
@@ -237,14 +208,9 @@ class SimulatedOvh:
             rel == PROJECT_PREFIX.rstrip("/") or rel.startswith(PROJECT_PREFIX)
         ):
             raise invalid_url()
-        fault = self.faults.take(*project_scope(rel))
-        if fault is not None:
-            time.sleep(fault.delay)
-            canned = fault.canned()
-            if canned is not None:
-                return Reply(*canned)
-            if fault.kind == "status":
-                raise fault.error()
+        faulty = self._fault(*project_scope(rel))
+        if faulty is not None:
+            return faulty
         match = API_ROUTER.match(rel)
         template = match.template if match else rel
         whole = self.world.answer(rel, paging.whole_list_query(template, request.query))
@@ -252,6 +218,21 @@ class SimulatedOvh:
             template, request.target, request.query, request.headers, whole, self.page_size
         )
         return Reply(200, body, headers=headers)
+
+    def _fault(self, project: str, path: str) -> Reply | None:
+        """The reply of the first fault matching the call, if any (a status fault raises its error)."""
+        if (fault := self.faults.take(project, path)) is None:
+            return None
+        time.sleep(fault.delay)
+        canned = fault.canned()
+        if canned is not None:
+            return Reply(*canned)
+        if fault.kind == "status":
+            raise fault.error()
+        return None
+
+    def _public(self, request: Request, rel: str) -> Reply:  # faults match it as project "" and its path
+        return self._fault("", rel.lstrip("/")) or json_reply(200, PUBLIC[rel](request.query))
 
     def _token(self, request: Request, rel: str) -> Reply:
         form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
@@ -304,91 +285,8 @@ class SimulatedOvh:
         return f"EU.ext-sim.{int(time.time()):x}.{self.port}.{next(self._query_ids):08x}"
 
 
-def _error_reply(error: ApiError) -> Reply:
-    return json_reply(error.status, error.body, error.headers)
-
-
 def _json_body(request: Request) -> Any:
     try:
         return json.loads(request.body or b"null")
     except ValueError:
         raise service_error(400, "Invalid JSON body") from None
-
-
-class _Server(ThreadingHTTPServer):
-    """Threaded server that remembers its open connections, so that stop() can close kept-alive ones."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], sim: SimulatedOvh
-    ) -> None:
-        self.sim = sim
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-answer (its deadline passed) is no error of the simulator's; anything
-        else keeps ``socketserver``'s report."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in one segment: written apart, Nagle and the client's delayed ACK
-    # cost 40 ms per answer on a kept-alive connection.
-    disable_nagle_algorithm = True
-    wbufsize = 64 * 1024
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: a request log line on stderr per call would drown a demo's output."""
-
-    def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = Request(
-            self.command,
-            self.path,
-            {k.lower(): v for k, v in self.headers.items()},
-            body,
-            str(self.client_address[0]),
-        )
-        try:
-            reply = self.server.sim.handle(request)
-        except Exception:  # a bug in the simulator must still answer, as OVH would, with a 500
-            log.exception("simulated OVH API failed on %s %s", self.command, self.path)
-            reply = _error_reply(service_error(500))
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.send_header("X-Ovh-Queryid", self.server.sim.next_query_id())
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch

@@ -26,7 +26,7 @@ def test_dashboard_queries_return_data(prometheus: PrometheusServer, title: str,
 
 
 def _without_threshold(expr: str) -> str:
-    return re.sub(r"\s*(>|==|<)\s*[\d.]+\s*$", "", expr.strip())
+    return re.sub(r"\s*(>=|<=|>|==|<)\s*[\d.]+\s*$", "", expr.strip())
 
 
 # Rule expressions whose body (threshold removed) is empty by design here, with the reason.

@@ -34,7 +34,9 @@ def test_collect_once_json(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     rows = report["points"]
-    projects = {row["attributes"]["cloud.account.id"] for row in rows}
+    account_wide = [row for row in rows if "cloud.account.id" not in row["attributes"]]
+    assert {row["metric"] for row in account_wide} == {"ovh.cloud.list_price"}  # the price list's own
+    projects = {row["attributes"]["cloud.account.id"] for row in rows if row not in account_wide}
     assert len(projects) == 3
     metrics = {row["metric"] for row in rows}
     assert {

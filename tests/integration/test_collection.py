@@ -82,7 +82,10 @@ def test_configured_projects_with_labels(
     exporter = make_exporter(projects=[{"id": pid, "labels": {"team": "data", "env": "prod"}}])
     exporter.refresher.refresh_once()
     lines = series(exporter.telemetry.render())
-    ovh_lines = [line for line in lines if line.startswith("ovh_cloud_")]
+    # The account-wide price list belongs to no project: neither its id nor its labels.
+    account = [line for line in lines if line.startswith("ovh_cloud_list_price{")]
+    assert account and not [line for line in account if "cloud_account_id=" in line or "team=" in line]
+    ovh_lines = [line for line in lines if line.startswith("ovh_cloud_") and line not in account]
     assert ovh_lines
     assert all(f'cloud_account_id="{pid}"' in line for line in ovh_lines)
     assert all('team="data"' in line and 'env="prod"' in line for line in ovh_lines)

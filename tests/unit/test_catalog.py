@@ -62,6 +62,9 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_cloud_savings_plan_utilization_ratio": (Kind.GAUGE, {"ovh_sku"}),
     "ovh_cloud_savings_plan_coverage_ratio": (Kind.GAUGE, {"ovh_sku"}),
     "ovh_cloud_volume_attachments": (Kind.GAUGE, {"cloud_region", "cloud_resource_id"}),
+    "ovh_cloud_list_price": (Kind.GAUGE, {"ovh_sku", "ovh_billing", "ovh_currency"}),
+    "ovh_cloud_cost_rate_per_hour": (Kind.GAUGE, {"ovh_currency"}),
+    "ovh_cloud_advice_savings": (Kind.GAUGE, {"ovh_advice", "cloud_resource_id", "ovh_sku", "ovh_currency"}),
     "ovh_cloud_floating_ip_info": (
         Kind.GAUGE,
         {"cloud_region", "cloud_resource_id", "ovh_status", "ovh_attached"},
@@ -124,7 +127,8 @@ def test_units_avoid_the_ambiguous_dimensionless_one() -> None:
 def test_every_metric_has_a_description_and_a_source() -> None:
     for metric in CATALOG:
         assert metric.description.strip() and metric.source.strip(), metric.name
-        assert (metric.project_points is None) != (metric.exporter_points is None), metric.name
+        sources = (metric.project_points, metric.account_points, metric.exporter_points)
+        assert sum(source is not None for source in sources) == 1, metric.name
 
 
 def test_metrics_doc_is_generated_from_the_catalog() -> None:

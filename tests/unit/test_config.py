@@ -179,7 +179,16 @@ def test_check_config_shows_the_file_as_written_without_secrets() -> None:
     )
     assert shown["otlp"]["headers"] == {"Authorization": "***"}
     assert shown["prometheus"]["web_config_file"] == __file__
-    assert set(shown) == {"ovh", "projects", "collect", "prometheus", "otlp", "telemetry", "log_level"}
+    assert set(shown) == {
+        "ovh",
+        "projects",
+        "collect",
+        "catalog",
+        "prometheus",
+        "otlp",
+        "telemetry",
+        "log_level",
+    }
     assert "Bearer t0ken" in settings.secrets() and "t0ken" not in str(shown)
 
 

@@ -219,7 +219,7 @@ class HostileApi:
     def __init__(self, data: st.DataObject) -> None:
         self.data = data
 
-    def get(self, route: str, path_params: Any = None, query: Any = None) -> Any:
+    def get(self, route: str, path_params: Any = None, query: Any = None, need_auth: bool = True) -> Any:
         path = route.format(**path_params) if path_params else route
         try:
             body = WORLD.body(path, dict(query) if query else None)

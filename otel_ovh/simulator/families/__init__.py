@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from types import MappingProxyType
 
-from otel_ovh.simulator.family import Autoscale, Family, Handler, Populate
+from otel_ovh.simulator.family import Autoscale, Family, Handler, Populate, PublicHandler
 from otel_ovh.simulator.routes import PROJECTS
 
 # One line per family. The order is the order in which new projects are populated: a family may read
@@ -28,6 +28,8 @@ FAMILY_NAMES: tuple[str, ...] = (
     "savings_plans",
     "kube",
     "network",
+    "catalog",
+    "advice",
 )
 # Product families the simulator does not answer, each with the reason (none today).
 NOT_SIMULATED: dict[str, str] = {}
@@ -46,6 +48,10 @@ def _handlers() -> dict[str, Handler]:
 
 
 HANDLERS = MappingProxyType(_handlers())
+# Routes answered without authentication, outside the projects: exact path -> handler.
+PUBLIC: MappingProxyType[str, PublicHandler] = MappingProxyType(
+    {path: handler for family in FAMILIES.values() for path, handler in family.public.items()}
+)
 POPULATE: tuple[Populate, ...] = tuple(f.populate for f in FAMILIES.values() if f.populate is not None)
 AUTOSCALE: tuple[Autoscale, ...] = tuple(f.autoscale for f in FAMILIES.values() if f.autoscale is not None)
 # Every project path the API answers: the project list, then the families' routes.
