@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any
 
+from otel_ovh.collect.snapshot import ProjectData, Refreshed
 from otel_ovh.families.base import Family
 
 Job = tuple[str, Family[Any]]
@@ -75,3 +77,30 @@ class FanOut:
             if queue and self._running[pid] < self._per_project:
                 return pid, queue.popleft()
         return None
+
+
+@dataclass
+class ProjectRun:
+    """One project's part of a refresh: what it fetched, what failed, what still waits."""
+
+    project_id: str
+    started: float
+    pending: int
+    records: ProjectData = field(default_factory=ProjectData)  # fetched in this refresh
+    previous: ProjectData = field(default_factory=ProjectData)  # served, for the families not due
+    errors: list[str] = field(default_factory=list)
+    finished: float | None = None
+    # Families waiting for those they use (``Family.uses``) that are on, and the names of those.
+    waiting: list[tuple[Family[Any], set[str]]] = field(default_factory=list)
+    answered: set[str] = field(default_factory=set)
+
+    def startable(self) -> list[Family[Any]]:
+        """The waiting families whose used families have all answered (or failed) in this refresh."""
+        ready = [family for family, used in self.waiting if self.answered >= used]
+        self.waiting = [(family, used) for family, used in self.waiting if family not in ready]
+        return ready
+
+    def result(self, now: float) -> Refreshed:
+        return Refreshed(
+            self.project_id, self.records, tuple(self.errors), self.started, self.finished or now
+        )

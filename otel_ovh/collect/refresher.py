@@ -15,17 +15,16 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from otel_ovh.collect.fanout import FanOut
+from otel_ovh.collect.accounting import HourlyCalls, summary
+from otel_ovh.collect.fanout import FanOut, ProjectRun
 from otel_ovh.collect.outages import OutageLog
 from otel_ovh.collect.snapshot import (
     MergeRules,
     ProjectData,
     ProjectState,
-    Refreshed,
     SnapshotStore,
     fill_account_currency,
 )
@@ -54,30 +53,6 @@ def background_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
-@dataclass
-class _ProjectRun:
-    project_id: str
-    started: float
-    pending: int
-    records: ProjectData = field(default_factory=ProjectData)
-    errors: list[str] = field(default_factory=list)
-    finished: float | None = None
-    # Families waiting for those they use (``Family.uses``) that are on, and the names of those.
-    waiting: list[tuple[Family[Any], set[str]]] = field(default_factory=list)
-    answered: set[str] = field(default_factory=set)
-
-    def startable(self) -> list[Family[Any]]:
-        """The waiting families whose used families have all answered (or failed) in this refresh."""
-        ready = [family for family, used in self.waiting if self.answered >= used]
-        self.waiting = [(family, used) for family, used in self.waiting if family not in ready]
-        return ready
-
-    def result(self, now: float) -> Refreshed:
-        return Refreshed(
-            self.project_id, self.records, tuple(self.errors), self.started, self.finished or now
-        )
-
-
 class Refresher:
     """Refreshes every project every ``collect.interval``, in parallel, into the snapshot store."""
 
@@ -98,6 +73,7 @@ class Refresher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._outages = OutageLog(log)
+        self._calls = HourlyCalls(self._rules.families)
         self.once = False  # the only refresh there will be (``collect``): no last data to serve
         self._known_projects: list[str] = []
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
@@ -127,6 +103,7 @@ class Refresher:
         """Continue ``previous`` (stopped) after a reload: still ready, and still knowing which projects
         discovery found, so that a first listing that fails does not drop every project."""
         self._known_projects = list(previous._known_projects)
+        self._calls = previous._calls
         self.refreshes = previous.refreshes
         if previous.first_refresh_done.is_set():
             self.first_refresh_done.set()
@@ -181,10 +158,17 @@ class Refresher:
         started = self._clock()
         self._dropped = {}
         ids = self.project_ids()
-        families = self._rules.families
-        runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
+        served = self._store.current.projects
+        due = {pid: self._due(served.get(pid), started) for pid in ids}
+        runs = {
+            pid: ProjectRun(pid, started, pending=len(due[pid]), previous=served[pid].data)
+            if pid in served
+            else ProjectRun(pid, started, pending=len(due[pid]))
+            for pid in ids
+            if due[pid]
+        }
         deadline = time.monotonic() + self._collect.refresh_timeout
-        fan = self._fan_out(runs, families, deadline)
+        fan = self._fan_out(runs, due, deadline)
 
         # Publish what is ready at the latest after one call timeout, then stragglers as they land.
         # Stragglers landing within STRAGGLER_BATCH of a publish wait for the next one: each publish costs
@@ -225,38 +209,47 @@ class Refresher:
             self._publish([runs[pid] for pid in ready], gone)
         self._finish(runs, started)
 
-    def _finish(self, runs: dict[str, _ProjectRun], started: float) -> None:
+    def _finish(self, runs: dict[str, ProjectRun], started: float) -> None:
         self.refreshes += 1
         self.last_refresh_duration = self._clock() - started
         failed = sorted({pid for pid, run in runs.items() if run.errors})
+        hourly = self._calls.book(self._api.stats.snapshot(), self._clock())
         log.info(
-            "refresh %d: %d project(s) in %.1fs, %d OVH call(s) so far%s",
+            "refresh %d: %d project(s) in %.1fs, %d OVH call(s) so far%s; in the last hour: %s",
             self.refreshes,
             len(runs),
             self.last_refresh_duration,
             self._api.stats.total(),
             f", failing: {', '.join(failed)}" if failed else "",
+            summary(hourly) or "none",
         )
         self._log_dropped()
         self.first_refresh_done.set()
 
+    def _due(self, served: ProjectState | None, now: float) -> tuple[Family[Any], ...]:
+        """The families this refresh fetches for a project: those whose cadence says so. The others keep
+        the record served, with the age it has."""
+        return tuple(family for family in self._rules.families if self._rules.due(served, family, now))
+
     def _fan_out(
-        self, runs: dict[str, _ProjectRun], families: tuple[Family[Any], ...], deadline: float
+        self, runs: dict[str, ProjectRun], due: dict[str, tuple[Family[Any], ...]], deadline: float
     ) -> FanOut:
         """The fetches of this refresh, handed to the pool as workers free up; a family that uses others'
-        records waits in its project's run until they have answered."""
-        on = {family.name for family in families}
+        records waits in its project's run until they have answered, when they are fetched too."""
         first: dict[str, list[Family[Any]]] = {}
-        for run in runs.values():
+        for pid, run in runs.items():
+            families = due[pid]
+            on = {family.name for family in families}
             run.waiting = [(family, used) for family in families if (used := on.intersection(family.uses))]
-            first[run.project_id] = [family for family in families if not on.intersection(family.uses)]
-        return FanOut(
-            lambda pid, family: self._pool.submit(self._fetch, pid, family, runs[pid].records, deadline),
-            first,
-            self._collect.concurrency,
-        )
+            first[pid] = [family for family in families if not on.intersection(family.uses)]
 
-    def _abandon(self, fan: FanOut, runs: dict[str, _ProjectRun]) -> list[tuple[str, Family[Any]]]:
+        def submit(pid: str, family: Family[Any]) -> Future[tuple[object, Problems]]:
+            records = runs[pid].records.over(runs[pid].previous)
+            return self._pool.submit(self._fetch, pid, family, records, deadline)
+
+        return FanOut(submit, first, self._collect.concurrency)
+
+    def _abandon(self, fan: FanOut, runs: dict[str, ProjectRun]) -> list[tuple[str, Family[Any]]]:
         """The refresh's deadline has passed: every fetch not landed is given up for this refresh, those
         in flight or queued and those waiting for the families they use."""
         jobs = fan.abandon()
@@ -291,7 +284,7 @@ class Refresher:
             log.exception("project %s: %s: unexpected error", pid, family.name)
             return ApiError(family.routes[0], 0, f"internal error: {type(exc).__name__}"), problems
 
-    def _record(self, run: _ProjectRun, family: Family[Any], outcome: object, problems: Problems) -> bool:
+    def _record(self, run: ProjectRun, family: Family[Any], outcome: object, problems: Problems) -> bool:
         """Book one family's outcome; True when the project has all of its answers."""
         pid = run.project_id
         run.answered.add(family.name)
@@ -310,7 +303,7 @@ class Refresher:
         run.finished = self._clock()
         return True
 
-    def _publish(self, runs: list[_ProjectRun], gone: set[str]) -> None:
+    def _publish(self, runs: list[ProjectRun], gone: set[str]) -> None:
         now = self._clock()
 
         def change(projects: dict[str, ProjectState]) -> None:
@@ -329,10 +322,12 @@ class Refresher:
     # -- staleness ---------------------------------------------------------------------------------
 
     def _next_expiry(self, now: float) -> float:
+        by_name = {family.name: family for family in self._rules.families}
         times = [
-            t + self._rules.max_staleness
+            self._rules.expires_at(by_name[name], state.data.get(by_name[name]), at)
             for state in self._store.current.projects.values()
-            for t in state.fetched_at.values()
+            for name, at in state.fetched_at.items()
+            if name in by_name
         ]
         return min(times, default=now + self._collect.interval)
 

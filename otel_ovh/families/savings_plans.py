@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from otel_ovh.families.attributes import CURRENCY, SAVINGS_PLAN_ID, SKU
-from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
+from otel_ovh.families.base import HOURLY, PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems
 
@@ -163,6 +163,7 @@ _SOURCE = "`usage/plans` (current month)"
 FAMILY: Family[Plans] = Family(
     name="savings_plans",
     routes=(ROUTE,),
+    cadence=HOURLY,
     fetch=_fetch,
     metrics=(
         Metric(

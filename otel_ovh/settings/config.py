@@ -35,6 +35,7 @@ from otel_ovh.settings.schema import (
     setting,
     shown,
     text,
+    text_map,
 )
 
 __all__ = [  # what other modules import from here, OvhSettings and SettingsError included
@@ -129,6 +130,17 @@ def _families(key: str, value: Any) -> frozenset[str]:
     return families
 
 
+def _cadences(key: str, value: Any) -> dict[str, float]:
+    """Seconds between fetches, per family: ``{forecast: 7200}``, or ``forecast=7200,...`` text."""
+    given = text_map(key, value)
+    seconds = number(minimum=1)
+    cadences = {}
+    for name, written in given.items():
+        _families(key, [name])
+        cadences[name] = seconds(f"{key}.{name}", written)
+    return cadences
+
+
 def _shard(key: str, value: Any) -> tuple[int, int] | None:
     given = text(key, value)
     match = _SHARD.match(given or "")
@@ -200,6 +212,14 @@ class CollectSettings:
         ", ".join(f"`{name}`" for name in FAMILY_NAMES) + "; a family left out makes no OVH call",
         convert=_families,
         doc_default="all",
+    )
+    cadence: dict[str, float] = setting(
+        {},
+        "seconds between fetches of a family (`{forecast: 7200}`), instead of its own cadence "
+        "([docs/metrics.md](docs/metrics.md)) and of OVH's word that nothing new has come; "
+        "never more often than `interval`",
+        convert=_cadences,
+        doc_default="each family's own",
     )
     regions: RegionsSettings = field(default_factory=RegionsSettings)
     shard: tuple[int, int] | None = setting(
