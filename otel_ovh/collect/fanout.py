@@ -9,6 +9,9 @@ project order: projects still finish one after the other, which lets the refresh
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -17,6 +20,21 @@ from typing import Any
 
 from otel_ovh.collect.snapshot import ProjectData, Refreshed
 from otel_ovh.families.base import Family
+from otel_ovh.ovh.client import ApiError
+from otel_ovh.ovh.errors import DEADLINE
+from otel_ovh.ovh.fields import Problems
+
+
+def background_priority() -> None:
+    """Lower this thread's CPU priority (Linux applies ``nice`` per thread).
+
+    Refreshing is CPU work (decoding OVH's answers, rendering tens of thousands of series) that nobody
+    waits for, while a scrape has a deadline. On a small machine both compete for the same cores; a
+    niced refresher lets the scheduler run a scrape thread first. Best effort: elsewhere it does nothing.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
 
 Job = tuple[str, Family[Any]]
 
@@ -104,3 +122,13 @@ class ProjectRun:
         return Refreshed(
             self.project_id, self.records, tuple(self.errors), self.started, self.finished or now
         )
+
+
+def abandoned(family: Family[Any], seconds: float) -> tuple[ApiError, Problems]:
+    """The outcome of a fetch still unanswered at the refresh's deadline (``seconds`` after its start).
+
+    Its calls in flight end at the same deadline (``OvhApi.until``), so the pool is free for the next
+    refresh; what has not started never will.
+    """
+    message = f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
+    return ApiError(family.routes[0], 0, message, reason=DEADLINE), Problems()

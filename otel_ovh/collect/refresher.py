@@ -9,9 +9,7 @@ record of the same refresh (``Family.uses``) starts once that one has answered, 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from otel_ovh.collect.accounting import HourlyCalls, summary
-from otel_ovh.collect.fanout import FanOut, ProjectRun
+from otel_ovh.collect.fanout import FanOut, ProjectRun, abandoned, background_priority
 from otel_ovh.collect.outages import OutageLog
 from otel_ovh.collect.snapshot import (
     MergeRules,
@@ -28,10 +26,10 @@ from otel_ovh.collect.snapshot import (
     SnapshotStore,
     fill_account_currency,
 )
+from otel_ovh.collect.state import StateFile
 from otel_ovh.families.base import Family, Scope
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.discovery import in_shard, readable_projects
-from otel_ovh.ovh.errors import DEADLINE
 from otel_ovh.ovh.fields import Problems
 from otel_ovh.ovh.turns import TURNS
 from otel_ovh.settings.config import Settings
@@ -40,17 +38,6 @@ log = logging.getLogger(__name__)
 
 STRAGGLER_BATCH = 5.0  # seconds between publishes of projects that outlast collect.timeout
 STOP_CHECK = 0.25  # seconds: how soon a refresh in progress notices stop()
-
-
-def background_priority() -> None:
-    """Lower this thread's CPU priority (Linux applies ``nice`` per thread).
-
-    Refreshing is CPU work (decoding OVH's answers, rendering tens of thousands of series) that nobody
-    waits for, while a scrape has a deadline. On a small machine both compete for the same cores; a
-    niced refresher lets the scheduler run a scrape thread first. Best effort: elsewhere it does nothing.
-    """
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 class Refresher:
@@ -74,6 +61,7 @@ class Refresher:
         self._thread: threading.Thread | None = None
         self._outages = OutageLog(log)
         self._calls = HourlyCalls(self._rules.families)
+        self._state = StateFile.of(settings)
         self.once = False  # the only refresh there will be (``collect``): no last data to serve
         self._known_projects: list[str] = []
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
@@ -107,6 +95,20 @@ class Refresher:
         self.refreshes = previous.refreshes
         if previous.first_refresh_done.is_set():
             self.first_refresh_done.set()
+
+    def warm_start(self) -> None:
+        """Serve the last snapshot written (``state.path``), with its age, until a refresh replaces it:
+        only the projects still configured (and this shard's), only the families still on."""
+        if self._state is None:
+            return
+        restored = self._state.load(self._rules, set(self._configured) or None, self._clock())
+
+        def change(projects: dict[str, ProjectState]) -> None:
+            projects.update({pid: s for pid, s in restored.items() if in_shard(pid, self._collect.shard)})
+            fill_account_currency(projects)
+
+        if restored:
+            self._store.update(change)
 
     @property
     def alive(self) -> bool:
@@ -189,7 +191,8 @@ class Refresher:
             outcomes = [(*fan.landed(future), *future.result()) for future in done]
             if fan.in_flight and time.monotonic() >= deadline:
                 outcomes += [
-                    (pid, family, *self._abandoned(family)) for pid, family in self._abandon(fan, runs)
+                    (pid, family, *abandoned(family, self._collect.refresh_timeout))
+                    for pid, family in self._abandon(fan, runs)
                 ]
             for pid, family, outcome, problems in outcomes:
                 finished_project = self._record(runs[pid], family, outcome, problems)
@@ -224,7 +227,17 @@ class Refresher:
             summary(hourly) or "none",
         )
         self._log_dropped()
+        self._save_state()
         self.first_refresh_done.set()
+
+    def _save_state(self) -> None:
+        if self._state is None or self.once:
+            return
+        try:
+            self._state.save(self._store.current, self._clock())
+            self._outages.recovered("state", f"the state file {self._state.path} is written again")
+        except OSError as exc:
+            self._outages.failed("state", f"cannot write the state file {self._state.path}: {exc}")
 
     def _due(self, served: ProjectState | None, now: float) -> tuple[Family[Any], ...]:
         """The families this refresh fetches for a project: those whose cadence says so. The others keep
@@ -257,16 +270,6 @@ class Refresher:
             jobs += [(run.project_id, family) for family, _ in run.waiting]
             run.waiting = []
         return jobs
-
-    def _abandoned(self, family: Family[Any]) -> tuple[ApiError, Problems]:
-        """The outcome of a fetch still unanswered at the refresh's deadline.
-
-        Its calls in flight end at the same deadline (``OvhApi.until``), so the pool is free for the next
-        refresh; what has not started never will.
-        """
-        seconds = self._collect.refresh_timeout
-        message = f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
-        return ApiError(family.routes[0], 0, message, reason=DEADLINE), Problems()
 
     def _fetch(
         self, pid: str, family: Family[Any], records: ProjectData, deadline: float

@@ -162,17 +162,37 @@ class MergeRules:
             fetched_at[family.name] = now
         on = {family.name for family in self.families}
         gone = {name for name in fetched_at if name not in on} | self._expired(data, fetched_at, now)
-        pid = refreshed.project_id
+        return self.restored(
+            refreshed.project_id,
+            data.without(gone),
+            {name: at for name, at in fetched_at.items() if name not in gone},
+            success=not refreshed.errors,
+            duration=refreshed.finished - refreshed.started,
+            errors=refreshed.errors,
+        )
+
+    def restored(
+        self,
+        pid: str,
+        data: ProjectData,
+        fetched_at: Mapping[str, float],
+        *,
+        success: bool,
+        duration: float | None,
+        errors: tuple[str, ...],
+    ) -> ProjectState:
+        """A project's state from its records and their fetch times, by this process's settings: its
+        configured name and labels, the region settings, the families' cadences."""
         return ProjectState(
             project_id=pid,
             name=self.names.get(pid) or _project_name(data) or pid,
             labels=self.labels.get(pid, {}),
-            data=self.apply_regions(data.without(gone)),
-            fetched_at={name: at for name, at in fetched_at.items() if name not in gone},
+            data=self.apply_regions(data),
+            fetched_at=dict(fetched_at),
             due_after=self._due_after(data, fetched_at),
-            success=not refreshed.errors,
-            duration=refreshed.finished - refreshed.started,
-            errors=refreshed.errors,
+            success=success,
+            duration=duration,
+            errors=errors,
         )
 
     def expire(self, state: ProjectState, now: float) -> ProjectState:

@@ -37,11 +37,12 @@ from otel_ovh.settings.schema import (
     text,
     text_map,
 )
+from otel_ovh.settings.state import StateSettings
 
 __all__ = [  # what other modules import from here, OvhSettings and SettingsError included
     "DEFAULT_SECRETS_FILE", "ENV_PREFIX", "CollectSettings", "OvhSettings", "ProjectSettings",
-    "PrometheusSettings", "RegionsSettings", "Settings", "SettingsError", "TelemetrySettings",
-    "describe", "load_settings", "parse_settings",
+    "PrometheusSettings", "RegionsSettings", "Settings", "SettingsError", "StateSettings",
+    "TelemetrySettings", "describe", "load_settings", "parse_settings",
 ]  # fmt: skip
 
 ENV_PREFIX = "OTEL_OVH"
@@ -132,10 +133,8 @@ def _families(key: str, value: Any) -> frozenset[str]:
 
 def _cadences(key: str, value: Any) -> dict[str, float]:
     """Seconds between fetches, per family: ``{forecast: 7200}``, or ``forecast=7200,...`` text."""
-    given = text_map(key, value)
-    seconds = number(minimum=1)
-    cadences = {}
-    for name, written in given.items():
+    seconds, cadences = number(minimum=1), {}
+    for name, written in text_map(key, value).items():
         _families(key, [name])
         cadences[name] = seconds(f"{key}.{name}", written)
     return cadences
@@ -303,6 +302,7 @@ class Settings:
     prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
     otlp: OtlpSettings = field(default_factory=OtlpSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    state: StateSettings = field(default_factory=StateSettings)
     log_level: str = setting(
         "INFO",
         ", ".join(f"`{level}`" for level in LOG_LEVELS),

@@ -86,6 +86,7 @@ def _with(**sections: Any) -> dict[str, Any]:
         (_with(collect={"cadence": {"forecats": 3600}}), "collect.cadence", "unknown family 'forecats'"),
         (_with(collect={"cadence": {"forecast": "hourly"}}), "collect.cadence.forecast", "a number"),
         (_with(collect={"cadence": "forecast"}), "collect.cadence", "name=value"),
+        (_with(state={"path": "/tmp"}), "state.path", "is a directory"),
     ],
 )
 def test_bad_settings_name_the_key(raw: dict[str, Any], key: str, fragment: str) -> None:
@@ -182,7 +183,16 @@ def test_check_config_shows_the_file_as_written_without_secrets() -> None:
     )
     assert shown["otlp"]["headers"] == {"Authorization": "***"}
     assert shown["prometheus"]["web_config_file"] == __file__
-    assert set(shown) == {"ovh", "projects", "collect", "prometheus", "otlp", "telemetry", "log_level"}
+    assert set(shown) == {
+        "ovh",
+        "projects",
+        "collect",
+        "prometheus",
+        "otlp",
+        "telemetry",
+        "state",
+        "log_level",
+    }
     assert "Bearer t0ken" in settings.secrets() and "t0ken" not in str(shown)
 
 
