@@ -174,3 +174,21 @@ def test_only_the_projects_and_families_still_configured_are_served(
     served = [line for line in series(after.telemetry.render()) if line.startswith("ovh_cloud_")]
     assert served and all('team="data"' in line and "ovh_cloud_volume" in line for line in served)
     assert f'cloud_account_id="{removed}"' in body.decode()
+
+
+def test_the_file_is_replaced_whole_and_a_write_that_fails_is_said_once(
+    make_exporter: ExporterFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    exporter = _saved(make_exporter, tmp_path / "state" / "otel-ovh.json")
+    exporter.refresher.refresh_once()
+    assert [p.name for p in (tmp_path / "state").iterdir()] == ["otel-ovh.json"]  # no temporary left
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    failing = make_exporter(state={"path": str(blocked / "otel-ovh.json")})
+    with caplog.at_level(logging.INFO, logger="otel_ovh"):
+        for _ in range(3):
+            failing.refresher.refresh_once()
+    said = [r.getMessage() for r in caplog.records if "cannot write the state file" in r.getMessage()]
+    assert len(said) == 1 and str(blocked) in said[0]
+    assert failing.store.current.projects  # serving goes on
