@@ -62,6 +62,7 @@ class Refresher:
         self._outages = OutageLog(log)
         self._calls = HourlyCalls(self._rules.families)
         self._state = StateFile.of(settings)
+        self._fetch_all = False  # the next refresh fetches every family, due or not
         self.once = False  # the only refresh there will be (``collect``): no last data to serve
         self._known_projects: list[str] = []
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
@@ -92,6 +93,7 @@ class Refresher:
         discovery found, so that a first listing that fails does not drop every project."""
         self._known_projects = list(previous._known_projects)
         self._calls = previous._calls
+        self._fetch_all = True  # new settings (credentials, regions...) are tried on every family at once
         self.refreshes = previous.refreshes
         if previous.first_refresh_done.is_set():
             self.first_refresh_done.set()
@@ -214,6 +216,7 @@ class Refresher:
 
     def _finish(self, runs: dict[str, ProjectRun], started: float) -> None:
         self.refreshes += 1
+        self._fetch_all = False
         self.last_refresh_duration = self._clock() - started
         failed = sorted({pid for pid, run in runs.items() if run.errors})
         hourly = self._calls.book(self._api.stats.snapshot(), self._clock())
@@ -242,6 +245,8 @@ class Refresher:
     def _due(self, served: ProjectState | None, now: float) -> tuple[Family[Any], ...]:
         """The families this refresh fetches for a project: those whose cadence says so. The others keep
         the record served, with the age it has."""
+        if self._fetch_all:
+            return self._rules.families
         return tuple(family for family in self._rules.families if self._rules.due(served, family, now))
 
     def _fan_out(
