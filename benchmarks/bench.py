@@ -23,6 +23,8 @@ Phases (each names what it proves):
 With ``--against REV``, phases 1-3 run for REV and for the working tree, interleaved, against this one
 simulated world, and one table compares them (``benchmarks/compare.py``).
 
+Calls per project per hour, where the families' cadences show, are ``benchmarks/hourly.py``'s.
+
 ``--attacks`` runs the hostile-client phase instead (``benchmarks/attacks.py``): a good scraper's p50/p99
 under a header flood, a connection burst, a wrong-password flood and slowloris; with ``--against REV``,
 for both versions.

@@ -15,9 +15,26 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any
 
+from otel_ovh.collect.snapshot import ProjectData, Refreshed
 from otel_ovh.families.base import Family
+from otel_ovh.ovh.client import ApiError
+from otel_ovh.ovh.errors import DEADLINE
+from otel_ovh.ovh.fields import Problems
+
+
+def background_priority() -> None:
+    """Lower this thread's CPU priority (Linux applies ``nice`` per thread).
+
+    Refreshing is CPU work (decoding OVH's answers, rendering tens of thousands of series) that nobody
+    waits for, while a scrape has a deadline. On a small machine both compete for the same cores; a
+    niced refresher lets the scheduler run a scrape thread first. Best effort: elsewhere it does nothing.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
 
 Job = tuple[str, Family[Any]]
 
@@ -80,12 +97,48 @@ class FanOut:
         return None
 
 
-def background_priority() -> None:
-    """Lower this thread's CPU priority (Linux applies ``nice`` per thread).
+@dataclass
+class ProjectRun:
+    """One project's part of a refresh: what it fetched, what failed, what still waits."""
 
-    Refreshing is CPU work (decoding OVH's answers, rendering tens of thousands of series) that nobody
-    waits for, while a scrape has a deadline. On a small machine both compete for the same cores; a
-    niced refresher lets the scheduler run a scrape thread first. Best effort: elsewhere it does nothing.
+    project_id: str
+    started: float
+    pending: int
+    records: ProjectData = field(default_factory=ProjectData)  # fetched in this refresh
+    previous: ProjectData = field(default_factory=ProjectData)  # served, for the families not due
+    errors: list[str] = field(default_factory=list)
+    finished: float | None = None
+    # Families waiting for those they use (``Family.uses``) that are on, and the names of those.
+    waiting: list[tuple[Family[Any], set[str]]] = field(default_factory=list)
+    answered: set[str] = field(default_factory=set)
+
+    def startable(self) -> list[Family[Any]]:
+        """The waiting families whose used families have all answered (or failed) in this refresh."""
+        ready = [family for family, used in self.waiting if self.answered >= used]
+        self.waiting = [(family, used) for family, used in self.waiting if family not in ready]
+        return ready
+
+    def result(self, now: float) -> Refreshed:
+        return Refreshed(
+            self.project_id, self.records, tuple(self.errors), self.started, self.finished or now
+        )
+
+
+def abandoned(family: Family[Any], seconds: float) -> tuple[ApiError, Problems]:
+    """The outcome of a fetch still unanswered at the refresh's deadline (``seconds`` after its start).
+
+    Its calls in flight end at the same deadline (``OvhApi.until``), so the pool is free for the next
+    refresh; what has not started never will.
     """
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    message = f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
+    return ApiError((*family.routes, family.name)[0], 0, message, reason=DEADLINE), Problems()
+
+
+def abandon_all(fan: FanOut, runs: dict[str, ProjectRun]) -> list[Job]:
+    """The refresh's deadline has passed: every fetch not landed is given up for this refresh, those
+    in flight or queued and those waiting for the families they use."""
+    jobs = fan.abandon()
+    for run in runs.values():
+        jobs += [(run.project_id, family) for family, _ in run.waiting]
+        run.waiting = []
+    return jobs

@@ -13,57 +13,34 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from otel_ovh.collect.account import refresh_account
-from otel_ovh.collect.fanout import FanOut, background_priority
+from otel_ovh.collect.accounting import HourlyCalls, summary
+from otel_ovh.collect.dropped import DroppedValues
+from otel_ovh.collect.fanout import FanOut, ProjectRun, abandon_all, abandoned, background_priority
 from otel_ovh.collect.outages import OutageLog
 from otel_ovh.collect.snapshot import (
     MergeRules,
     ProjectData,
     ProjectState,
-    Refreshed,
     SnapshotStore,
     WithAccount,
     fill_account_currency,
 )
+from otel_ovh.collect.state import StateFile
 from otel_ovh.families.base import Family, Scope
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.discovery import in_shard, readable_projects
-from otel_ovh.ovh.errors import DEADLINE
 from otel_ovh.ovh.fields import Problems
 from otel_ovh.settings.config import Settings
 
 log = logging.getLogger(__name__)
 
 STRAGGLER_BATCH = 5.0  # seconds between publishes of projects that outlast collect.timeout
+Due = tuple[Family[Any], ...]  # the families a project's run fetches
 STOP_CHECK = 0.25  # seconds: how soon a refresh in progress notices stop()
-
-
-@dataclass
-class _ProjectRun:
-    project_id: str
-    started: float
-    pending: int
-    records: ProjectData = field(default_factory=ProjectData)
-    errors: list[str] = field(default_factory=list)
-    finished: float | None = None
-    # Families waiting for those they use (``Family.uses``) that are on, and the names of those.
-    waiting: list[tuple[Family[Any], set[str]]] = field(default_factory=list)
-    answered: set[str] = field(default_factory=set)
-
-    def startable(self) -> list[Family[Any]]:
-        """The waiting families whose used families have all answered (or failed) in this refresh."""
-        ready = [family for family, used in self.waiting if self.answered >= used]
-        self.waiting = [(family, used) for family, used in self.waiting if family not in ready]
-        return ready
-
-    def result(self, now: float) -> Refreshed:
-        return Refreshed(
-            self.project_id, self.records, tuple(self.errors), self.started, self.finished or now
-        )
 
 
 class Refresher:
@@ -87,13 +64,16 @@ class Refresher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._outages = OutageLog(log)
+        self._calls = HourlyCalls(self._rules.families)
+        self._state = StateFile.of(settings)
+        self._fetch_all = False  # the next refresh fetches every family, due or not
         self.once = False  # the only refresh there will be (``collect``): no last data to serve
         self._known_projects: list[str] = []
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
         self.refreshes = 0
         self.last_refresh_duration: float | None = None
         self.first_refresh_done = threading.Event()
-        self._dropped: dict[str, tuple[int, list[str]]] = {}  # this refresh's: kind -> (count, where)
+        self._dropped = DroppedValues()  # this refresh's
         # Called with (projects done, projects in this refresh) as each project completes: long work can
         # show how far it is (``collect --once``); the serving loop leaves it unset.
         self.on_progress: Callable[[int, int], None] | None = None
@@ -116,9 +96,25 @@ class Refresher:
         """Continue ``previous`` (stopped) after a reload: still ready, and still knowing which projects
         discovery found, so that a first listing that fails does not drop every project."""
         self._known_projects = list(previous._known_projects)
+        self._calls = previous._calls
+        self._fetch_all = True  # new settings (credentials, regions...) are tried on every family at once
         self.refreshes = previous.refreshes
         if previous.first_refresh_done.is_set():
             self.first_refresh_done.set()
+
+    def warm_start(self) -> None:
+        """Serve the last snapshot written (``state.path``), with its age, until a refresh replaces it:
+        only the projects still configured (and this shard's), only the families still on."""
+        if self._state is None:
+            return
+        restored = self._state.load(self._rules, set(self._configured) or None, self._clock())
+
+        def change(projects: dict[str, ProjectState]) -> None:
+            projects.update({pid: s for pid, s in restored.items() if in_shard(pid, self._collect.shard)})
+            fill_account_currency(projects)
+
+        if restored:
+            self._store.update(change)
 
     @property
     def alive(self) -> bool:
@@ -154,7 +150,7 @@ class Refresher:
             problems = Problems()
             try:
                 ids = self._known_projects = readable_projects(self._api, problems)
-                self._book("project list", problems)
+                self._dropped.book("project list", problems)
                 self.discovery_error = None
                 self._outages.recovered("unreachable", "OVH answers again")
                 self._outages.recovered("discovery", "project discovery works again")
@@ -168,7 +164,7 @@ class Refresher:
 
     def refresh_once(self) -> None:
         started = self._clock()
-        self._dropped = {}
+        self._dropped = DroppedValues()
         ids = self.project_ids()
         deadline = time.monotonic() + self._collect.refresh_timeout
         refresh_account(
@@ -176,12 +172,11 @@ class Refresher:
             lambda family: self._fetch("", family, ProjectData(), deadline),
             self._store,
             self._outages,
-            (self._book, self._log_failure),
+            (self._dropped.book, self._log_failure),
             self._stop.is_set,
         )
-        families = tuple(family for family in self._rules.families if not family.account)
-        runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
-        fan = self._fan_out(runs, families, deadline)
+        runs, due = self._runs(ids, started)
+        fan = self._fan_out(runs, due, deadline)
 
         # Publish what is ready at the latest after one call timeout, then stragglers as they land.
         # Stragglers landing within STRAGGLER_BATCH of a publish wait for the next one: each publish costs
@@ -202,7 +197,8 @@ class Refresher:
             outcomes = [(*fan.landed(future), *future.result()) for future in done]
             if fan.in_flight and time.monotonic() >= deadline:
                 outcomes += [
-                    (pid, family, *self._abandoned(family)) for pid, family in self._abandon(fan, runs)
+                    (pid, family, *abandoned(family, self._collect.refresh_timeout))
+                    for pid, family in abandon_all(fan, runs)
                 ]
             for pid, family, outcome, problems in outcomes:
                 finished_project = self._record(runs[pid], family, outcome, problems)
@@ -222,55 +218,72 @@ class Refresher:
             self._publish([runs[pid] for pid in ready], gone)
         self._finish(runs, started)
 
-    def _finish(self, runs: dict[str, _ProjectRun], started: float) -> None:
+    def _finish(self, runs: dict[str, ProjectRun], started: float) -> None:
         self.refreshes += 1
+        self._fetch_all = False
         self.last_refresh_duration = self._clock() - started
         failed = sorted({pid for pid, run in runs.items() if run.errors})
+        hourly = self._calls.book(self._api.stats.snapshot(), self._clock())
         log.info(
-            "refresh %d: %d project(s) in %.1fs, %d OVH call(s) so far%s",
+            "refresh %d: %d project(s) in %.1fs, %d OVH call(s) so far%s; in the last hour: %s",
             self.refreshes,
             len(runs),
             self.last_refresh_duration,
             self._api.stats.total(),
             f", failing: {', '.join(failed)}" if failed else "",
+            summary(hourly) or "none",
         )
-        self._log_dropped()
+        self._dropped.log(self.refreshes)
+        self._save_state()
         self.first_refresh_done.set()
 
+    def _save_state(self) -> None:
+        if self._state is None or self.once:
+            return
+        try:
+            self._state.save(self._store.current, self._clock())
+            self._outages.recovered("state", f"the state file {self._state.path} is written again")
+        except OSError as exc:
+            self._outages.failed("state", f"cannot write the state file {self._state.path}: {exc}")
+
+    def _runs(self, ids: list[str], started: float) -> tuple[dict[str, ProjectRun], dict[str, Due]]:
+        """Each project's run for the families due now; a project with none due is left as served."""
+        served = self._store.current.projects
+        due = {pid: self._due(served.get(pid), started) for pid in ids}
+        runs = {
+            pid: ProjectRun(
+                pid, started, len(due[pid]), previous=served[pid].data if pid in served else ProjectData()
+            )
+            for pid in ids
+            if due[pid]
+        }
+        return runs, due
+
+    def _due(self, served: ProjectState | None, now: float) -> tuple[Family[Any], ...]:
+        """The families this refresh fetches for a project: those whose cadence says so. The others keep
+        the record served, with the age it has."""
+        per_project = tuple(family for family in self._rules.families if not family.account)
+        if self._fetch_all:
+            return per_project
+        return tuple(family for family in per_project if self._rules.due(served, family, now))
+
     def _fan_out(
-        self, runs: dict[str, _ProjectRun], families: tuple[Family[Any], ...], deadline: float
+        self, runs: dict[str, ProjectRun], due: dict[str, tuple[Family[Any], ...]], deadline: float
     ) -> FanOut:
         """The fetches of this refresh, handed to the pool as workers free up; a family that uses others'
-        records waits in its project's run until they have answered."""
-        on = {family.name for family in families}
+        records waits in its project's run until they have answered, when they are fetched too."""
         first: dict[str, list[Family[Any]]] = {}
-        for run in runs.values():
+        for pid, run in runs.items():
+            families = due[pid]
+            on = {family.name for family in families}
             run.waiting = [(family, used) for family in families if (used := on.intersection(family.uses))]
-            first[run.project_id] = [family for family in families if not on.intersection(family.uses)]
-        return FanOut(
-            lambda pid, family: self._pool.submit(self._fetch, pid, family, runs[pid].records, deadline),
-            first,
-            self._collect.concurrency,
-        )
+            first[pid] = [family for family in families if not on.intersection(family.uses)]
 
-    def _abandon(self, fan: FanOut, runs: dict[str, _ProjectRun]) -> list[tuple[str, Family[Any]]]:
-        """The refresh's deadline has passed: every fetch not landed is given up for this refresh, those
-        in flight or queued and those waiting for the families they use."""
-        jobs = fan.abandon()
-        for run in runs.values():
-            jobs += [(run.project_id, family) for family, _ in run.waiting]
-            run.waiting = []
-        return jobs
+        def submit(pid: str, family: Family[Any]) -> Future[tuple[object, Problems]]:
+            records = runs[pid].records.over(runs[pid].previous)
+            return self._pool.submit(self._fetch, pid, family, records, deadline)
 
-    def _abandoned(self, family: Family[Any]) -> tuple[ApiError, Problems]:
-        """The outcome of a fetch still unanswered at the refresh's deadline.
-
-        Its calls in flight end at the same deadline (``OvhApi.until``), so the pool is free for the next
-        refresh; what has not started never will.
-        """
-        seconds = self._collect.refresh_timeout
-        message = f"abandoned: no answer within the refresh's deadline (collect.refresh_timeout {seconds:g}s)"
-        return ApiError((*family.routes, family.name)[0], 0, message, reason=DEADLINE), Problems()
+        return FanOut(submit, first, self._collect.concurrency)
 
     def _fetch(
         self, pid: str, family: Family[Any], records: ProjectData, deadline: float
@@ -289,7 +302,7 @@ class Refresher:
             failure = ApiError((*family.routes, family.name)[0], 0, f"internal error: {type(exc).__name__}")
             return failure, problems
 
-    def _record(self, run: _ProjectRun, family: Family[Any], outcome: object, problems: Problems) -> bool:
+    def _record(self, run: ProjectRun, family: Family[Any], outcome: object, problems: Problems) -> bool:
         """Book one family's outcome; True when the project has all of its answers."""
         pid = run.project_id
         run.answered.add(family.name)
@@ -301,14 +314,14 @@ class Refresher:
             self._outages.recovered("unreachable", "OVH answers again")
             self._outages.recovered("credentials", "OVH accepts the credentials again")
             self._outages.recovered(f"{pid}/{family.name}", f"project {pid}: {family.name} works again")
-        self._book(f"project {pid}: {family.name}", problems)
+        self._dropped.book(f"project {pid}: {family.name}", problems)
         run.pending -= 1
         if run.pending:
             return False
         run.finished = self._clock()
         return True
 
-    def _publish(self, runs: list[_ProjectRun], gone: set[str]) -> None:
+    def _publish(self, runs: list[ProjectRun], gone: set[str]) -> None:
         now = self._clock()
 
         def change(projects: dict[str, ProjectState]) -> None:
@@ -327,10 +340,12 @@ class Refresher:
     # -- staleness ---------------------------------------------------------------------------------
 
     def _next_expiry(self, now: float) -> float:
+        by_name = {family.name: family for family in self._rules.families}
         times = [
-            t + self._rules.max_staleness
+            self._rules.expires_at(by_name[name], state.data.get(by_name[name]), at)
             for state in self._store.current.projects.values()
-            for t in state.fetched_at.values()
+            for name, at in state.fetched_at.items()
+            if name in by_name
         ]
         return min(times, default=now + self._collect.interval)
 
@@ -369,25 +384,3 @@ class Refresher:
             self._outages.failed("credentials", said, level)
         else:
             self._outages.failed(key, message)
-
-    def _book(self, source: str, problems: Problems) -> None:
-        """Count this refresh's unreadable values by kind, keeping the first few for the log line."""
-        for kind, count in problems.kinds.items():
-            total, where = self._dropped.get(kind, (0, []))
-            where += [f"{source}: {message}" for message in problems.examples[kind][: 3 - len(where)]]
-            self._dropped[kind] = (total + count, where)
-
-    def _log_dropped(self) -> None:
-        """One warning per kind of unreadable value and refresh, however many values and projects: each
-        value is dropped alone, and a line per value would bury the rest of the log."""
-        for kind, (count, where) in sorted(self._dropped.items()):
-            more = f" (+{count - len(where)} more)" if count > len(where) else ""
-            log.warning(
-                "refresh %d: %d value(s) dropped, %s: %s%s",
-                self.refreshes,
-                count,
-                kind,
-                "; ".join(where),
-                more,
-            )
-        self._dropped = {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
 from otel_ovh.families import enabled
-from otel_ovh.families.base import Family, Regions
+from otel_ovh.families.base import HOURLY, Family, Regions
 from otel_ovh.settings.config import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,10 @@ class ProjectData:
     def with_record(self, family: Family[T], record: T) -> ProjectData:
         return ProjectData({**self._records, family.name: (family, record)})
 
+    def over(self, older: ProjectData) -> ProjectData:
+        """These records, and ``older``'s for the families these lack."""
+        return ProjectData({**older._records, **self._records})
+
     def without(self, names: set[str]) -> ProjectData:
         return ProjectData({k: v for k, v in self._records.items() if k not in names})
 
@@ -60,6 +64,9 @@ class ProjectState:
     success: bool  # the last refresh fetched every enabled family
     duration: float | None  # seconds the last refresh of this project took
     errors: tuple[str, ...] = ()
+    # family name -> the age at which its record is due to be fetched again (its cadence, or later when
+    # OVH's answer says nothing new can come before): an age beyond it is a refresh that failed
+    due_after: Mapping[str, float] = field(default_factory=dict)
 
     def data_age(self, now: float) -> float | None:
         return now - min(self.fetched_at.values()) if self.fetched_at else None
@@ -149,6 +156,8 @@ class MergeRules:
     max_staleness: float
     region_wanted: Callable[[str], bool]
     regions_kept: frozenset[str]  # named in collect.regions.include: reported even where nothing is used
+    interval: float = 300.0  # collect.interval: the shortest cadence
+    cadences: Mapping[str, float] = field(default_factory=dict)  # collect.cadence: overrides by family
     names: Mapping[str, str] = field(default_factory=dict)  # configured project names
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # configured project labels
 
@@ -158,6 +167,8 @@ class MergeRules:
         return cls(
             families=enabled(collect.families),
             max_staleness=collect.max_staleness,
+            interval=collect.interval,
+            cadences=dict(collect.cadence),
             region_wanted=collect.region_wanted,
             regions_kept=frozenset(collect.regions.include),
             names={p.id: p.name for p in settings.projects if p.name},
@@ -172,27 +183,102 @@ class MergeRules:
             data = data.with_record(family, record)
             fetched_at[family.name] = now
         on = {family.name for family in self.families}
-        gone = {name for name, at in fetched_at.items() if name not in on or now - at > self.max_staleness}
-        pid = refreshed.project_id
-        return ProjectState(
-            project_id=pid,
-            name=self.names.get(pid) or _project_name(data) or pid,
-            labels=self.labels.get(pid, {}),
-            data=self.apply_regions(data.without(gone)),
-            fetched_at={name: at for name, at in fetched_at.items() if name not in gone},
+        gone = {name for name in fetched_at if name not in on} | self._expired(data, fetched_at, now)
+        return self.restored(
+            refreshed.project_id,
+            data.without(gone),
+            {name: at for name, at in fetched_at.items() if name not in gone},
             success=not refreshed.errors,
             duration=refreshed.finished - refreshed.started,
             errors=refreshed.errors,
         )
 
+    def restored(
+        self,
+        pid: str,
+        data: ProjectData,
+        fetched_at: Mapping[str, float],
+        *,
+        success: bool,
+        duration: float | None,
+        errors: tuple[str, ...],
+    ) -> ProjectState:
+        """A project's state from its records and their fetch times, by this process's settings: its
+        configured name and labels, the region settings, the families' cadences."""
+        return ProjectState(
+            project_id=pid,
+            name=self.names.get(pid) or _project_name(data) or pid,
+            labels=self.labels.get(pid, {}),
+            data=self.apply_regions(data),
+            fetched_at=dict(fetched_at),
+            due_after=self._due_after(data, fetched_at),
+            success=success,
+            duration=duration,
+            errors=errors,
+        )
+
     def expire(self, state: ProjectState, now: float) -> ProjectState:
         """Drop records older than ``collect.max_staleness``: a series that cannot be refreshed must not
         lie."""
-        old = {name for name, at in state.fetched_at.items() if now - at > self.max_staleness}
+        old = self._expired(state.data, state.fetched_at, now)
         if not old:
             return state
         fetched_at = {name: at for name, at in state.fetched_at.items() if name not in old}
-        return replace(state, data=state.data.without(old), fetched_at=fetched_at)
+        due_after = {name: after for name, after in state.due_after.items() if name in fetched_at}
+        return replace(state, data=state.data.without(old), fetched_at=fetched_at, due_after=due_after)
+
+    # -- cadence
+
+    def cadence(self, family: Family[Any]) -> float:
+        """Seconds between fetches of ``family``: the setting's, else its own, never under the interval."""
+        return max(self.interval, self.cadences.get(family.name) or family.cadence or self.interval)
+
+    def due_at(self, family: Family[Any], record: object, fetched_at: float) -> float:
+        """When a record fetched at ``fetched_at`` is worth fetching again."""
+        due = fetched_at + self.cadence(family)
+        hint = family.nothing_new_before
+        if hint is not None and family.name not in self.cadences and record is not None:
+            # an hour at most: OVH's clock ahead of ours, or a date gone wrong, must not stop the family
+            due = max(due, min(hint(record) or due, fetched_at + HOURLY))
+        return due
+
+    def due(self, state: ProjectState | None, family: Family[Any], now: float) -> bool:
+        """Whether the refresh started at ``now`` fetches ``family``: a family at the interval's cadence
+        at every refresh, however soon it follows the last, unless OVH said nothing new can have come.
+
+        Half an interval early counts: refreshes start an interval apart, give or take how long each
+        took, and an hourly family fetched a few seconds late must not wait one interval more.
+        """
+        at = state.fetched_at.get(family.name) if state else None
+        if state is None or at is None:
+            return True
+        if self.cadence(family) <= self.interval and not self._hinted(family):
+            return True
+        return now + self.interval / 2 >= self.due_at(family, state.data.get(family), at)
+
+    def _hinted(self, family: Family[Any]) -> bool:
+        """Whether OVH's word on its next answer counts: not when the setting gives the cadence."""
+        return family.nothing_new_before is not None and family.name not in self.cadences
+
+    def expires_at(self, family: Family[Any], record: object, fetched_at: float) -> float:
+        """``collect.max_staleness`` counts from the refresh that should have replaced the record."""
+        return self.due_at(family, record, fetched_at) - self.interval + self.max_staleness
+
+    def _due_after(self, data: ProjectData, fetched_at: Mapping[str, float]) -> dict[str, float]:
+        return {
+            family.name: self.due_at(family, data.get(family), fetched_at[family.name])
+            - fetched_at[family.name]
+            for family in self.families
+            if family.name in fetched_at
+        }
+
+    def _expired(self, data: ProjectData, fetched_at: Mapping[str, float], now: float) -> set[str]:
+        by_name = {family.name: family for family in self.families}
+        return {
+            name
+            for name, at in fetched_at.items()
+            if name in by_name and now > self.expires_at(by_name[name], data.get(by_name[name]), at)
+        }
 
     def apply_regions(self, data: ProjectData) -> ProjectData:
         """Excluded regions go from every record; then families may keep only the regions in use."""

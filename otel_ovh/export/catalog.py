@@ -22,7 +22,15 @@ from otel_ovh.collect.snapshot import ProjectData, ProjectState
 from otel_ovh.export.memory import MemoryBudget
 from otel_ovh.export.prometheus_internals import map_unit, sanitize_attribute, sanitize_full_name
 from otel_ovh.families import FAMILIES
-from otel_ovh.families.attributes import ACCOUNT, ERROR_TYPE, HTTP_ROUTE, HTTP_STATUS, PROJECT_NAME, Attribute
+from otel_ovh.families.attributes import (
+    ACCOUNT,
+    ERROR_TYPE,
+    FAMILY,
+    HTTP_ROUTE,
+    HTTP_STATUS,
+    PROJECT_NAME,
+    Attribute,
+)
 from otel_ovh.families.base import Attributes, Family, Kind, Metric, Point
 from otel_ovh.ovh.client import CallStats
 from otel_ovh.ovh.errors import REASONS
@@ -137,9 +145,13 @@ def _success(project: ProjectState, _: float) -> Iterable[Point]:
 
 
 def _data_age(project: ProjectState, now: float) -> Iterable[Point]:
-    age = project.data_age(now)
-    if age is not None:
-        yield {}, max(0.0, age)
+    for name, at in project.fetched_at.items():
+        yield {FAMILY.key: name}, max(0.0, now - at)
+
+
+def _due_after(project: ProjectState, _: float) -> Iterable[Point]:
+    for name, seconds in project.due_after.items():
+        yield {FAMILY.key: name}, seconds
 
 
 def _duration(project: ProjectState, _: float) -> Iterable[Point]:
@@ -183,11 +195,24 @@ SELF_METRICS = (
         kind=Kind.GAUGE,
         unit="s",
         description=(
-            "Age of the oldest data served for the project; grows while OVH fails, until "
-            "collect.max_staleness."
+            "Age of the data served for the project, per family; grows while OVH fails, until "
+            "collect.max_staleness past otel_ovh.data.due_after."
         ),
         source="the refresher",
         project_points=_data_age,
+        attributes=(FAMILY,),
+    ),
+    _self(
+        name="otel_ovh.data.due_after",
+        kind=Kind.GAUGE,
+        unit="s",
+        description=(
+            "The age at which the family's data is fetched again: its cadence (collect.cadence), or "
+            "later when OVH's answer says nothing new can come before. Data older is overdue."
+        ),
+        source="the refresher",
+        project_points=_due_after,
+        attributes=(FAMILY,),
     ),
     _self(
         name="otel_ovh.collection.duration",

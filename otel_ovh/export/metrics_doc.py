@@ -5,6 +5,8 @@ A test regenerates it and fails when the committed file differs, so the referenc
 
 from __future__ import annotations
 
+from typing import Any
+
 from otel_ovh.export.catalog import (
     CATALOG,
     COMMON_ATTRIBUTES,
@@ -14,6 +16,7 @@ from otel_ovh.export.catalog import (
     prometheus_label,
 )
 from otel_ovh.families import FAMILIES
+from otel_ovh.families.base import Family
 
 
 def _row(metric: MetricDefinition) -> str:
@@ -49,6 +52,14 @@ def _attributes() -> list[str]:
     ]
 
 
+def _cadence(family: Family[Any]) -> str:
+    """When the family is fetched, as its module declares it (``collect.cadence`` overrides it)."""
+    when = "every refresh" if family.cadence is None else f"every {family.cadence:g} s"
+    if family.nothing_new_before is not None:
+        when += ", unless OVH's last answer says nothing new can have come since"
+    return when
+
+
 def render() -> str:
     lines = [
         "# Metrics reference",
@@ -72,6 +83,7 @@ def render() -> str:
         "|---|---|---|---|---|---|---|",
     ]
     routes = {family.name: family.routes for family in FAMILIES}
+    cadences = {family.name: _cadence(family) for family in FAMILIES}
     for name in (*routes, SELF_FAMILY):
         metrics = [m for m in CATALOG if m.family == name]
         if not metrics:
@@ -80,7 +92,7 @@ def render() -> str:
         lines += [f"## {title}", ""]
         if name in routes:
             calls = ", ".join(f"`GET {route}`" for route in routes[name])
-            lines += [f"OVH calls per project and refresh: {calls}.", ""]
+            lines += [f"OVH calls per project, {cadences[name]}: {calls}.", ""]
         lines += [*header, *(_row(m) for m in metrics), ""]
     lines += [
         "Process metrics, scraped: prometheus_client's process and GC collectors, the names every",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from otel_ovh.ovh.errors import REASONS
+from otel_ovh.settings.config import FAMILY_NAMES
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,6 @@ HTTP_STATUS = Attribute(
     "http.response.status_code", "The HTTP status OVH answered; 0 when no answer came (a timeout, say)."
 )
 ERROR_TYPE = Attribute("error.type", "Why the call brought no usable answer.", REASONS)
+FAMILY = Attribute(
+    "otel_ovh.family", "The family of OVH calls the data comes from (`collect.families`).", FAMILY_NAMES
+)

@@ -22,6 +22,12 @@ T = TypeVar("T")
 
 PROJECT = "/cloud/project/{serviceName}"  # every family's routes hang below this one
 
+# A family's cadence: how often its answers can change enough to be worth a call. ``EVERY_REFRESH``
+# follows ``collect.interval``; ``collect.cadence`` overrides any of them.
+EVERY_REFRESH = None
+HOURLY = 3600.0
+DAILY = 86400.0
+
 Attributes = dict[str, str | int]
 Point = tuple[Attributes, float]
 
@@ -199,3 +205,9 @@ class Family(Generic[T]):
     # before the projects, with ``scope.project_id`` empty; its record is in every project's
     # ``scope.records`` (so per-project families may ``use`` it) and its metrics carry no project labels.
     account: bool = False
+    # Seconds between fetches (``HOURLY``...), or ``EVERY_REFRESH``: answers that change slowly are not
+    # worth a call per refresh, and the record kept meanwhile keeps its true age.
+    cadence: float | None = EVERY_REFRESH
+    # When OVH's answer says it changes on a schedule of its own: from the last record, the time before
+    # which asking again can bring nothing new (None: no such time).
+    nothing_new_before: Callable[[T], float | None] | None = None

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from otel_ovh.families.attributes import CURRENCY
-from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
+from otel_ovh.families.base import HOURLY, PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import NEGATIVE, Fields, Problems
 
@@ -122,6 +122,7 @@ def _with_currency(alerts: tuple[SpendAlert, ...], currency: str) -> tuple[Spend
 FAMILY: Family[tuple[SpendAlert, ...]] = Family(
     name="budget",
     routes=(LIST, DETAIL),
+    cadence=HOURLY,
     fetch=_fetch,
     metrics=(
         Metric(

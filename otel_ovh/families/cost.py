@@ -23,6 +23,7 @@ from otel_ovh.families.attributes import (
     SKU,
 )
 from otel_ovh.families.base import (
+    HOURLY,
     PROJECT,
     Attributes,
     Column,
@@ -124,6 +125,13 @@ def _period_start(usage: Usage) -> Iterable[Point]:
         yield {}, usage.period_start
 
 
+def _next_aggregation(usage: Usage) -> float | None:
+    """OVH aggregates usage once an hour (``lastUpdate``): nothing new before the next hour begins."""
+    if usage.last_update is None:
+        return None
+    return (usage.last_update // HOURLY + 1) * HOURLY
+
+
 def _narrow(usage: Usage, regions: Regions) -> Usage:
     """Lines of excluded regions go; lines that name no region (project-wide services) stay."""
 
@@ -149,6 +157,7 @@ def _total_spent(usages: Sequence[Usage | None]) -> str:
 FAMILY: Family[Usage] = Family(
     name="cost",
     routes=(ROUTE,),
+    nothing_new_before=_next_aggregation,
     fetch=_fetch,
     metrics=(
         Metric(

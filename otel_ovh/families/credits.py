@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from otel_ovh.families.attributes import CREDIT_ID, CURRENCY
-from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
+from otel_ovh.families.base import HOURLY, PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems
 
@@ -107,6 +107,7 @@ def _with_currency(credits: tuple[Credit, ...], currency: str) -> tuple[Credit, 
 FAMILY: Family[tuple[Credit, ...]] = Family(
     name="credits",
     routes=(LIST, DETAIL),
+    cadence=HOURLY,
     fetch=_fetch,
     metrics=(
         Metric(

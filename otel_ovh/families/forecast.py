@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from otel_ovh.families.attributes import CURRENCY
-from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
+from otel_ovh.families.base import HOURLY, PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.families.usage import parse_usage
 from otel_ovh.ovh.client import OvhApi
 from otel_ovh.ovh.fields import Fields, Problems
@@ -62,6 +62,7 @@ def _sum_of(forecasts: Sequence[Forecast | None]) -> str:
 FAMILY: Family[Forecast | None] = Family(
     name="forecast",
     routes=(ROUTE,),
+    cadence=HOURLY,
     fetch=_fetch,
     metrics=(
         Metric(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from otel_ovh.families.attributes import PLAN, STATUS
-from otel_ovh.families.base import PROJECT, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.base import HOURLY, PROJECT, Family, Kind, Metric, Point, Scope
 from otel_ovh.ovh.client import OvhApi
 from otel_ovh.ovh.fields import Fields, Problems
 
@@ -46,6 +46,7 @@ def _info(info: ProjectInfo) -> Iterable[Point]:
 FAMILY: Family[ProjectInfo] = Family(
     name="project",
     routes=(PROJECT,),
+    cadence=HOURLY,
     fetch=_fetch,
     metrics=(
         Metric(

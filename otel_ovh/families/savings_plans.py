@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from otel_ovh.families import period
 from otel_ovh.families.attributes import CURRENCY, SAVINGS_PLAN_ID, SKU
-from otel_ovh.families.base import PROJECT, Column, Family, Kind, Metric, Point, Scope, money
+from otel_ovh.families.base import HOURLY, PROJECT, Column, Family, Kind, Metric, Point, Scope, money
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Fields, Problems
 
@@ -192,6 +192,7 @@ _SOURCE = "`usage/plans` (current month)"
 FAMILY: Family[Plans] = Family(
     name="savings_plans",
     routes=(ROUTE,),
+    cadence=HOURLY,
     fetch=_fetch,
     metrics=(
         Metric(

@@ -63,6 +63,7 @@ class Usage:
     charges: tuple[Charge, ...]
     consumption: tuple[Consumption, ...]
     transfers: tuple[Transfer, ...]
+    last_update: float | None = None  # epoch seconds: when OVH last computed these figures
 
 
 @dataclass(frozen=True)
@@ -343,4 +344,5 @@ def parse_usage(body: object, problems: Problems, where: str = "usage") -> Usage
         charges=tuple(Charge(*key, price=round(price, 8)) for key, price in bill.charges.items()),
         consumption=tuple(Consumption(*key, value=value) for key, value in bill.consumption.items()),
         transfers=tuple(Transfer(*key, bytes=value) for key, value in bill.transfers.items()),
+        last_update=fields.timestamp("lastUpdate"),
     )

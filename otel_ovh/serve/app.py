@@ -173,6 +173,7 @@ class Exporter:
             self.supervisor.start("HTTP server", self.server.serve)
 
     def start(self) -> None:
+        self.refresher.warm_start()  # the last data written (state.path), served before the first scrape
         if self.server is not None:
             self.serve_http()
             what = (

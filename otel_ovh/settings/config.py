@@ -23,6 +23,7 @@ from otel_ovh.settings.catalog import CatalogSettings
 from otel_ovh.settings.loader import load, readable_yaml
 from otel_ovh.settings.otlp import OtlpSettings, ResolvedOtlp, resolve_otlp
 from otel_ovh.settings.ovh import OvhSettings, check_credentials
+from otel_ovh.settings.projects import ProjectSettings, projects
 from otel_ovh.settings.resource import DEFAULT_SERVICE_NAME, resource_attributes
 from otel_ovh.settings.schema import (
     SettingsError,
@@ -30,17 +31,17 @@ from otel_ovh.settings.schema import (
     choice,
     existing_file,
     integer,
-    items,
     names,
     number,
     setting,
-    shown,
     text,
+    text_map,
 )
+from otel_ovh.settings.state import StateSettings
 
 __all__ = [  # what other modules import from here, OvhSettings and SettingsError included
     "DEFAULT_SECRETS_FILE", "ENV_PREFIX", "CatalogSettings", "CollectSettings", "OvhSettings",
-    "ProjectSettings", "PrometheusSettings", "RegionsSettings", "Settings", "SettingsError",
+    "ProjectSettings", "PrometheusSettings", "RegionsSettings", "Settings", "SettingsError", "StateSettings",
     "TelemetrySettings", "describe", "load_settings", "parse_settings",
 ]  # fmt: skip
 
@@ -50,13 +51,7 @@ DEFAULT_SECRETS_FILE = Path("~/.config/otel-ovh/secrets.yaml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MIN_STALENESS = 3600.0
 
-# Prometheus label names; the ones the exporter sets itself cannot be reused by per-project labels.
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
-_RESERVED_LABEL_PREFIXES = ("__", "cloud_", "ovh_", "otel_", "http_", "network_")
-_RESERVED_LABELS = frozenset({"job", "instance", "le", "quantile"})
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
-_PROJECT_KEYS = ("id", "labels", "name")
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
 # The families, in the order of the docs and of the table's columns: the choices of `collect.families`,
@@ -79,57 +74,21 @@ FAMILY_NAMES: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class ProjectSettings:
-    id: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-    name: str | None = None
-
-
-def _projects(key: str, value: Any) -> tuple[ProjectSettings, ...]:
-    projects: list[ProjectSettings] = []
-    for index, entry in enumerate(items(key, value)):
-        project = _project(f"{key}[{index}]", entry)
-        if any(p.id == project.id for p in projects):
-            raise SettingsError(f"{key}[{index}].id", f"project {project.id} is listed twice")
-        projects.append(project)
-    return tuple(projects)
-
-
-def _project(key: str, entry: Any) -> ProjectSettings:
-    if isinstance(entry, str):
-        entry = {"id": entry}
-    if not isinstance(entry, Mapping):
-        raise SettingsError(key, f"must be a mapping with an id, got {shown(entry)}")
-    entry = {str(k).lower() if str(k).lower() in _PROJECT_KEYS else str(k): v for k, v in entry.items()}
-    for unknown in sorted(set(entry) - set(_PROJECT_KEYS)):
-        raise SettingsError(f"{key}.{unknown}", f"unknown setting (known: {', '.join(_PROJECT_KEYS)})")
-    project_id = str(entry.get("id", "")).strip().lower()
-    if not _PROJECT_ID.match(project_id):
-        raise SettingsError(f"{key}.id", f"must be 32 hexadecimal characters, got {entry.get('id')!r}")
-    labels = entry.get("labels") or {}
-    if not isinstance(labels, Mapping):
-        raise SettingsError(f"{key}.labels", f"must be a mapping of label: value, got {shown(labels)}")
-    for name, label_value in labels.items():
-        if not _LABEL_NAME.match(str(name)):
-            raise SettingsError(
-                f"{key}.labels", f"{name!r} is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)"
-            )
-        if name in _RESERVED_LABELS or str(name).startswith(_RESERVED_LABEL_PREFIXES):
-            raise SettingsError(f"{key}.labels", f"{name!r} is reserved for the exporter's own labels")
-        if not isinstance(label_value, str | int | float) or isinstance(label_value, bool):
-            raise SettingsError(f"{key}.labels.{name}", f"must be text, got {shown(label_value)}")
-    name = entry.get("name")
-    labels = {str(k): str(v) for k, v in labels.items()}
-    return ProjectSettings(id=project_id, labels=labels, name=str(name) if name is not None else None)
-
-
 def _families(key: str, value: Any) -> frozenset[str]:
     families = names(key, value)
     unknown = sorted(families - set(FAMILY_NAMES))
     if unknown:
         raise SettingsError(key, f"unknown family {unknown[0]!r} (known: {', '.join(FAMILY_NAMES)})")
     return families
+
+
+def _cadences(key: str, value: Any) -> dict[str, float]:
+    """Seconds between fetches, per family: ``{forecast: 7200}``, or ``forecast=7200,...`` text."""
+    seconds, cadences = number(minimum=1), {}
+    for name, written in text_map(key, value).items():
+        _families(key, [name])
+        cadences[name] = seconds(f"{key}.{name}", written)
+    return cadences
 
 
 def _shard(key: str, value: Any) -> tuple[int, int] | None:
@@ -203,6 +162,14 @@ class CollectSettings:
         ", ".join(f"`{name}`" for name in FAMILY_NAMES) + "; a family left out makes no OVH call",
         convert=_families,
         doc_default="all",
+    )
+    cadence: dict[str, float] = setting(
+        {},
+        "seconds between fetches of a family (`{forecast: 7200}`), instead of its own cadence "
+        "([docs/metrics.md](docs/metrics.md)) and of OVH's word that nothing new has come; "
+        "never more often than `interval`",
+        convert=_cadences,
+        doc_default="each family's own",
     )
     regions: RegionsSettings = field(default_factory=RegionsSettings)
     shard: tuple[int, int] | None = setting(
@@ -279,7 +246,7 @@ class Settings:
         (),
         "list of `{id, labels, name}`; `id` is 32 hex characters; `labels` are added to every series of "
         "the project; `name` overrides OVH's",
-        convert=_projects,
+        convert=projects,
         doc_default="all readable",
     )
     collect: CollectSettings = field(default_factory=CollectSettings)
@@ -287,6 +254,7 @@ class Settings:
     prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
     otlp: OtlpSettings = field(default_factory=OtlpSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    state: StateSettings = field(default_factory=StateSettings)
     log_level: str = setting(
         "INFO",
         ", ".join(f"`{level}`" for level in LOG_LEVELS),

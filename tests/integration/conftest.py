@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from otel_ovh.serve.app import Exporter
-from otel_ovh.settings.config import parse_settings
+from otel_ovh.settings.config import FAMILY_NAMES, parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.support.hostile_ovh import HostileOvh
 
@@ -39,6 +39,21 @@ LARGE = WorldShape(
 )
 
 
+# Every family at every refresh (``collect.cadence`` at its floor, the interval): these tests change
+# OVH's answers between refreshes and look for the change; ``test_cadence`` tests the families' own.
+EVERY_REFRESH = dict.fromkeys(FAMILY_NAMES, 1)
+
+
+class Clock:
+    """Refresher time under the test's control (the simulator keeps its own)."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def frozen_world(seed: int, shape: WorldShape = LARGE) -> World:
     """A world whose clock stands still, so that figures do not move between fetch and assertion."""
     now = time.time()
@@ -49,7 +64,7 @@ def settings_for(sim: SimulatedOvh, **sections: Any) -> dict[str, Any]:
     """Settings for the simulator; the fair-use ceiling is lifted unless a test sets one."""
     raw: dict[str, Any] = {"ovh": {"endpoint": sim.url, **sim.credentials}}
     raw.update(sections)
-    raw["collect"] = {"max_calls_per_second": 0, **raw.get("collect", {})}
+    raw["collect"] = {"max_calls_per_second": 0, "cadence": EVERY_REFRESH, **raw.get("collect", {})}
     return raw
 
 
@@ -60,7 +75,10 @@ def make_exporter(sim: SimulatedOvh) -> Iterator[ExporterFactory]:
 
     def make(*, raw: dict[str, Any] | None = None, **sections: Any) -> Exporter:
         if raw is not None:
-            raw = {**raw, "collect": {"max_calls_per_second": 0, **raw.get("collect", {})}}
+            raw = {
+                **raw,
+                "collect": {"max_calls_per_second": 0, "cadence": EVERY_REFRESH, **raw.get("collect", {})},
+            }
         exporter = Exporter.build(parse_settings(raw or settings_for(sim, **sections)), serve=False)
         built.append(exporter)
         return exporter
@@ -91,7 +109,7 @@ def served(hostile: HostileOvh) -> Iterator[ExporterFactory]:
     def build(**collect: Any) -> Exporter:
         raw = {
             "ovh": {"endpoint": hostile.url, **hostile.credentials},
-            "collect": {"max_calls_per_second": 0, "retries": 0, **collect},
+            "collect": {"max_calls_per_second": 0, "retries": 0, "cadence": EVERY_REFRESH, **collect},
             "prometheus": {"enabled": True, "host": "127.0.0.1", "port": 0},
         }
         exporter = Exporter.build(parse_settings(raw))

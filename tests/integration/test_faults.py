@@ -12,17 +12,7 @@ from otel_ovh.families import cost, instances, quota
 from otel_ovh.serve.app import Exporter
 from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import Fault, SimulatedOvh, World
-from tests.integration.conftest import series, settings_for
-
-
-class Clock:
-    """Refresher time under the test's control (the simulator keeps its own frozen clock)."""
-
-    def __init__(self, start: float = 1_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
+from tests.integration.conftest import Clock, series, settings_for
 
 
 def _exporter(sim: SimulatedOvh, clock: Clock, **collect: object) -> Exporter:
@@ -45,9 +35,12 @@ def exporter(sim: SimulatedOvh, clock: Clock) -> Iterator[Exporter]:
     built.telemetry.shutdown()
 
 
-def _value(body: str, metric: str, pid: str) -> float | None:
-    match = re.search(rf'^{metric}\{{[^}}]*cloud_account_id="{pid}"[^}}]*\}} (\S+)$', body, re.M)
-    return float(match.group(1)) if match else None
+def _value(body: str, metric: str, pid: str, family: str = "") -> float | None:
+    """The series' value; with ``family``, the one of that family (``otel_ovh_family``)."""
+    for match in re.finditer(rf'^{metric}\{{([^}}]*cloud_account_id="{pid}"[^}}]*)\}} (\S+)$', body, re.M):
+        if not family or f'otel_ovh_family="{family}"' in match.group(1):
+            return float(match.group(2))
+    return None
 
 
 FAULTS = {
@@ -68,7 +61,7 @@ def test_one_failing_project_keeps_its_last_data_until_max_staleness(
     healthy, broken = world.project_ids[0], world.project_ids[1]
     exporter.refresher.refresh_once()
     before = exporter.telemetry.render().decode()
-    cost_before = _value(before, "ovh_cloud_cost_forecast", broken)
+    cost_before = _value(before, "ovh_cloud_instance_vcpus", broken)
     assert cost_before is not None
 
     fault = FAULTS[name]
@@ -78,21 +71,21 @@ def test_one_failing_project_keeps_its_last_data_until_max_staleness(
     body = exporter.telemetry.render().decode()
     assert _value(body, "otel_ovh_collection_success", broken) == 0
     assert _value(body, "otel_ovh_collection_success", healthy) == 1
-    assert _value(body, "otel_ovh_data_age_seconds", healthy) == 0
-    assert _value(body, "otel_ovh_data_age_seconds", broken) == 300  # last good data, ageing
-    assert _value(body, "ovh_cloud_cost_forecast", broken) == cost_before
+    assert _value(body, "otel_ovh_data_age_seconds", healthy, "instances") == 0
+    assert _value(body, "otel_ovh_data_age_seconds", broken, "instances") == 300  # ageing
+    assert _value(body, "ovh_cloud_instance_vcpus", broken) == cost_before
 
     clock.now += 700  # 1000 s since the last success: past max_staleness (900 s)
     exporter.refresher.refresh_once()
     body = exporter.telemetry.render().decode()
-    assert _value(body, "ovh_cloud_cost_forecast", broken) is None  # gone instead of lying
+    assert _value(body, "ovh_cloud_instance_vcpus", broken) is None  # gone instead of lying
     assert not [
         line
         for line in series(body.encode())
         if f'cloud_account_id="{broken}"' in line and line.startswith("ovh_cloud_")
     ]
     assert _value(body, "otel_ovh_collection_success", broken) == 0  # still said, though
-    assert _value(body, "ovh_cloud_cost_forecast", healthy) is not None
+    assert _value(body, "ovh_cloud_instance_vcpus", healthy) is not None
 
 
 def test_staleness_expires_between_refreshes(

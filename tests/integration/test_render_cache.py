@@ -47,7 +47,7 @@ def test_unchanged_data_is_rendered_once_and_self_metrics_stay_fresh(
         assert telemetry.render_inventory(wait=False) == telemetry.render_inventory()
     assert collects[0] == 0  # the refresher rendered it already; scrapes only copy
     ages = [line for line in series(telemetry.render()) if line.startswith("otel_ovh_data_age_seconds")]
-    assert len(ages) == len(world.project_ids)  # self metrics are rendered at every scrape
+    assert len(ages) == len(world.project_ids) * 12  # self metrics, one per family, at every scrape
     assert first.count(b"cloud_account_id") > 0
 
 

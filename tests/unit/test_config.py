@@ -83,6 +83,10 @@ def _with(**sections: Any) -> dict[str, Any]:
             "does not exist",
         ),
         (_with(log_level="LOUD"), "log_level", "DEBUG, INFO"),
+        (_with(collect={"cadence": {"forecats": 3600}}), "collect.cadence", "unknown family 'forecats'"),
+        (_with(collect={"cadence": {"forecast": "hourly"}}), "collect.cadence.forecast", "a number"),
+        (_with(collect={"cadence": "forecast"}), "collect.cadence", "name=value"),
+        (_with(state={"path": "/tmp"}), "state.path", "is a directory"),
     ],
 )
 def test_bad_settings_name_the_key(raw: dict[str, Any], key: str, fragment: str) -> None:
@@ -187,6 +191,7 @@ def test_check_config_shows_the_file_as_written_without_secrets() -> None:
         "prometheus",
         "otlp",
         "telemetry",
+        "state",
         "log_level",
     }
     assert "Bearer t0ken" in settings.secrets() and "t0ken" not in str(shown)
@@ -270,3 +275,11 @@ def test_bad_otlp_variables_stop_check_config_and_serve_alike(tmp_path: Path, co
     result = _run(command, env=env)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("otel-ovh: settings error: OTEL_EXPORTER_OTLP_PROTOCOL:"), result.stderr
+
+
+def test_a_cadence_is_read_from_yaml_and_from_the_environment_text() -> None:
+    assert parse_settings(_with(collect={"cadence": {"forecast": 7200}})).collect.cadence == {
+        "forecast": 7200
+    }
+    given = parse_settings(_with(collect={"cadence": "forecast=7200, credits=86400"})).collect.cadence
+    assert given == {"forecast": 7200, "credits": 86400}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from otel_ovh.collect.snapshot import MergeRules, ProjectData, ProjectState, Refreshed, fill_account_currency
 from otel_ovh.families import FAMILIES, cost, forecast, project, quota, volumes
 from otel_ovh.families.forecast import Forecast
@@ -107,3 +109,27 @@ def test_records_without_a_currency_get_the_accounts() -> None:
     usage, estimate = projects["b"].data.get(cost.FAMILY), projects["b"].data.get(forecast.FAMILY)
     assert usage is not None and usage.currency == "EUR"
     assert estimate is not None and estimate.currency == "EUR"
+
+
+def test_an_hourly_record_outlives_max_staleness_until_it_was_due_and_then_some() -> None:
+    rules = _rules(interval=300.0)
+    first = rules.merge(None, _refreshed(ProjectData().with_record(forecast.FAMILY, None)), now=0.0)
+    assert first.due_after == {"forecast": 3600.0}
+    assert not rules.due(first, forecast.FAMILY, now=3000.0) and rules.due(first, forecast.FAMILY, now=3450.0)
+    assert rules.due(first, volumes.FAMILY, now=1.0)  # every refresh, however soon
+    assert rules.expire(first, now=4200.0) is first  # due at 3600, then max_staleness past the interval
+    assert rules.expire(first, now=4201.0).fetched_at == {}
+
+
+def test_usage_waits_for_ovhs_next_aggregation_an_hour_at_most() -> None:
+    rules = _rules(interval=300.0)
+    usage = replace(_usage(("GRA7", 1.0)), last_update=7200.0 + 100)
+    state = rules.merge(None, _refreshed(ProjectData().with_record(cost.FAMILY, usage)), now=7200.0 + 200)
+    assert not rules.due(state, cost.FAMILY, now=7200.0 + 3000) and rules.due(
+        state, cost.FAMILY, now=3 * 3600
+    )
+    ahead = replace(usage, last_update=10 * 3600.0)  # OVH's clock far ahead of ours
+    state = rules.merge(None, _refreshed(ProjectData().with_record(cost.FAMILY, ahead)), now=7200.0)
+    assert state.due_after == {"cost": 3600.0}
+    set_by_hand = _rules(interval=300.0, cadences={"cost": 300.0})
+    assert set_by_hand.due(state, cost.FAMILY, now=7201.0)
