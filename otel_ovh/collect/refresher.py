@@ -311,8 +311,9 @@ class Refresher:
             self._log_failure(f"{pid}/{family.name}", f"project {pid}: {family.name}: {outcome}", outcome)
         else:
             run.records = run.records.with_record(family, outcome)
-            self._outages.recovered("unreachable", "OVH answers again")
-            self._outages.recovered("credentials", "OVH accepts the credentials again")
+            if family.routes:  # a family that only reads others' records says nothing of OVH
+                self._outages.recovered("unreachable", "OVH answers again")
+                self._outages.recovered("credentials", "OVH accepts the credentials again")
             self._outages.recovered(f"{pid}/{family.name}", f"project {pid}: {family.name} works again")
         self._dropped.book(f"project {pid}: {family.name}", problems)
         run.pending -= 1

@@ -60,6 +60,9 @@ FILTERS = {
     ("/cloud/project/{serviceName}/quota", "categories"): "not sent: every category is wanted",
     ("/cloud/project/{serviceName}/storage", "includeType"): "not sent: the type is not read",
     ("/cloud/project/{serviceName}/region/{regionName}/gateway", "subnetId"): "not sent: every gateway",
+    ("/order/catalog/public/cloud", "ovhSubsidiary"): (
+        "sent: the subsidiary whose prices and currency apply (catalog.subsidiary, from the endpoint)"
+    ),
     ("/cloud/project/{serviceName}/region/{regionName}/gateway", "withSubnets"): (
         "not sent: the subnets are not read"
     ),
@@ -88,10 +91,11 @@ class RecordingApi(OvhApi):
         path_params: Mapping[str, str] | None = None,
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        need_auth: bool = True,
     ) -> Answer:
         helper = getattr(self.within, "helper", None)
         self.calls.append(Call(route, frozenset(query or {}), frozenset(headers or {}), helper))
-        return super().answer(route, path_params, query, headers)
+        return super().answer(route, path_params, query, headers, need_auth=need_auth)
 
 
 def _marked(helper: Callable[..., Any], name: str) -> Callable[..., Any]:
