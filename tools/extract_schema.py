@@ -11,8 +11,9 @@ filters change what comes back).
     python tools/extract_schema.py --schemas DIR [--out FILE] [--check]
 
 DIR holds cloud.json, auth.json and order.json as downloaded. Re-run it when the simulator serves
-another route or OVH's schema changes; ``--check`` writes nothing and fails when the vendored copy differs from what
-DIR gives. A test holds that the copy covers exactly the routes served and the models they reach.
+another route or OVH's schema changes; ``--check`` writes nothing and fails when the vendored copy
+differs from what DIR gives. A test holds that the copy covers exactly the routes served and the models
+they reach.
 """
 
 from __future__ import annotations
