@@ -141,19 +141,31 @@ def _plans(found: savings_plans.Plans | None, currency: str, month: _Month) -> l
     return advice
 
 
+def _as_of(usage: Usage | None) -> float:
+    """The moment the advice is worked out for: when OVH last computed the bill it reads
+    (``lastUpdate``), so that the hours billed so far and the hours of the month elapsed are counted
+    to the same moment, and the same records give the same advice whenever they are priced. Only
+    without that date does the clock stand in."""
+    if usage is not None and usage.last_update is not None:
+        return usage.last_update
+    return period.clock()
+
+
 def _fetch(_: OvhApi, scope: Scope) -> Advised | None:
     prices = scope.records.get(catalog.FAMILY)
     if prices is None:
         return None  # no price list: no rate, no advice (the catalog's failure is logged once)
     usage = scope.records.get(cost.FAMILY)
-    month = _Month.of(period.period_start(scope), period.clock())
-    servers = scope.records.get(instances.FAMILY) or ()
-    disks = scope.records.get(volumes.FAMILY) or ()
-    rate, advice = _instances(servers, prices, usage, month)
-    more_rate, more = _volumes(disks, prices, month)
-    net_rate, net = _network(scope.records.get(network.FAMILY) or network.Network(), prices, month)
+    servers, disks = scope.records.get(instances.FAMILY), scope.records.get(volumes.FAMILY)
+    net = scope.records.get(network.FAMILY)
+    if servers is None and disks is None and net is None:
+        return None  # no inventory read (off, failed, or too old to serve): the rate is unknown, not 0
+    month = _Month.of(period.period_start(scope), _as_of(usage))
+    rate, advice = _instances(servers or (), prices, usage, month)
+    more_rate, more = _volumes(disks or (), prices, month)
+    net_rate, net_advice = _network(net or network.Network(), prices, month)
     plans = _plans(scope.records.get(savings_plans.FAMILY), prices.currency, month)
-    return Advised(prices.currency, rate + more_rate + net_rate, tuple(advice + more + net + plans))
+    return Advised(prices.currency, rate + more_rate + net_rate, tuple(advice + more + net_advice + plans))
 
 
 def _rate(advised: Advised | None) -> Iterable[Point]:

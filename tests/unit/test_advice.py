@@ -130,3 +130,22 @@ def test_an_underused_savings_plan_saves_its_unused_share_of_the_month_fee() -> 
     assert [(a.kind, a.resource_id, a.sku, round(a.saving, 4)) for a in advised.advice] == [
         ("underused_savings_plan", "sp-1,sp-2", "b2-7", 111.6)
     ]
+
+
+def test_the_advice_is_worked_out_to_the_bills_last_update_not_the_clock() -> None:
+    """The same answers give the same advice whenever they are priced: the hours left are counted from
+    ``lastUpdate``, the moment the bill's hours were counted to (the clock only stands in without it)."""
+    prices = parse_catalog(json.loads(CAPTURED.read_text()), Problems(), "FR")
+    usage = Usage(START, "EUR", None, (), (), (), last_update=START + 300 * 3600)
+    records = {"catalog": prices, "cost": usage, "instances": (_instance("off", "shutoff"),)}
+    scope = Scope("p", Problems(), lambda _: True, _Records(records))
+    savings = []
+    for hours_on_the_clock in (300, 301, 500):
+        period.clock = lambda: START + hours_on_the_clock * 3600  # noqa: B023  # called inside the loop
+        try:
+            advised = advice.FAMILY.fetch(None, scope)  # type: ignore[arg-type]  # it makes no call
+        finally:
+            period.clock = __import__("time").time
+        assert advised is not None
+        savings.append([round(a.saving, 4) for a in advised.advice])
+    assert savings == [[30.2364]] * 3  # by hand: (744 - 300) x 0.0681, whatever the clock says
