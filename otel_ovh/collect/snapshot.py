@@ -273,12 +273,18 @@ class MergeRules:
         }
 
     def _expired(self, data: ProjectData, fetched_at: Mapping[str, float], now: float) -> set[str]:
+        """The records too old to serve, and those worked out from them: a family that makes no call
+        (``routes`` empty) is derived afresh from the records it ``uses``, and must not outlive them."""
         by_name = {family.name: family for family in self.families}
-        return {
+        old = {
             name
             for name, at in fetched_at.items()
             if name in by_name and now > self.expires_at(by_name[name], data.get(by_name[name]), at)
         }
+        for family in self.families:  # in order, a family after those it uses
+            if not family.routes and family.name in fetched_at and old.intersection(family.uses):
+                old.add(family.name)
+        return old
 
     def apply_regions(self, data: ProjectData) -> ProjectData:
         """Excluded regions go from every record; then families may keep only the regions in use."""
