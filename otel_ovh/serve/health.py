@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from otel_ovh.collect.snapshot import Snapshot
+from otel_ovh.collect.snapshot import ProjectState, Snapshot
+from otel_ovh.families import BY_NAME
 from otel_ovh.ovh.client import ApiError
 
 
@@ -31,7 +32,7 @@ def not_ready(state: State) -> str | None:
     served, current = state.served, state.current
     if state.render_error is not None and served.version < current.version:
         return f"not ready: the data served is stale: rendering newer data failed ({state.render_error})"
-    if any(project.fetched_at for project in served.projects.values()):
+    if any(_from_ovh(project) for project in served.projects.values()):
         return None
     if state.refreshes == 0:
         return "not ready: the first refresh has not finished"
@@ -45,6 +46,12 @@ def not_ready(state: State) -> str | None:
         first = _anonymous(failed[0].errors[0])
         return f"not ready: every project failed its last refresh ({len(failed)}; one said: {first})"
     return "not ready: no project has data younger than collect.max_staleness"
+
+
+def _from_ovh(project: ProjectState) -> bool:
+    """Whether the project serves a record OVH answered: a family that makes no call (``routes``
+    empty, such as the advice) is worked out from others' records, and alone serves nothing of OVH."""
+    return any(name not in BY_NAME or BY_NAME[name].routes for name in project.fetched_at)
 
 
 _PROJECT_ID = re.compile(r"[0-9a-fA-F]{32}")
