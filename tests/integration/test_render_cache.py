@@ -14,6 +14,7 @@ import threading
 from opentelemetry.metrics import Observation
 
 from otel_ovh.collect.snapshot import ProjectState
+from otel_ovh.families import enabled
 from otel_ovh.serve.app import Exporter
 from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
@@ -47,7 +48,10 @@ def test_unchanged_data_is_rendered_once_and_self_metrics_stay_fresh(
         assert telemetry.render_inventory(wait=False) == telemetry.render_inventory()
     assert collects[0] == 0  # the refresher rendered it already; scrapes only copy
     ages = [line for line in series(telemetry.render()) if line.startswith("otel_ovh_data_age_seconds")]
-    assert len(ages) == len(world.project_ids) * 12  # self metrics, one per family, at every scrape
+    # self metrics, one per project and per-project family (the account's, the price list, has its
+    # own), at every scrape
+    per_project = [family for family in enabled(exporter.settings.collect.families) if not family.account]
+    assert len(ages) == len(world.project_ids) * len(per_project)
     assert first.count(b"cloud_account_id") > 0
 
 
