@@ -118,7 +118,9 @@ def test_delta_temporality_loses_nothing_across_an_outage(
             "prometheus": {"enabled": False},
             "otlp": {"enabled": True, "endpoint": receiver.endpoint, "interval": 1, "timeout": 1},
         }
-        exporter = Exporter.build(parse_settings(raw), serve=False)
+        # The exporter lives in the world's time: the six hours of spend below pass for it too, so the
+        # hourly cost family (fetched at its own cadence, after OVH's lastUpdate) is due again.
+        exporter = Exporter.build(parse_settings(raw), serve=False, clock=lambda: clock[0])
         try:
             exporter.refresher.refresh_once()
             receiver.wait_for(has_every_project(world), timeout=10)
