@@ -213,6 +213,7 @@ class Bench:
         self.sim = SimulatedOvh(self.world, port=0, latency=args.latency).start()
         self.rows: list[tuple[str, str, str]] = []
         self.cold_calls: Counter[str] = Counter()
+        self.cold_routes: Counter[str] = Counter()  # the cold refresh's calls by route, all projects
         self.notes: list[str] = []
 
     # -- processes ---------------------------------------------------------------------------------
@@ -352,6 +353,7 @@ class Bench:
         cold = child.wait_refreshes(1, 900)[0]
         cpu = child.cpu()
         self.cold_calls = Counter(c.project for c in self.sim.calls if c.project)
+        self.cold_routes = Counter(c.route for c in self.sim.calls if c.project)
         self.sim.reset_calls()  # calls are logged when answered, >= one latency after they start: none lost
         warm = child.wait_refreshes(2, 900)[1]
         cpu_refresh = child.cpu() - cpu
@@ -471,15 +473,26 @@ class Bench:
         print(f"{'-' * width}  {'-' * vwidth}  {'-' * 24}")
         for figure, value, target in self.rows:
             print(f"{figure:<{width}}  {value:<{vwidth}}  {target}")
-        print("\nOVH calls of one warm refresh, per project (routes, with the family that makes them):")
+        # A warm refresh fetches only the families due (each at its own cadence: usage and the hourly
+        # families wait for the next hour), so the cold refresh's column shows every family's routes.
+        print(
+            "\nOVH calls per project, of the cold refresh (every family) and of one warm refresh (the "
+            "families due)\n(routes, with the family that makes them):"
+        )
         routes: Counter[str] = Counter()
         for counter in calls.values():
             routes.update(counter)
         family_of = route_families()
         n = max(len(calls), 1)
-        for route, count in sorted(routes.items()):
-            print(f"  {count / n:5.2f}  {route}  ({family_of.get(route, '?')})")
-        print("  (once per refresh, not per project: /cloud/project, the project list)")
+        projects = max(len(self.cold_calls), 1)
+        print("   cold   warm")
+        for route in sorted(set(routes) | set(self.cold_routes)):
+            cold, warm = self.cold_routes[route] / projects, routes[route] / n
+            print(f"  {cold:5.2f}  {warm:5.2f}  {route}  ({family_of.get(route, '?')})")
+        print(
+            "  (not per project: /cloud/project, the project list, once per refresh; "
+            "/order/catalog/public/cloud, the price list, once a day)"
+        )
         for note in self.notes:
             print(note)
 

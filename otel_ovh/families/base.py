@@ -205,6 +205,9 @@ class Family(Generic[T]):
     # before the projects, with ``scope.project_id`` empty; its record is in every project's
     # ``scope.records`` (so per-project families may ``use`` it) and its metrics carry no project labels.
     account: bool = False
+    # Those of ``routes`` OVH serves without authentication (the public price list): sent unsigned, they
+    # need no consumer-key rule (``otel-ovh login``) nor IAM action; docs/security.md lists them as public.
+    public_routes: tuple[str, ...] = ()
     # Seconds between fetches (``HOURLY``...), or ``EVERY_REFRESH``: answers that change slowly are not
     # worth a call per refresh, and the record kept meanwhile keeps its true age.
     cadence: float | None = EVERY_REFRESH

@@ -134,7 +134,7 @@ def _fetch(api: OvhApi, scope: Scope) -> PriceList:
     kept = DAILY.fresh(api, scope.subsidiary)
     if kept is not None:
         return kept
-    body = api.get(ROUTE, query={"ovhSubsidiary": scope.subsidiary}, need_auth=False)
+    body = api.get(ROUTE, query={"ovhSubsidiary": scope.subsidiary}, need_auth=False)  # public_routes
     prices = parse_catalog(body, scope.problems, scope.subsidiary)
     DAILY.keep(api, prices)
     return prices
@@ -166,6 +166,7 @@ FAMILY: Family[PriceList] = Family(
         ),
     ),
     account=True,
+    public_routes=(ROUTE,),
     notes=(
         "`ovh_cloud_list_price`: `ovh_sku` is the flavor for instances (as in `ovh_cloud_instance_vcpus`) "
         "and the plan code's product part for the other products (`volume.high-speed-gen2`, "

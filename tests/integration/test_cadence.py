@@ -21,6 +21,8 @@ HOUR = 3600.0
 START = (time.time() // 3600) * 3600 - 600  # ten minutes before an hour begins: usage is of this hour
 HOURLY = ("forecast", "project", "credits", "budget", "savings_plans")
 EVERY_REFRESH = ("quota", "instances", "volumes", "storage", "network", "kube")
+ACCOUNT_DAILY = ("catalog",)  # account-wide: one call for all projects, the price list read once a day
+NO_CALL = ("advice",)  # computed from the other families' records of the same refresh
 
 
 @pytest.fixture
@@ -96,7 +98,12 @@ def test_a_minute_at_5s_asks_hourly_families_once_and_inventory_every_time(
         assert _asked(sim, "cost", pid) == 1
         assert _gauge(body, "otel_ovh_data_age_seconds", pid, "cost") == 60
         assert _gauge(body, "otel_ovh_data_due_after_seconds", pid, "cost") == 600
-    assert {f.name for f in FAMILIES} == {*HOURLY, *EVERY_REFRESH, "cost"}
+    # the price list: one unauthenticated call for the whole account in the minute, not one per project
+    assert calls["catalog"] == 1
+    assert sim.call_count(BY_NAME["catalog"].routes[0]) == 1
+    assert BY_NAME["advice"].routes == ()  # asks OVH nothing: no entry of its own in the call counts
+    assert "advice" not in calls
+    assert {f.name for f in FAMILIES} == {*HOURLY, *EVERY_REFRESH, "cost", *ACCOUNT_DAILY, *NO_CALL}
 
 
 def test_a_new_hour_of_usage_and_an_hourly_family_are_fetched_when_due(

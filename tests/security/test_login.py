@@ -3,6 +3,7 @@ the settings find it, and usable once its validation URL has been opened."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from otel_ovh.families import FAMILIES
 from otel_ovh.settings.config import load_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.security.support import clean_env, run_cli
@@ -80,8 +82,19 @@ def test_login_requests_read_only_rules_and_stores_the_key_for_the_settings(
     assert credential.status == "validated"
     done = run_cli("collect", "--once", "--format", "json", env=env)
     assert done.returncode == 0, done.stderr
-    projects = {row["attributes"].get("cloud.account.id") for row in json.loads(done.stdout)["points"]}
+    points = json.loads(done.stdout)["points"]
+    labelled = [row["attributes"] for row in points if "cloud.account.id" in row["attributes"]]
+    projects = {attributes["cloud.account.id"] for attributes in labelled}
     assert projects == set(sim.world.project_ids)
+    # Only the account-wide families' points carry no project: the price list, read from its public route
+    # without any rule of the key (an unauthenticated route is never asked for).
+    account = {family.name for family in FAMILIES if family.account}
+    account_metrics = {metric.name for family in FAMILIES if family.account for metric in family.metrics}
+    assert account == {"catalog"}
+    assert {row["metric"] for row in points if "cloud.account.id" not in row["attributes"]} == account_metrics
+    public = {route for family in FAMILIES for route in family.public_routes}
+    assert public and sim.call_count(next(iter(public))) >= 1
+    assert not any(fnmatch.fnmatchcase(route, rule["path"]) for route in public for rule in EXPECTED_RULES)
 
 
 def test_login_keeps_other_secrets_and_tightens_a_loose_file(sim: SimulatedOvh, tmp_path: Path) -> None:
