@@ -142,6 +142,7 @@ class Exporter:
                 ready=self._ready,
                 web_config=web_config,
                 projects=lambda: self.store.current.projects,  # read per request: snapshots are swapped
+                select=self._select if prometheus.enabled else None,
             )
         except OSError as exc:
             where = f"{prometheus.host}:{prometheus.port}"
@@ -150,8 +151,11 @@ class Exporter:
             raise SettingsError("prometheus.host", f"cannot listen on {where}: {exc.strerror}") from None
 
     # What the server asks, of whichever parts run now.
-    def _render(self, compress: bool) -> bytes:
-        return self.telemetry.render(compress)
+    def _render(self, compress: bool) -> tuple[bytes, ...]:
+        return self.telemetry.answer(compress)
+
+    def _select(self, project_id: str) -> tuple[bytes, ...]:
+        return self.telemetry.select(project_id)
 
     def _healthy(self) -> str | None:
         return self.supervisor.health()

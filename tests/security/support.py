@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -158,6 +159,14 @@ class Served:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+
+def memory(served: Served, key: str = "VmRSS") -> int:
+    """Bytes of the server's memory as ``/proc`` tells it: ``VmRSS`` now, ``VmHWM`` at its peak."""
+    status = Path(f"/proc/{served.process.pid}/status").read_text()
+    match = re.search(rf"{key}:\s+(\d+) kB", status)
+    assert match, status
+    return int(match.group(1)) * 1024
 
 
 def start_serve(

@@ -8,7 +8,6 @@ bounded. Time bounds are loose on purpose: they catch a stall of seconds, not a 
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import ssl
 import subprocess
@@ -38,6 +37,7 @@ from tests.security.support import (
     basic,
     client_context,
     htpasswd_hash,
+    memory,
     request,
     sim_env,
     start_serve,
@@ -61,10 +61,7 @@ def served(sim: SimulatedOvh, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def peak_memory(served: Served) -> int:
-    status = Path(f"/proc/{served.process.pid}/status").read_text()
-    match = re.search(r"VmHWM:\s+(\d+) kB", status)
-    assert match, status
-    return int(match.group(1)) * 1024
+    return memory(served, "VmHWM")
 
 
 def scrape_during(served: Served, attack: object, strength: int, seconds: float = 4.0) -> Scrapes:

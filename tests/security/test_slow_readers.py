@@ -1,0 +1,68 @@
+"""Clients that ask for the whole plain exposition and never read it, against a real ``otel-ovh serve``.
+
+Each answer is the copy every connection shares, written piece by piece; the server holds no copy per
+connection, caps the large answers in flight and drops a client that stops reading, so its memory stays
+bounded and comes back once the clients are gone, while probes are answered at once throughout.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.attacks import non_readers
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from tests.security.support import Served, memory, request, sim_env, start_serve
+
+MB = 1024 * 1024
+CLIENTS = 300
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatedOvh]:
+    """A world whose plain exposition is over 2 MB."""
+    shape = WorldShape(projects=4, instances_per_project=400, volumes_per_project=4)
+    simulator = SimulatedOvh(World(seed=5, shape=shape), port=0).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def served(sim: SimulatedOvh, tmp_path: Path) -> Iterator[Served]:
+    process = start_serve(tmp_path / "serve", sim_env(sim, tmp_path), timeout=90)
+    yield process
+    process.stop()
+    assert "Traceback" not in process.output(), process.output()
+
+
+def test_clients_that_never_read_leave_memory_bounded_and_probes_answered(served: Served) -> None:
+    for _ in range(3):  # the plain text and its allocator pools exist before the baseline
+        plain = request("127.0.0.1", served.port, "/metrics", timeout=30)
+        assert plain.status == 200
+    assert len(plain.body) >= 2 * MB, len(plain.body)
+    before = memory(served)
+    stop, report = threading.Event(), []
+    attack = threading.Thread(target=lambda: report.append(non_readers(served.port, stop, CLIENTS)))
+    attack.start()
+    peak, slowest = before, 0.0
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            began = time.monotonic()
+            assert request("127.0.0.1", served.port, "/healthz", timeout=5).status == 200
+            slowest = max(slowest, time.monotonic() - began)
+            peak = max(peak, memory(served))
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        attack.join(30)
+    time.sleep(3)
+    after = memory(served)
+    assert peak - before < 100 * MB, f"grew by {(peak - before) / MB:.0f} MB ({report})"
+    assert slowest < 1.0, f"/healthz took {slowest:.2f} s"
+    assert after - before < 30 * MB, f"kept {(after - before) / MB:.0f} MB after the clients left"
+    assert request("127.0.0.1", served.port, "/metrics", timeout=30).status == 200
