@@ -54,6 +54,10 @@ Select = Callable[[str], Body]
 Probe = Callable[[], str | bool | None]
 
 
+class BadTarget(ValueError):
+    """A request target that cannot be parsed: answered 400 by the server."""
+
+
 @dataclass(frozen=True)
 class Request:
     """What the handler may base an answer on; header names are lower-cased so lookups cannot miss."""
@@ -68,9 +72,12 @@ class Request:
         """From the request line's target and the header pairs as received.
 
         A repeated header keeps its first value, whatever the server, so which of two ``Authorization``
-        headers is checked never depends on it.
+        headers is checked never depends on it. Raises :class:`BadTarget` for a target that is no URL.
         """
-        url = urlsplit(target)
+        try:
+            url = urlsplit(target)
+        except ValueError as error:  # an unclosed "[", say: the message quotes the target, not kept
+            raise BadTarget from error
         lowered: dict[str, str] = {}
         for name, value in headers:
             lowered.setdefault(name.lower(), value)

@@ -40,7 +40,7 @@ import h11
 
 from otel_ovh.serve.answers import SMALL_ANSWER, write_answer
 from otel_ovh.serve.channel import Channel, PlainHttpOnTls, TlsChannel
-from otel_ovh.serve.handler import Handler, Probe, Render, Request, Response, Select
+from otel_ovh.serve.handler import BadTarget, Handler, Probe, Render, Request, Response, Select
 from otel_ovh.settings.web_config import WebConfig
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,14 @@ class _Connection:
                 deadline = min(deadline, self.loop.time() + HEADER_TIMEOUT)
         if len(event.headers) > MAX_HEADERS:
             raise _Refused(431, f"more than {MAX_HEADERS} request headers")
+        names = {name for name, _ in event.headers}
+        if b"content-length" in names and b"transfer-encoding" in names:  # RFC 9112 6.1: a smuggling opening
+            raise _Refused(400, "Content-Length with Transfer-Encoding")
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
-        return Request.from_target(event.method.decode("ascii"), event.target.decode("latin-1"), headers)
+        try:
+            return Request.from_target(event.method.decode("ascii"), event.target.decode("latin-1"), headers)
+        except BadTarget:
+            raise _Refused(400, "malformed request target") from None
 
     async def _body(self, request: Request) -> None:
         """Reads and drops a small body; a large one is refused before it is read."""
