@@ -36,6 +36,7 @@ from otel_ovh.ovh.credentials import Credentials
 from otel_ovh.ovh.errors import (
     DEADLINE,
     NO_ANSWER,
+    REDIRECT,
     TIMEOUT,
     TOO_LARGE,
     UNDECODABLE,
@@ -287,7 +288,7 @@ class OvhApi:
                 reason = DEADLINE
             self.stats.record(route, NO_ANSWER)
             self.stats.record_failure(route, reason)
-            said = _first_line(exc) if reason in (TIMEOUT, TOO_LARGE) else innermost(exc)
+            said = _first_line(exc) if reason in (TIMEOUT, TOO_LARGE, REDIRECT) else innermost(exc)
             if reason == DEADLINE:
                 said = "abandoned: the refresh's deadline passed during the call"
             raise ApiError(route, NO_ANSWER, f"{type(exc).__name__}: {said}", reason=reason) from None

@@ -55,6 +55,7 @@ class Rule:
     rewrite: Transform | None = None  # the decoded JSON in, the new JSON value (json.dumps'd) or bytes out
     body: bytes | None = None  # the raw body to send instead of the upstream one
     status: int | None = None  # the status to send instead of the upstream one
+    headers: dict[str, str] = field(default_factory=dict)  # added to the answer's (a redirect's Location)
     huge: int = 0  # send a valid JSON array of about this many bytes, streamed, instead of the body
     gzip_bomb: int = 0  # send a gzip body that inflates to this many bytes of valid JSON
     delay: float = 0.0  # seconds to wait before the status line
@@ -196,6 +197,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if rule is not None and rule.delay:
             time.sleep(rule.delay)
         out_headers = [(k, v) for k, v in upstream_headers if k.lower() not in _HOP_BY_HOP]
+        out_headers += rule.headers.items() if rule is not None else []
         if rule is not None and rule.huge:
             self._send_huge(rule, status, out_headers)
             return
