@@ -87,6 +87,13 @@ class CallStats:
             return sum(self._counts.values())
 
 
+def _spacing(calls_per_second: float) -> float:
+    """5% wider than 1/rate: calls leave exactly spaced, but reach OVH with some jitter (threads waiting
+    for the interpreter lock on a busy machine), and exact spacing would then show rate+1 calls in some
+    second at OVH's end."""
+    return 1.05 / calls_per_second if calls_per_second > 0 else 0.0
+
+
 class CallPacer:
     """Spaces calls so that the whole process stays under a ceiling, and pauses everyone after a 429.
 
@@ -100,14 +107,17 @@ class CallPacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        # 2% wider than 1/rate: calls leave exactly spaced, but reach OVH with a few ms of jitter, and
-        # exact spacing would then show rate+1 calls in some second at OVH's end.
-        self._interval = 1.02 / calls_per_second if calls_per_second > 0 else 0.0
+        self._interval = _spacing(calls_per_second)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_slot = 0.0
         self._paused_until = 0.0
+
+    def set_rate(self, calls_per_second: float) -> None:
+        """A reload's ceiling, for this pacer: its next slot and any pause OVH asked for stay."""
+        with self._lock:
+            self._interval = _spacing(calls_per_second)
 
     def wait_slot(self) -> None:
         with self._lock:

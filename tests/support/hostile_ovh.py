@@ -94,6 +94,7 @@ class HostileOvh:
         self._rules: list[Rule] = []
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
+        self.times: list[float] = []  # time.monotonic() of every request, in arrival order
         self._server = _QuietServer(("127.0.0.1", 0), _ProxyHandler)
         self._server.daemon_threads = True
         self._server.proxy = self  # type: ignore[attr-defined]
@@ -138,6 +139,7 @@ class HostileOvh:
     def _rule_for(self, path: str) -> Rule | None:
         with self._lock:
             self.calls[path] += 1
+            self.times.append(time.monotonic())
             for rule in self._rules:
                 if rule.matches(path):
                     rule.hits += 1
