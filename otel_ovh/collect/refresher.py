@@ -100,6 +100,8 @@ class Refresher:
         self._outages = OutageLog(log)
         self.once = False  # the only refresh there will be (``collect``): no last data to serve
         self._known_projects: list[str] = []
+        self._round: dict[str, _ProjectRun] = {}  # the refresh under way, if one is
+        self._first: list[str] = []  # projects a reload's previous refresher had not finished
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
         self.refreshes = 0
         self.last_refresh_duration: float | None = None
@@ -124,9 +126,10 @@ class Refresher:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def take_over(self, previous: Refresher) -> None:
-        """Continue ``previous`` (stopped) after a reload: still ready, and still knowing which projects
-        discovery found, so that a first listing that fails does not drop every project."""
+        """Continue ``previous`` (stopped) after a reload: still ready, still knowing which projects discovery
+        found (a first listing that fails drops none), its unfinished projects first (none starves)."""
         self._known_projects = list(previous._known_projects)
+        self._first = [pid for pid, run in list(previous._round.items()) if run.finished is None]
         self.refreshes = previous.refreshes
         if previous.first_refresh_done.is_set():
             self.first_refresh_done.set()
@@ -180,9 +183,10 @@ class Refresher:
     def refresh_once(self) -> None:
         started = self._clock()
         self._dropped = {}
-        ids = self.project_ids()
+        ids, first = self.project_ids(), self._first
+        ids, self._first = [p for p in first if p in ids] + [p for p in ids if p not in first], []
         families = self._rules.families
-        runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
+        self._round = runs = {pid: _ProjectRun(pid, started, pending=len(families)) for pid in ids}
         deadline = time.monotonic() + self._collect.refresh_timeout
         fan = self._fan_out(runs, families, deadline)
 

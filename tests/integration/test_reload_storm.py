@@ -1,8 +1,10 @@
 """Reloads against the real ``otel-ovh serve``: no scrape loses the self metrics while the pipelines are
-rebuilt with the OTLP collector hanging, and a burst of SIGHUPs never breaks the call ceiling."""
+rebuilt with the OTLP collector hanging, a burst of SIGHUPs never breaks the call ceiling, and a reload
+in the middle of a refresh goes on with the projects that refresh had not reached."""
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
@@ -14,9 +16,11 @@ import pytest
 import yaml
 
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from tests.integration.conftest import ExporterFactory
 from tests.security.support import request, sim_env, start_serve
-from tests.support.hostile_ovh import HostileOvh
+from tests.support.hostile_ovh import HostileOvh, Rule
 from tests.support.otlp_receiver import OtlpHttpReceiver
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -105,3 +109,39 @@ def test_ten_sighups_in_a_second_keep_the_call_ceiling(sim: SimulatedOvh, tmp_pa
     assert len(times) > 20, (len(times), output[-2000:])  # the refresh kept calling through the burst
     assert _busiest_second(times) <= 5, _busiest_second(times)
     assert 1 <= output.count("settings reloaded") <= 2, output[-3000:]
+
+
+_PROJECT_CALL = re.compile(r"^/cloud/project/([0-9a-f]{32})/")
+
+
+def _projects_called(paths: list[str]) -> list[str]:
+    """The projects in the order their calls came, each once."""
+    called: list[str] = []
+    for path in paths:
+        match = _PROJECT_CALL.match(path)
+        if match and match.group(1) not in called:
+            called.append(match.group(1))
+    return called
+
+
+def test_a_reload_mid_refresh_resumes_with_the_projects_it_had_not_reached(
+    hostile: HostileOvh, served: ExporterFactory
+) -> None:
+    hostile.add(Rule("/cloud/project/*/*", delay=0.1))  # a refresh long enough to reload in
+    exporter = served(concurrency=1, families=["quota", "project"])
+    exporter.start()
+    wait_until(
+        lambda: len(_projects_called(hostile.paths)), lambda n: n >= 3, timeout=30, what="a third project"
+    )
+    before = _projects_called(hostile.paths)
+    mark = len(hostile.paths)
+    exporter.reload(exporter.settings)  # the same settings: a new refresher all the same
+    wait_until(
+        lambda: len(_projects_called(hostile.paths[mark:])),
+        lambda n: n >= 2,
+        timeout=30,
+        what="the new refresh",
+    )
+    after = _projects_called(hostile.paths[mark:])
+    # The project in flight at the reload may land first; the new refresh then goes on from there.
+    assert before[0] not in after[:2], (before, after)

@@ -95,6 +95,7 @@ class HostileOvh:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.times: list[float] = []  # time.monotonic() of every request, in arrival order
+        self.paths: list[str] = []  # and its path
         self._server = _QuietServer(("127.0.0.1", 0), _ProxyHandler)
         self._server.daemon_threads = True
         self._server.proxy = self  # type: ignore[attr-defined]
@@ -140,6 +141,7 @@ class HostileOvh:
         with self._lock:
             self.calls[path] += 1
             self.times.append(time.monotonic())
+            self.paths.append(path)
             for rule in self._rules:
                 if rule.matches(path):
                     rule.hits += 1
