@@ -7,14 +7,18 @@ bounded and comes back once the clients are gone, while probes are answered at o
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from benchmarks.attacks import non_readers
+from otel_ovh.serve.channel import STALL_TIMEOUT
+from otel_ovh.serve.server import LARGE_IN_FLIGHT, MetricsServer
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.security.support import Served, memory, request, sim_env, start_serve
 
@@ -66,3 +70,33 @@ def test_clients_that_never_read_leave_memory_bounded_and_probes_answered(served
     assert slowest < 1.0, f"/healthz took {slowest:.2f} s"
     assert after - before < 30 * MB, f"kept {(after - before) / MB:.0f} MB after the clients left"
     assert request("127.0.0.1", served.port, "/metrics", timeout=30).status == 200
+
+
+def test_large_answers_in_flight_are_capped_and_a_stalled_one_is_dropped() -> None:
+    body = b"x" * (32 * MB)  # more than the kernel's buffers take off the server's hands
+    server = MetricsServer("127.0.0.1", 0, lambda _: (body,), healthy=lambda: None, ready=lambda: None)
+    server.start()
+    clients: list[socket.socket] = []
+    try:
+        for _ in range(LARGE_IN_FLIGHT + 16):
+            client = socket.socket()
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.connect(("127.0.0.1", server.port))
+            client.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            clients.append(client)
+        time.sleep(1.0)
+        heads = [client.recv(4096, socket.MSG_PEEK)[:12] for client in clients]
+        assert heads.count(b"HTTP/1.1 503") >= 16, Counter(heads)
+        assert heads.count(b"HTTP/1.1 200") == LARGE_IN_FLIGHT, Counter(heads)
+        assert request("127.0.0.1", server.port, "/healthz", timeout=1).status == 200
+        time.sleep(STALL_TIMEOUT + 2)  # none of them reads: each stalled answer is given up
+        stalled = clients[heads.index(b"HTTP/1.1 200")]
+        stalled.settimeout(5)
+        received = 0
+        while chunk := stalled.recv(1 << 20):
+            received += len(chunk)
+        assert received < len(body), "the whole answer waited for a client that had stopped reading"
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
