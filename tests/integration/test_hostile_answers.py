@@ -4,6 +4,7 @@ Python cannot decode is that call's error, with a reason."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -18,7 +19,7 @@ from otel_ovh.ovh.errors import DEADLINE, REDIRECT, TIMEOUT, TOO_LARGE, UNDECODA
 from otel_ovh.serve.app import credentials
 from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
-from tests.integration.conftest import settings_for
+from tests.integration.conftest import ExporterFactory, settings_for
 from tests.support.hostile_ovh import HostileOvh, Rule
 
 QUOTA = "/cloud/project/{serviceName}/quota"
@@ -197,3 +198,26 @@ def test_a_redirect_is_never_followed_and_is_its_own_failure(
     assert error.reason == REDIRECT and f"HTTP {status}" in error.message, error
     assert api.stats.failures() == {(QUOTA, REDIRECT): 1}
     assert hostile.count(f"/cloud/project/{pid}/quota") == 1  # the same redirect again would not help
+
+
+def test_a_redirect_outage_is_one_log_line_and_counted_as_such(
+    upstream: SimulatedOvh,
+    hostile: HostileOvh,
+    elsewhere: list[bytes],
+    served: ExporterFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = int(elsewhere.pop(0))
+    pid = upstream.world.project_ids[0]
+    location = f"http://127.0.0.1:{port}/1.0/cloud/project/{pid}/quota"
+    hostile.add(Rule(f"/cloud/project/{pid}/quota", status=302, body=b"", headers={"Location": location}))
+    exporter = served(families=["quota"])
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            exporter.refresher.refresh_once()
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and pid in r.getMessage()]
+    assert len(said) == 1 and "redirect" in said[0], said
+    assert elsewhere == []
+    body = exporter.telemetry.render().decode()
+    failures = [line for line in body.splitlines() if line.startswith("otel_ovh_api_failures_total{")]
+    assert any('error_type="redirect"' in line and line.endswith(" 3.0") for line in failures), failures
