@@ -85,7 +85,7 @@ class Adapter:
         if response.close:
             out.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": response.status, "headers": out})
-        body = memoryview(response.body)
+        body = memoryview(response.content)
         for start in range(0, len(body), CHUNK):
             piece = bytes(body[start : start + CHUNK])
             await send({"type": "http.response.body", "body": piece, "more_body": start + CHUNK < len(body)})

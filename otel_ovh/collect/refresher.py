@@ -69,6 +69,8 @@ class Refresher:
         self._fetch_all = False  # the next refresh fetches every family, due or not
         self.once = False  # the only refresh there will be (``collect``): no last data to serve
         self._known_projects: list[str] = []
+        self._round: dict[str, ProjectRun] = {}  # the refresh under way, if one is
+        self._first: list[str] = []  # projects a reload's previous refresher had not finished
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
         self.refreshes = 0
         self.last_refresh_duration: float | None = None
@@ -93,11 +95,12 @@ class Refresher:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def take_over(self, previous: Refresher) -> None:
-        """Continue ``previous`` (stopped) after a reload: still ready, and still knowing which projects
-        discovery found, so that a first listing that fails does not drop every project."""
+        """Continue ``previous`` (stopped) after a reload: still ready, still knowing which projects discovery
+        found (a first listing that fails drops none), its unfinished projects first (none starves)."""
         self._known_projects = list(previous._known_projects)
         self._calls = previous._calls
         self._fetch_all = True  # new settings (credentials, regions...) are tried on every family at once
+        self._first = [pid for pid, run in list(previous._round.items()) if run.finished is None]
         self.refreshes = previous.refreshes
         if previous.first_refresh_done.is_set():
             self.first_refresh_done.set()
@@ -165,7 +168,8 @@ class Refresher:
     def refresh_once(self) -> None:
         started = self._clock()
         self._dropped = DroppedValues()
-        ids = self.project_ids()
+        ids, first = self.project_ids(), self._first
+        ids, self._first = [p for p in first if p in ids] + [p for p in ids if p not in first], []
         deadline = time.monotonic() + self._collect.refresh_timeout
         refresh_account(
             self._rules.families,
@@ -176,6 +180,7 @@ class Refresher:
             self._stop.is_set,
         )
         runs, due = self._runs(ids, started)
+        self._round = runs
         fan = self._fan_out(runs, due, deadline)
 
         # Publish what is ready at the latest after one call timeout, then stragglers as they land.

@@ -131,3 +131,41 @@ def _writable(metric: Metric, sample: Sample) -> bool:
     except Exception:
         return False
     return True
+
+
+_ACCOUNT = re.compile(rb'cloud_account_id="([^"]*)"')
+
+
+def project_index(text: bytes) -> dict[str, bytes]:
+    """Per project, its series with the HELP and TYPE lines of their families (the multi-target pattern).
+
+    Built in one pass, so that ``/probe`` for every project costs one pass over the exposition in all,
+    not one per project.
+    """
+    lines: dict[str, list[bytes]] = {}
+    shown: dict[str, int] = {}  # per project, the header block it last showed
+    header: list[bytes] = []
+    block = 0
+    in_header = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith(b"#"):
+            if not in_header:
+                header, block, in_header = [], block + 1, True
+            header.append(line)
+            continue
+        in_header = False
+        match = _ACCOUNT.search(line)
+        if match is None:
+            continue
+        project = match.group(1).decode("utf-8", "replace")
+        own = lines.setdefault(project, [])
+        if shown.get(project) != block:
+            shown[project] = block
+            own.extend(header)
+        own.append(line)
+    return {project: b"".join(own) for project, own in lines.items()}
+
+
+def filter_project(text: bytes, project_id: str) -> bytes:
+    """The series of one project in ``text``, with the HELP and TYPE lines of their families."""
+    return project_index(text).get(project_id, b"")

@@ -30,7 +30,7 @@ from opentelemetry.sdk.metrics.view import View
 from otel_ovh.collect.outages import OutageLog
 from otel_ovh.collect.snapshot import Snapshot, SnapshotStore
 from otel_ovh.export.catalog import SELF_FAMILY, ExporterState, MetricDefinition
-from otel_ovh.export.exposition import gzipped_exposition, render_tolerant
+from otel_ovh.export.exposition import filter_project, gzipped_exposition, project_index, render_tolerant
 from otel_ovh.export.memory import MemoryBudget
 from otel_ovh.export.otlp.delta import DeltaState
 from otel_ovh.export.pipeline import (
@@ -50,23 +50,57 @@ from otel_ovh.settings.config import Settings
 log = logging.getLogger(__name__)
 
 
+class _Plain:
+    """The plain text of one render and its per-project index, each made once, on first use, then shared
+    by every answer: a client that does not take gzip costs no copy of its own, however many there are.
+
+    ``forget`` lets go of both as the next render begins, whose transient peak they would add to (a
+    client asking meanwhile makes them again, once); answers being written keep what they hold.
+    """
+
+    def __init__(self, gzipped: bytes) -> None:
+        self._gzipped = gzipped
+        self._lock = threading.Lock()
+        self._text: bytes | None = None
+        self._index: dict[str, bytes] | None = None
+
+    def text(self) -> bytes:
+        with self._lock:
+            if self._text is None:
+                self._text = gzip.decompress(self._gzipped)
+            return self._text
+
+    def project(self, project_id: str) -> bytes:
+        text = self.text()
+        with self._lock:
+            if self._index is None:
+                self._index = project_index(text)
+            return self._index.get(project_id, b"")
+
+    def forget(self) -> None:
+        with self._lock:
+            self._text, self._index = None, None
+
+
 @dataclass(frozen=True)
 class _Exposition:
     """The OVH series as served, with the self metrics of the same snapshot: swapped together, so that no
     scrape shows a snapshot's series without its ``otel_ovh_collection_success``. The OVH part is kept
-    compressed only: Prometheus asks for gzip, and the plain text held beside a render's transient peak is
-    what pushed the process over its memory budget."""
+    compressed, and in plain text only once a client asks for it (``_Plain``): Prometheus asks for gzip,
+    and the plain text held beside a render's transient peak is what pushed the process over its memory
+    budget."""
 
     version: int  # of the snapshot it shows
     generation: int  # of the inventory pipeline that rendered it
     gzipped: bytes
     self_text: bytes = b""  # the self metrics, of that same snapshot (re-rendered as time passes)
     self_gzipped: bytes = b""
+    plain: _Plain | None = None  # shared by the copies ``replace`` makes as the self metrics move
 
     @property
     def text(self) -> bytes:
         """For clients that do not take gzip, ``/probe`` and ``collect --format prometheus``."""
-        return gzip.decompress(self.gzipped)
+        return self.plain.text() if self.plain is not None else gzip.decompress(self.gzipped)
 
 
 class Telemetry:
@@ -223,6 +257,8 @@ class Telemetry:
                 return cached
             registry = self._inventory.readers.registry
             self._rendering.snapshot = snapshot
+            if cached is not None and cached.plain is not None:
+                cached.plain.forget()
             try:
                 # Compressed once here rather than per scrape: Prometheus asks for gzip, and the compressed
                 # body is a small fraction of the text, which a scrape then writes in a few system calls.
@@ -237,7 +273,7 @@ class Telemetry:
             finally:
                 self._rendering.snapshot = None
             self.render_error = None
-            rendered = _Exposition(snapshot.version, generation, body)
+            rendered = _Exposition(snapshot.version, generation, body, plain=_Plain(body))
             with self._self_lock:
                 self._self_source = snapshot
                 self._cache = self._with_self(rendered)
@@ -279,17 +315,30 @@ class Telemetry:
             return self._cache
 
     def render(self, compress: bool = False) -> bytes:
-        """What a scrape of ``/metrics`` answers: never waits for a render another thread is doing.
+        """The body of ``/metrics`` as one bytes, for ``collect --format prometheus`` and reports."""
+        return b"".join(self.answer(compress))
 
-        Compressed, it is two gzip members (the cached inventory, then the self metrics): one valid gzip
-        stream, as RFC 1952 and every decoder Prometheus uses allow. The self metrics come from the
-        background render when ``keep_self_rendered`` runs, else are collected now; either way, from the
-        snapshot whose OVH series they follow.
+    def answer(self, compress: bool = False) -> tuple[bytes, ...]:
+        """What a scrape of ``/metrics`` answers, as two segments every connection shares (the cached
+        inventory, then the self metrics): never waits for a render another thread is doing.
+
+        Compressed, they are two gzip members: one valid gzip stream, as RFC 1952 and every decoder
+        Prometheus uses allow. The self metrics come from the background render when
+        ``keep_self_rendered`` runs, else are collected now; either way, from the snapshot whose OVH
+        series they follow.
         """
+        served = self._served_exposition()
+        return (served.gzipped, served.self_gzipped) if compress else (served.text, served.self_text)
+
+    def select(self, project_id: str) -> tuple[bytes, ...]:
+        """The ``/probe`` answer for one project, from the index of the exposition served (built once)."""
+        served = self._served_exposition()
+        own = served.plain.project(project_id) if served.plain is not None else b""
+        return own, filter_project(served.self_text, project_id)
+
+    def _served_exposition(self) -> _Exposition:
         served = self._cache if self._self_kept else self.refresh_self()
-        if served is None:
-            served = self.render_inventory()
-        return served.gzipped + served.self_gzipped if compress else served.text + served.self_text
+        return served if served is not None else self.render_inventory()
 
     @property
     def served(self) -> Snapshot:

@@ -141,6 +141,7 @@ _QUANTITY_UNITS = {
 
 # Below this, two amounts are the same figure written twice (OVH rounds line totals to 1e-8 at most).
 _PRICE_EPSILON = 1e-7
+_CENT = 0.01  # the step OVH rounds its prices to
 
 _Key = tuple[str, str, str, str, str]
 
@@ -215,27 +216,39 @@ class _Itemised:
 
     def __init__(self, bill: _Bill) -> None:
         self.bill = bill
-        self.amount = 0.0
-        self.priced = False
+        self.parts: dict[_Key, float] = {}
         self.measured = False
 
     def part(self, key: _Key, fields: Fields) -> None:
         amount = self.bill.price(fields)
         if amount is not None:
             self.bill.charge(key, amount)
-            self.amount += amount
-            self.priced = True
+            self.parts[key] = self.parts.get(key, 0.0) + amount
         self.measured |= self.bill.consume(key, fields.obj("quantity"))
 
     def close(self, key: _Key, line: Fields) -> None:
-        """Book what the line costs beyond its parts, so that the bill adds up to OVH's total."""
+        """Book what the line costs beyond its parts, so that the bill adds up to OVH's total.
+
+        OVH rounds a line's total and each of its details on its own, so their difference moves by a cent
+        or so either way between refreshes. That rounding goes to the line's largest part, a series that
+        exists anyway: a series of its own would go negative, vanish and come back, each drop read by
+        Prometheus as a counter reset. A cost beyond rounding that the details leave out is the line's
+        own series (it grows with the line); details that exceed their line by more than rounding are
+        OVH's inconsistency, folded the same way, and never taking a part below zero.
+        """
         total = self.bill.price(line)
         if total is None:
             return
-        if not self.priced:
+        if not self.parts:
             self.bill.charge(key, total)
-        elif abs(total - self.amount) > _PRICE_EPSILON:
-            self.bill.charge(key, total - self.amount)
+        else:
+            leftover = total - sum(self.parts.values())
+            rounding = _CENT * (len(self.parts) + 1)  # half a cent per rounded figure, with room
+            largest = max(self.parts, key=lambda part: (self.parts[part], part))
+            if leftover > rounding:
+                self.bill.charge(key, leftover)
+            elif abs(leftover) > _PRICE_EPSILON and self.parts[largest] + leftover >= 0:
+                self.bill.charge(largest, leftover)
         if not self.measured:
             self.bill.consume(key, line.obj("quantity"))
 

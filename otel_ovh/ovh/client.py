@@ -36,6 +36,7 @@ from otel_ovh.ovh.credentials import Credentials
 from otel_ovh.ovh.errors import (
     DEADLINE,
     NO_ANSWER,
+    REDIRECT,
     TIMEOUT,
     TOO_LARGE,
     UNDECODABLE,
@@ -44,6 +45,7 @@ from otel_ovh.ovh.errors import (
     no_answer_reason,
 )
 from otel_ovh.ovh.ovh_internals import clock_offset, set_clock_offset
+from otel_ovh.ovh.pacing import CallPacer
 from otel_ovh.settings.config import MAX_ANSWER_BYTES
 
 __all__ = ["NO_ANSWER", "TIME_ROUTE", "Answer", "ApiError", "CallPacer", "CallStats", "Credentials", "OvhApi"]
@@ -91,42 +93,6 @@ class CallStats:
     def total(self) -> int:
         with self._lock:
             return sum(self._counts.values())
-
-
-class CallPacer:
-    """Spaces calls so that the whole process stays under a ceiling, and pauses everyone after a 429.
-
-    A burst of 429s must never make us call faster: the pause OVH asks for (``Retry-After``) applies to
-    every thread, not only to the one that was told.
-    """
-
-    def __init__(
-        self,
-        calls_per_second: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        # 2% wider than 1/rate: calls leave exactly spaced, but reach OVH with a few ms of jitter, and
-        # exact spacing would then show rate+1 calls in some second at OVH's end.
-        self._interval = 1.02 / calls_per_second if calls_per_second > 0 else 0.0
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._next_slot = 0.0
-        self._paused_until = 0.0
-
-    def wait_slot(self) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot, self._paused_until)
-            self._next_slot = slot + self._interval
-        delay = slot - now
-        if delay > 0:
-            self._sleep(delay)
-
-    def pause(self, seconds: float) -> None:
-        with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
 class OvhApi:
@@ -322,7 +288,7 @@ class OvhApi:
                 reason = DEADLINE
             self.stats.record(route, NO_ANSWER)
             self.stats.record_failure(route, reason)
-            said = _first_line(exc) if reason in (TIMEOUT, TOO_LARGE) else innermost(exc)
+            said = _first_line(exc) if reason in (TIMEOUT, TOO_LARGE, REDIRECT) else innermost(exc)
             if reason == DEADLINE:
                 said = "abandoned: the refresh's deadline passed during the call"
             raise ApiError(route, NO_ANSWER, f"{type(exc).__name__}: {said}", reason=reason) from None

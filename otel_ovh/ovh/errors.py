@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import requests
 import urllib3.exceptions
 
-from otel_ovh.ovh.transport import AnswerTooLarge, CallTimeout
+from otel_ovh.ovh.transport import AnswerTooLarge, CallTimeout, Redirected
 
 NO_ANSWER = 0  # the status recorded when no HTTP answer came back (timeout, refused connection)
 
@@ -31,7 +31,10 @@ TIMEOUT = "timeout"  # connected, but no complete answer within collect.timeout
 TOO_LARGE = "too_large"
 UNDECODABLE = "undecodable"  # not JSON, or JSON Python cannot decode (nesting, integer length)
 DEADLINE = "refresh_deadline"  # the refresh ended before the call could
-REASONS = (DNS, REFUSED, TLS, CONNECT_TIMEOUT, CONNECTION, TIMEOUT, TOO_LARGE, UNDECODABLE, DEADLINE)
+REDIRECT = "redirect"  # a 3xx answer: never followed, so the credentials go nowhere else
+REASONS = (
+    DNS, REFUSED, TLS, CONNECT_TIMEOUT, CONNECTION, TIMEOUT, TOO_LARGE, UNDECODABLE, DEADLINE, REDIRECT
+)
 UNREACHABLE = frozenset({DNS, REFUSED, TLS, CONNECT_TIMEOUT})
 
 _UNREACHABLE_WORDS = {
@@ -62,7 +65,7 @@ class ApiError(Exception):
 
     @property
     def retryable(self) -> bool:
-        if self.reason in (TOO_LARGE, DEADLINE):
+        if self.reason in (TOO_LARGE, DEADLINE, REDIRECT):
             return False  # the same answer again, or no time left for one
         return self.status == NO_ANSWER or self.status in _RETRYABLE
 
@@ -91,6 +94,8 @@ def no_answer_reason(exc: requests.RequestException) -> str:
     """Why ``requests`` brought no answer, from the chain of causes under its exception."""
     if isinstance(exc, AnswerTooLarge):
         return TOO_LARGE
+    if isinstance(exc, Redirected):
+        return REDIRECT
     if isinstance(exc, CallTimeout | requests.exceptions.ReadTimeout):
         return TIMEOUT
     causes = list(_causes(exc))

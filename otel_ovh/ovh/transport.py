@@ -3,7 +3,8 @@
 ``requests`` bounds each socket operation, not a call: an answer that trickles a byte at a time never
 times out, and an answer of any size (or a small gzip member that inflates to gigabytes) is read whole.
 python-ovh sends everything through ``requests.Session.request``, so an adapter mounted on its sessions
-bounds every call while python-ovh keeps the signing, the OAuth2 token and its own error mapping.
+bounds every call while python-ovh keeps the signing, the OAuth2 token and its own error mapping. The
+adapter also refuses every redirect (``Redirected``): nothing is sent anywhere but the configured endpoint.
 
 The adapter streams the answer and reads it a chunk at a time, decompressed, against the size cap; a
 watchdog thread shuts the socket down at the call's deadline, which ends any blocking read (the status
@@ -39,6 +40,12 @@ class CallTimeout(requests.exceptions.Timeout):
 
 class AnswerTooLarge(requests.exceptions.RequestException):
     """The answer, decompressed, is larger than the cap."""
+
+
+class Redirected(requests.exceptions.RequestException):
+    """The answer was a redirect, which is never followed: ``requests`` would send OVH's signed
+    ``X-Ovh-*`` headers (the consumer key among them) to wherever it points, and read that host's
+    answer as OVH's."""
 
 
 class _Call:
@@ -217,6 +224,9 @@ class BoundedAdapter(requests.adapters.HTTPAdapter):
         _WATCHDOG.arm(call)
         try:
             response = super().send(request, stream=True, timeout=timeout, **kwargs)
+            if 300 <= response.status_code < 400:  # raised here, before the session could follow it
+                response.close()
+                raise Redirected(f"HTTP {response.status_code}: a redirect, not followed", response=response)
             self._read(response, call)
             return response
         except Exception as exc:

@@ -142,6 +142,7 @@ class Exporter:
                 ready=self._ready,
                 web_config=web_config,
                 projects=lambda: self.store.current.projects,  # read per request: snapshots are swapped
+                select=self._select if prometheus.enabled else None,
             )
         except OSError as exc:
             where = f"{prometheus.host}:{prometheus.port}"
@@ -150,8 +151,11 @@ class Exporter:
             raise SettingsError("prometheus.host", f"cannot listen on {where}: {exc.strerror}") from None
 
     # What the server asks, of whichever parts run now.
-    def _render(self, compress: bool) -> bytes:
-        return self.telemetry.render(compress)
+    def _render(self, compress: bool) -> tuple[bytes, ...]:
+        return self.telemetry.answer(compress)
+
+    def _select(self, project_id: str) -> tuple[bytes, ...]:
+        return self.telemetry.select(project_id)
 
     def _healthy(self) -> str | None:
         return self.supervisor.health()
@@ -200,6 +204,9 @@ class Exporter:
             settings = _keeping(settings, self.settings, restart)
         web_config = _web_config(settings) if self.server is not None else None
         api = build_api(settings, self.api.stats)
+        # One pacer for the process: the old refresher's calls still in flight and the new one's share
+        # the ceiling, and a pause OVH asked for (429) outlives the reload.
+        api.pacer = self.api.pacer
         refresher = Refresher(settings, api, self.store, clock=self.clock)
         telemetry = self.telemetry
         if _telemetry_inputs(settings) != _telemetry_inputs(self.settings):
@@ -212,22 +219,26 @@ class Exporter:
                 telemetry.shutdown()
             reason = exc.strerror or str(exc)
             raise SettingsError("prometheus.web_config_file", f"TLS does not load: {reason}") from None
+        api.pacer.set_rate(settings.collect.max_calls_per_second)
         self._swap(settings, api, refresher, telemetry)
 
     def _swap(self, settings: Settings, api: OvhApi, refresher: Refresher, telemetry: Telemetry) -> None:
+        """The new telemetry is rendered and serving before the old one is retired: a scrape in between
+        gets the old, whole, never a telemetry being shut down (its self metrics gone)."""
         old_refresher, old_telemetry = self.refresher, self.telemetry
         self.supervisor.retire("refresher")  # its loop ends now, as asked: no death to restart
         old_refresher.stop()
         refresher.take_over(old_refresher)
         if telemetry is not old_telemetry:
-            # The old pipelines' last OTLP push first: the new ones continue its deltas, and two pushes
-            # converting against the same state at once would both send the same delta.
-            self.supervisor.retire("self-metrics")
-            old_telemetry.shutdown(timeout=STOP_BUDGET)
             telemetry.render_inventory()  # the served data in the new pipelines, before a scrape asks
+        self.settings, self.api, self.refresher, self.telemetry = settings, api, refresher, telemetry
+        if telemetry is not old_telemetry:
+            self.supervisor.retire("self-metrics")
             if self.started and self.server is not None and settings.prometheus.enabled:
                 self.supervisor.start("self-metrics", telemetry.keep_self_rendered)
-        self.settings, self.api, self.refresher, self.telemetry = settings, api, refresher, telemetry
+            # Its last OTLP push, which the new pipelines' deltas continue: theirs comes an export
+            # interval later, so the two do not convert against the same state at once.
+            old_telemetry.shutdown(timeout=STOP_BUDGET)
         if self.started:  # an exporter built but not started (tests) stays so
             self.supervisor.start("refresher", refresher.run)
 
@@ -253,6 +264,7 @@ class Signals:
     """
 
     POLL = 0.1  # seconds
+    COALESCE = 1.0  # seconds
 
     def __init__(self) -> None:
         self.stop_signal: int | None = None
@@ -288,13 +300,17 @@ class Signals:
         leave_now(0)
 
     def next(self) -> str:
-        """``stop`` or ``reload``, once a signal asks for it."""
+        """``stop`` or ``reload``, once a signal asks for it; SIGHUPs within ``COALESCE`` seconds of the
+        first are one reload (a reload rebuilds parts: a burst of them would only churn)."""
         while True:
             if self.stop_signal is not None:
                 return "stop"
             if self.reload_asked:
+                until = time.monotonic() + self.COALESCE
+                while self.stop_signal is None and time.monotonic() < until:
+                    time.sleep(self.POLL)
                 self.reload_asked = False
-                return "reload"
+                return "stop" if self.stop_signal is not None else "reload"
             time.sleep(self.POLL)
 
 

@@ -16,7 +16,8 @@ import socket
 import ssl
 
 HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish its TLS handshake
-WRITE_TIMEOUT = 60.0  # seconds a client has to take an answer
+STALL_TIMEOUT = 5.0  # seconds a client has to take each piece of an answer: one that stops reading goes
+PIECE = 64 * 1024  # bytes handed to the socket (or encrypted) at a time
 LINGER = 2.0  # seconds spent reading what a refused client still sends, so the refusal reaches it
 _LINGER_BYTES = 256 * 1024  # and at most this much: a flood is not read to its end
 _READ = 16 * 1024
@@ -49,9 +50,16 @@ class Channel:
     async def recv(self) -> bytes:
         return await self.loop.sock_recv(self.sock, _READ)
 
-    async def send(self, data: bytes) -> None:
-        async with asyncio.timeout(WRITE_TIMEOUT):  # unlike wait_for, no task per call
-            await self.loop.sock_sendall(self.sock, data)
+    async def send(self, data: bytes | memoryview) -> None:
+        """Piece by piece, each under ``STALL_TIMEOUT``: a client that reads slowly but steadily is served,
+        one that stops is dropped soon (the answer's deadline as a whole is the server's), and hundreds of
+        large answers never hold the loop from a probe."""
+        view = memoryview(data)
+        for start in range(0, len(view), PIECE):
+            if start:  # a send the kernel takes at once never yields: let other connections have a turn
+                await asyncio.sleep(0)
+            async with asyncio.timeout(STALL_TIMEOUT):  # unlike wait_for, no task per call
+                await self.loop.sock_sendall(self.sock, view[start : start + PIECE])
 
     async def close(self, *, linger: bool = False) -> None:
         """Closes; with ``linger``, first ends the sending side and reads (and drops) what the client is
@@ -140,10 +148,12 @@ class TlsChannel(Channel):
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
                 return b""
 
-    async def send(self, data: bytes) -> None:
+    async def send(self, data: bytes | memoryview) -> None:
+        """At most ``PIECE`` encrypted at a time, each sent before the next: a client that does not read
+        holds one piece of ciphertext, not a whole encrypted copy of the answer."""
         view = memoryview(data)
         while view:
-            view = view[self._tls.write(view) :]
+            view = view[self._tls.write(view[:PIECE]) :]
             await self._flush()
 
     async def close(self, *, linger: bool = False) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import parse_qs, urlsplit
 
+from otel_ovh.export.exposition import filter_project
 from otel_ovh.settings.web_config import AuthBusy, WebConfig
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,18 @@ _ALLOW = {"Allow": "GET, HEAD, OPTIONS"}
 # busy, gets a few tries a second per connection instead of as many as the server can answer.
 REFUSAL_DELAY = 0.25
 
-Render = Callable[[bool], bytes]
+# An answer's body: one bytes, or segments (memoryviews of the copy every connection shares) written in
+# turn, so that a large body is never copied per connection.
+Body = bytes | tuple[bytes | memoryview, ...]
+Render = Callable[[bool], Body]
+# The exposition of one project (``/probe``): empty for a project without series.
+Select = Callable[[str], Body]
 # A probe's check: None (or True) when fine, else why not in one line (or False: no reason), as a 503.
 Probe = Callable[[], str | bool | None]
+
+
+class BadTarget(ValueError):
+    """A request target that cannot be parsed: answered 400 by the server."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,12 @@ class Request:
         """From the request line's target and the header pairs as received.
 
         A repeated header keeps its first value, whatever the server, so which of two ``Authorization``
-        headers is checked never depends on it.
+        headers is checked never depends on it. Raises :class:`BadTarget` for a target that is no URL.
         """
-        url = urlsplit(target)
+        try:
+            url = urlsplit(target)
+        except ValueError as error:  # an unclosed "[", say: the message quotes the target, not kept
+            raise BadTarget from error
         lowered: dict[str, str] = {}
         for name, value in headers:
             lowered.setdefault(name.lower(), value)
@@ -81,9 +94,22 @@ class Response:
 
     status: int
     headers: tuple[tuple[str, str], ...]
-    body: bytes
+    body: Body
     close: bool = False
     delay: float = 0.0
+
+    @property
+    def size(self) -> int:
+        return _size(self.body)
+
+    @property
+    def content(self) -> bytes:
+        """The body as one bytes: for tests and small answers, never for the exposition on a socket."""
+        return self.body if isinstance(self.body, bytes) else b"".join(self.body)
+
+
+def _size(body: Body) -> int:
+    return len(body) if isinstance(body, bytes) else sum(len(part) for part in body)
 
 
 def _accepts_gzip(header: str) -> bool:
@@ -112,31 +138,14 @@ def _credentials(authorization: str) -> tuple[str, str] | None:
     return (user, password) if separator and user else None
 
 
-def filter_exposition(body: bytes, project_id: str) -> bytes:
-    """The series of one project (multi-target pattern), keeping each family's HELP and TYPE lines."""
-    needle = f'cloud_account_id="{project_id}"'.encode()
-    out: list[bytes] = []
-    header: list[bytes] = []
-    for line in body.splitlines(keepends=True):
-        if line.startswith(b"#"):
-            header.append(line)
-            continue
-        if needle in line:
-            if header:
-                out.extend(header)
-                header = []
-            out.append(line)
-        elif header and not line.strip():
-            continue
-    return b"".join(out)
-
-
 @dataclass(frozen=True)
 class Handler:
     """Routing, basic auth and content negotiation over the exporter's in-memory state.
 
     ``render(gzip)`` gives the exposition (``None`` when Prometheus is off and metrics are pushed over
-    OTLP); ``healthy`` and ``ready`` answer the probes (None, or what is wrong); ``projects`` gives the ids
+    OTLP); ``select(project)`` that of one project, from an index built once per snapshot (``None``: it is
+    filtered from the plain exposition per request); ``healthy`` and ``ready`` answer the probes (None,
+    or what is wrong); ``projects`` gives the ids
     in the current snapshot (``None``: not known here, so ``/probe`` cannot tell an unknown project). None
     of them may call OVH: a scrape must not wait on it.
     """
@@ -146,6 +155,7 @@ class Handler:
     ready: Probe
     web: WebConfig = field(default_factory=WebConfig)
     projects: Callable[[], Collection[str]] | None = None
+    select: Select | None = None
 
     def handle(self, request: Request) -> Response:
         """Never raises: a failure while answering is a 500 (logged once) and the connection is closed.
@@ -217,11 +227,17 @@ class Handler:
                 return self._response(503, b"no data yet: the first collection has not finished\n", TEXT)
             reason = f"project {target} is not among the projects collected\n"
             return self._response(404, reason.encode(), TEXT)
-        return self._response(200, filter_exposition(self.render(False), target), CONTENT_TYPE)
+        if self.select is not None:
+            return self._response(200, self.select(target), CONTENT_TYPE)
+        plain = self.render(False)
+        whole = plain if isinstance(plain, bytes) else b"".join(plain)
+        return self._response(200, filter_project(whole, target), CONTENT_TYPE)
 
     def quick(self, request: Request) -> bool:
-        """True when the answer costs no bcrypt and no rendering beyond copying the cached exposition, so
-        the server may give it on its event loop, without a hop to a worker thread."""
+        """True when the answer costs no bcrypt and no rendering (the exposition is cached, in plain text
+        decompressed once per snapshot), so the server may give it on its event loop, without a hop to a
+        worker thread: under hundreds of clients those hops, each a wait for the interpreter lock, are
+        what keeps a probe waiting."""
         if request.path in PROBES:
             return True
         auth = self.web.basic_auth
@@ -229,9 +245,7 @@ class Handler:
             credentials = _credentials(request.header("Authorization"))
             if credentials is None or not auth.remembered(*credentials):
                 return False
-        return request.path != "/probe" and (
-            request.path != "/metrics" or _accepts_gzip(request.header("Accept-Encoding"))
-        )
+        return request.path != "/probe"
 
     def _authorised(self, authorization: str) -> bool:
         """Basic credentials checked with bcrypt; anything malformed is simply not authorised."""
@@ -243,13 +257,13 @@ class Handler:
     def _response(
         self,
         status: int,
-        body: bytes,
+        body: Body,
         content_type: str,
         extra: Mapping[str, str] | None = None,
         *,
         close: bool = False,
     ) -> Response:
         """Every answer carries the web-config headers, errors and 401s included."""
-        headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        headers = [("Content-Type", content_type), ("Content-Length", str(_size(body)))]
         headers.extend({**self.web.headers, **(extra or {})}.items())
         return Response(status, tuple(headers), body, close)

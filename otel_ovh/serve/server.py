@@ -15,9 +15,12 @@ and has no deadline for a head; hypercorn cannot answer plain HTTP on the TLS po
 Limits, each with a reason: a request head (line and headers together) is bounded in bytes and in header
 count (431); a head must arrive within ``HEADER_TIMEOUT`` of its first byte and a connection may sit idle
 for ``IDLE_TIMEOUT``; a request body is read and dropped up to ``MAX_BODY`` or refused (413, connection
-closed) so a kept-alive connection never reads a body as the next request; connections are capped, and a
-listen backlog absorbs bursts. Under a burst, a kept-alive connection (a scraper's) goes first: new
-connections are accepted one per turn of the loop and only a few of their steps run in each turn.
+closed) so a kept-alive connection never reads a body as the next request; an answer is written from
+the copy all connections share, and a client that stops reading is dropped soon
+(:mod:`otel_ovh.serve.answers`); large answers being written at once are capped (503 beyond);
+connections are capped, and a listen backlog absorbs bursts. Under a burst, a kept-alive connection (a
+scraper's) goes first: new connections are accepted one per turn of the loop and only a few of their
+steps run in each turn.
 """
 
 from __future__ import annotations
@@ -30,19 +33,18 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Collection
-from email.utils import formatdate
-from http import HTTPStatus
+from dataclasses import replace
 from typing import Any
 
 import h11
 
+from otel_ovh.serve.answers import SMALL_ANSWER, write_answer
 from otel_ovh.serve.channel import Channel, PlainHttpOnTls, TlsChannel
-from otel_ovh.serve.handler import Handler, Probe, Render, Request, Response
+from otel_ovh.serve.handler import BadTarget, Handler, Probe, Render, Request, Response, Select
 from otel_ovh.settings.web_config import WebConfig
 
 log = logging.getLogger(__name__)
 
-_REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}  # "200 OK", as clients show it
 
 HEADER_TIMEOUT = 10.0  # seconds from a request's first byte (or a new connection) to the end of its head
 IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may stay silent (longer than usual scrape intervals)
@@ -53,6 +55,7 @@ MAX_CONNECTIONS = 1024  # each holds at most MAX_HEAD and a read's worth of buff
 BACKLOG = 1024
 WORKERS = 8  # threads answering requests (the handler may run bcrypt or render)
 ADMITTED = 4  # steps of new connections' work begun per turn of the event loop
+LARGE_IN_FLIGHT = 64  # large answers being written at once; more are answered 503 until some end
 
 
 class _Refused(Exception):
@@ -96,8 +99,25 @@ class _Connection:
             self.new = False
             if response.delay:
                 await asyncio.sleep(response.delay)
-            if not await self._write(response) or not self._next_cycle():
+            if not await self._write_bounded(response) or not self._next_cycle():
                 return
+
+    async def _write_bounded(self, response: Response) -> bool:
+        """At most ``LARGE_IN_FLIGHT`` large answers are written at once: clients that do not read hold
+        their slot until the write deadline, and those beyond are told to come back (503)."""
+        if response.size <= SMALL_ANSWER:
+            return await self._write(response)
+        server = self.server
+        if server.large_in_flight >= LARGE_IN_FLIGHT:
+            log.debug("refused %s: %d large answers being written", self.channel.peer, LARGE_IN_FLIGHT)
+            busy = self.server.handler.error(503, b"too many answers being written, retry\n")
+            await self._write(replace(busy, headers=(*busy.headers, ("Retry-After", "1"))))
+            return False
+        server.large_in_flight += 1
+        try:
+            return await self._write(response)
+        finally:
+            server.large_in_flight -= 1
 
     async def _answer(self, request: Request) -> Response:
         """On the loop when the handler says it is quick (a scrape's usual case: two thread hops fewer,
@@ -140,8 +160,14 @@ class _Connection:
                 deadline = min(deadline, self.loop.time() + HEADER_TIMEOUT)
         if len(event.headers) > MAX_HEADERS:
             raise _Refused(431, f"more than {MAX_HEADERS} request headers")
+        names = {name for name, _ in event.headers}
+        if b"content-length" in names and b"transfer-encoding" in names:  # RFC 9112 6.1: a smuggling opening
+            raise _Refused(400, "Content-Length with Transfer-Encoding")
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
-        return Request.from_target(event.method.decode("ascii"), event.target.decode("latin-1"), headers)
+        try:
+            return Request.from_target(event.method.decode("ascii"), event.target.decode("latin-1"), headers)
+        except BadTarget:
+            raise _Refused(400, "malformed request target") from None
 
     async def _body(self, request: Request) -> None:
         """Reads and drops a small body; a large one is refused before it is read."""
@@ -168,21 +194,7 @@ class _Connection:
                 raise _Refused(400, "incomplete request body")
 
     async def _write(self, response: Response) -> bool:
-        headers = [*response.headers, ("Date", formatdate(usegmt=True)), ("Server", "otel-ovh")]
-        if response.close:
-            headers.append(("Connection", "close"))
-        try:
-            reason = _REASONS.get(response.status, b"")
-            start = h11.Response(status_code=response.status, headers=headers, reason=reason)
-            head = self.http.send(start) or b""
-            # One write for a small answer: the head and body as two segments would cost a round trip.
-            body = (self.http.send(h11.Data(data=response.body)) or b"") if response.body else b""
-            await self.channel.send(head + body)
-            await self._send(h11.EndOfMessage())
-        except (h11.LocalProtocolError, OSError, TimeoutError) as error:
-            log.debug("answer to %s not written: %s", self.channel.peer, error)
-            return False
-        return True
+        return await write_answer(self.http, self.channel, response)
 
     async def _send(self, event: h11.Event) -> None:
         data = self.http.send(event)
@@ -215,6 +227,7 @@ class _Server:
         self.connections: set[asyncio.Task[None]] = set()
         self.stopping = asyncio.Event()  # one per run: an Event belongs to the loop that waits on it
         self.admission = asyncio.Semaphore(ADMITTED)
+        self.large_in_flight = 0  # answers over SMALL_ANSWER being written (see _Connection._write_bounded)
 
     async def turn(self) -> None:
         """Each step of a new connection's work (a read, its first answer) waits here: at most ADMITTED
@@ -309,8 +322,9 @@ class MetricsServer:
         ready: Probe,
         web_config: WebConfig | None = None,
         projects: Callable[[], Collection[str]] | None = None,
+        select: Select | None = None,
     ) -> None:
-        self._answers = (render, healthy, ready, projects)
+        self._answers = (render, healthy, ready, projects, select)
         handler, tls = self._rules(web_config)
         self._listener = _listen(host, port)
         self._server = _Server(self._listener, handler, tls)
@@ -322,7 +336,7 @@ class MetricsServer:
 
     def _rules(self, web_config: WebConfig | None) -> tuple[Handler, ssl.SSLContext | None]:
         web = web_config or WebConfig()
-        render, healthy, ready, projects = self._answers
+        render, healthy, ready, projects, select = self._answers
         tls = web.tls.context() if web.tls is not None else None  # raises before anything changes
         self.scheme = "https" if web.tls is not None else "http"
         if web.basic_auth is not None and web.tls is None:
@@ -330,7 +344,7 @@ class MetricsServer:
                 "basic auth without TLS: passwords cross the network in clear; set tls_server_config in %s",
                 "prometheus.web_config_file",
             )
-        return Handler(render, healthy, ready, web, projects), tls
+        return Handler(render, healthy, ready, web, projects, select), tls
 
     def use_web_config(self, web_config: WebConfig | None) -> None:
         """A reloaded web config: its TLS for the connections accepted from now on, its users for every

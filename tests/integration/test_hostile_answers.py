@@ -4,6 +4,9 @@ Python cannot decode is that call's error, with a reason."""
 
 from __future__ import annotations
 
+import logging
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,11 +15,11 @@ import pytest
 import requests
 
 from otel_ovh.ovh.client import ApiError, OvhApi
-from otel_ovh.ovh.errors import DEADLINE, TIMEOUT, TOO_LARGE, UNDECODABLE
+from otel_ovh.ovh.errors import DEADLINE, REDIRECT, TIMEOUT, TOO_LARGE, UNDECODABLE
 from otel_ovh.serve.app import credentials
 from otel_ovh.settings.config import parse_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
-from tests.integration.conftest import settings_for
+from tests.integration.conftest import ExporterFactory, settings_for
 from tests.support.hostile_ovh import HostileOvh, Rule
 
 QUOTA = "/cloud/project/{serviceName}/quota"
@@ -150,3 +153,71 @@ def test_json_python_cannot_decode_is_that_calls_error(hostile: HostileOvh, body
     error, _ = _failure(api, pid)
     assert error.reason == UNDECODABLE and said in error.message and not error.is_credential_failure
     assert api.get(f"/cloud/project/{pid}")["project_id"] == pid
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[list[bytes]]:
+    """Another loopback port, where a redirect points: what each connection to it sent, if any came."""
+    received: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+
+    def accept() -> None:
+        while listener.fileno() != -1:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                continue
+            with client:
+                client.settimeout(1)
+                try:
+                    received.append(client.recv(65536))
+                except OSError:
+                    received.append(b"")
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    received.append(str(listener.getsockname()[1]).encode())  # the port, taken off by the test
+    yield received
+    listener.close()
+    thread.join(5)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_never_followed_and_is_its_own_failure(
+    hostile: HostileOvh, elsewhere: list[bytes], status: int
+) -> None:
+    port = int(elsewhere.pop(0))
+    api = _api(hostile, retries=2, sleep=lambda _: None)
+    pid = _pid(api)
+    location = f"http://127.0.0.1:{port}/1.0/cloud/project/{pid}/quota"
+    hostile.add(Rule(f"/cloud/project/{pid}/quota", status=status, body=b"", headers={"Location": location}))
+    error, _ = _failure(api, pid)
+    time.sleep(0.5)  # a connection made would have been accepted by now
+    assert elsewhere == []  # no connection, so no X-Ovh-Consumer, no signature
+    assert error.reason == REDIRECT and f"HTTP {status}" in error.message, error
+    assert api.stats.failures() == {(QUOTA, REDIRECT): 1}
+    assert hostile.count(f"/cloud/project/{pid}/quota") == 1  # the same redirect again would not help
+
+
+def test_a_redirect_outage_is_one_log_line_and_counted_as_such(
+    upstream: SimulatedOvh,
+    hostile: HostileOvh,
+    elsewhere: list[bytes],
+    served: ExporterFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = int(elsewhere.pop(0))
+    pid = upstream.world.project_ids[0]
+    location = f"http://127.0.0.1:{port}/1.0/cloud/project/{pid}/quota"
+    hostile.add(Rule(f"/cloud/project/{pid}/quota", status=302, body=b"", headers={"Location": location}))
+    exporter = served(families=["quota"])
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            exporter.refresher.refresh_once()
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and pid in r.getMessage()]
+    assert len(said) == 1 and "redirect" in said[0], said
+    assert elsewhere == []
+    body = exporter.telemetry.render().decode()
+    failures = [line for line in body.splitlines() if line.startswith("otel_ovh_api_failures_total{")]
+    assert any('error_type="redirect"' in line and line.endswith(" 3.0") for line in failures), failures

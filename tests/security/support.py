@@ -6,8 +6,11 @@ what is sent: a malformed ``Authorization`` header, no client certificate, a TLS
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
+import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -158,6 +161,31 @@ class Served:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+
+
+def raw_answer(port: int, data: bytes, timeout: float = 10) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        # The server may refuse before everything is sent; its answer is what counts.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def memory(served: Served, key: str = "VmRSS") -> int:
+    """Bytes of the server's memory as ``/proc`` tells it: ``VmRSS`` now, ``VmHWM`` at its peak."""
+    status = Path(f"/proc/{served.process.pid}/status").read_text()
+    match = re.search(rf"{key}:\s+(\d+) kB", status)
+    assert match, status
+    return int(match.group(1)) * 1024
 
 
 def start_serve(

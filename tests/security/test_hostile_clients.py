@@ -8,7 +8,6 @@ bounded. Time bounds are loose on purpose: they catch a stall of seconds, not a 
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import ssl
 import subprocess
@@ -38,6 +37,8 @@ from tests.security.support import (
     basic,
     client_context,
     htpasswd_hash,
+    memory,
+    raw_answer,
     request,
     sim_env,
     start_serve,
@@ -61,10 +62,7 @@ def served(sim: SimulatedOvh, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def peak_memory(served: Served) -> int:
-    status = Path(f"/proc/{served.process.pid}/status").read_text()
-    match = re.search(r"VmHWM:\s+(\d+) kB", status)
-    assert match, status
-    return int(match.group(1)) * 1024
+    return memory(served, "VmHWM")
 
 
 def scrape_during(served: Served, attack: object, strength: int, seconds: float = 4.0) -> Scrapes:
@@ -79,23 +77,6 @@ def assert_served_well(scrapes: Scrapes, bound: float = 1.0) -> None:
     assert len(scrapes.times) >= 10, len(scrapes.times)
     _, p99 = percentiles(scrapes.times)
     assert p99 < bound, f"the good scraper's p99 was {p99 * 1000:.0f} ms"
-
-
-def raw_answer(port: int, data: bytes, timeout: float = 10) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        # The server may refuse before everything is sent; its answer is what counts.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            sock.sendall(data)
-        chunks = []
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def test_an_oversized_head_gets_431(served: Served) -> None:

@@ -15,7 +15,15 @@ from collections.abc import Iterator
 import pytest
 
 from otel_ovh.simulator import SimulatedOvh
-from tests.security.support import Served, basic, htpasswd_hash, sim_env, start_serve, write_web_config
+from tests.security.support import (
+    Served,
+    basic,
+    htpasswd_hash,
+    raw_answer,
+    sim_env,
+    start_serve,
+    write_web_config,
+)
 
 USERS = {"cheap": ("cheap-password", 4), "costly": ("costly-password", 9)}
 GET_PATHS = ["/metrics", "/probe?target={project}", "/", "/healthz", "/readyz", "/nope"]
@@ -169,3 +177,28 @@ def test_status_lines_carry_their_reason_phrase(connection: http.client.HTTPConn
     response = connection.getresponse()
     response.read()
     assert response.reason == {400: "Bad Request", 401: "Unauthorized"}[response.status]
+
+
+@pytest.mark.parametrize(
+    "target", [b"http://[::1/metrics", b"http://[fe80::1%25eth0/x", b"//[/metrics"]
+)
+def test_a_target_urlsplit_refuses_gets_a_400_and_no_traceback(served: Served, target: bytes) -> None:
+    answer = raw_answer(
+        served.port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n"
+    )
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert answer.count(b"HTTP/1.1 ") == 1  # the connection closed after the refusal
+    output = served.output()
+    assert "Traceback" not in output and "ERROR" not in output, output[-2000:]
+
+
+def test_content_length_with_transfer_encoding_is_refused_and_the_connection_closed(served: Served) -> None:
+    # RFC 9112 6.1: a proxy that trusts Content-Length would read the chunk as this request's body and the
+    # rest as a request of its own; we answer 400 and read nothing more.
+    smuggled = (
+        b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    answer = raw_answer(served.port, smuggled)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer

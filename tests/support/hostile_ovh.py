@@ -55,6 +55,7 @@ class Rule:
     rewrite: Transform | None = None  # the decoded JSON in, the new JSON value (json.dumps'd) or bytes out
     body: bytes | None = None  # the raw body to send instead of the upstream one
     status: int | None = None  # the status to send instead of the upstream one
+    headers: dict[str, str] = field(default_factory=dict)  # added to the answer's (a redirect's Location)
     huge: int = 0  # send a valid JSON array of about this many bytes, streamed, instead of the body
     gzip_bomb: int = 0  # send a gzip body that inflates to this many bytes of valid JSON
     delay: float = 0.0  # seconds to wait before the status line
@@ -93,6 +94,8 @@ class HostileOvh:
         self._rules: list[Rule] = []
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
+        self.times: list[float] = []  # time.monotonic() of every request, in arrival order
+        self.paths: list[str] = []  # and its path
         self._server = _QuietServer(("127.0.0.1", 0), _ProxyHandler)
         self._server.daemon_threads = True
         self._server.proxy = self  # type: ignore[attr-defined]
@@ -137,6 +140,8 @@ class HostileOvh:
     def _rule_for(self, path: str) -> Rule | None:
         with self._lock:
             self.calls[path] += 1
+            self.times.append(time.monotonic())
+            self.paths.append(path)
             for rule in self._rules:
                 if rule.matches(path):
                     rule.hits += 1
@@ -196,6 +201,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if rule is not None and rule.delay:
             time.sleep(rule.delay)
         out_headers = [(k, v) for k, v in upstream_headers if k.lower() not in _HOP_BY_HOP]
+        out_headers += rule.headers.items() if rule is not None else []
         if rule is not None and rule.huge:
             self._send_huge(rule, status, out_headers)
             return

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import bcrypt
 import pytest
 
+from otel_ovh.export.exposition import filter_project
 from otel_ovh.serve.handler import (
     CONTENT_TYPE,
     REFUSAL_DELAY,
@@ -18,7 +19,6 @@ from otel_ovh.serve.handler import (
     Request,
     Response,
     _accepts_gzip,
-    filter_exposition,
 )
 from otel_ovh.settings.web_config import BasicAuth, WebConfig
 
@@ -228,7 +228,7 @@ def test_probe_keeps_the_project_and_the_help_and_type_of_its_families_only() ->
 
 
 def test_probe_for_the_other_project_keeps_both_its_families() -> None:
-    lines = filter_exposition(EXPOSITION, OTHER).decode().splitlines()
+    lines = filter_project(EXPOSITION, OTHER).decode().splitlines()
     assert [line for line in lines if line.startswith("# TYPE")] == [
         "# TYPE ovh_cloud_cost_total counter",
         "# TYPE ovh_cloud_quota_limit gauge",
@@ -384,6 +384,6 @@ def test_only_answers_without_bcrypt_or_rendering_are_quick() -> None:
     assert not quick("/metrics", Authorization=good, Accept_Encoding="gzip")  # not yet remembered: bcrypt
     assert handler.handle(Request.from_target("GET", "/metrics", [("Authorization", good)])).status == 200
     assert quick("/metrics", Authorization=good, Accept_Encoding="gzip")  # remembered: a copy of the cache
-    assert not quick("/metrics", Authorization=good)  # the text is decompressed
+    assert quick("/metrics", Authorization=good)  # the plain text is shared, decompressed once a snapshot
     assert not quick(f"/probe?target={PROJECT}", Authorization=good)  # filtered
     assert not quick("/metrics", Authorization=credentials("prometheus", "wrong"), Accept_Encoding="gzip")

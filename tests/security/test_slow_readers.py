@@ -1,0 +1,112 @@
+"""Clients that ask for the whole plain exposition and never read it, against a real ``otel-ovh serve``.
+
+Each answer is the copy every connection shares, written piece by piece; the server holds no copy per
+connection, caps the large answers in flight and drops a client that stops reading, so its memory stays
+bounded and comes back once the clients are gone, while probes are answered at once throughout.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.attacks import non_readers
+from otel_ovh.serve.channel import STALL_TIMEOUT
+from otel_ovh.serve.server import LARGE_IN_FLIGHT, MetricsServer
+from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from tests.security.support import Served, memory, request, sim_env, start_serve
+
+MB = 1024 * 1024
+CLIENTS = 300
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatedOvh]:
+    """A world whose plain exposition is over 2 MB."""
+    shape = WorldShape(projects=4, instances_per_project=400, volumes_per_project=4)
+    simulator = SimulatedOvh(World(seed=5, shape=shape), port=0).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def served(sim: SimulatedOvh, tmp_path: Path) -> Iterator[Served]:
+    process = start_serve(tmp_path / "serve", sim_env(sim, tmp_path), timeout=90)
+    yield process
+    process.stop()
+    assert "Traceback" not in process.output(), process.output()
+
+
+def test_clients_that_never_read_leave_memory_bounded_and_probes_answered(served: Served) -> None:
+    for _ in range(3):  # the plain text and its allocator pools exist before the baseline
+        plain = request("127.0.0.1", served.port, "/metrics", timeout=30)
+        assert plain.status == 200
+    assert len(plain.body) >= 2 * MB, len(plain.body)
+    before = memory(served)
+    stop, report = threading.Event(), []
+    attack = threading.Thread(target=lambda: report.append(non_readers(served.port, stop, CLIENTS)))
+    attack.start()
+    peak, slowest, slowest_new = before, 0.0, 0.0
+    probe = http.client.HTTPConnection("127.0.0.1", served.port, timeout=5)  # kept alive, as a scraper's
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            began = time.monotonic()
+            probe.request("GET", "/healthz")
+            assert probe.getresponse().read() == b"ok\n"
+            slowest = max(slowest, time.monotonic() - began)
+            began = time.monotonic()
+            assert request("127.0.0.1", served.port, "/healthz", timeout=5).status == 200
+            slowest_new = max(slowest_new, time.monotonic() - began)
+            peak = max(peak, memory(served))
+            time.sleep(0.1)
+    finally:
+        probe.close()
+        stop.set()
+        attack.join(30)
+    time.sleep(3)
+    after = memory(served)
+    assert peak - before < 100 * MB, f"grew by {(peak - before) / MB:.0f} MB ({report})"
+    assert slowest < 1.0, f"/healthz took {slowest:.2f} s on a kept-alive connection"
+    # A new connection waits in the backlog behind the attackers' (accepted one per turn of the loop, so
+    # that kept-alive ones go first), each of whose answers the kernel takes whole on loopback.
+    assert slowest_new < 3.0, f"/healthz took {slowest_new:.2f} s on a new connection"
+    assert after - before < 30 * MB, f"kept {(after - before) / MB:.0f} MB after the clients left"
+    assert request("127.0.0.1", served.port, "/metrics", timeout=30).status == 200
+
+
+def test_large_answers_in_flight_are_capped_and_a_stalled_one_is_dropped() -> None:
+    body = b"x" * (32 * MB)  # more than the kernel's buffers take off the server's hands
+    server = MetricsServer("127.0.0.1", 0, lambda _: (body,), healthy=lambda: None, ready=lambda: None)
+    server.start()
+    clients: list[socket.socket] = []
+    try:
+        for _ in range(LARGE_IN_FLIGHT + 16):
+            client = socket.socket()
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.connect(("127.0.0.1", server.port))
+            client.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            clients.append(client)
+        time.sleep(1.0)
+        heads = [client.recv(4096, socket.MSG_PEEK)[:12] for client in clients]
+        assert heads.count(b"HTTP/1.1 503") >= 16, Counter(heads)
+        assert heads.count(b"HTTP/1.1 200") == LARGE_IN_FLIGHT, Counter(heads)
+        assert request("127.0.0.1", server.port, "/healthz", timeout=1).status == 200
+        time.sleep(STALL_TIMEOUT + 2)  # none of them reads: each stalled answer is given up
+        stalled = clients[heads.index(b"HTTP/1.1 200")]
+        stalled.settimeout(5)
+        received = 0
+        while chunk := stalled.recv(1 << 20):
+            received += len(chunk)
+        assert received < len(body), "the whole answer waited for a client that had stopped reading"
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
