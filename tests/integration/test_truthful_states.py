@@ -49,6 +49,7 @@ def answer_with(exporter: Exporter, path: str, status: int, timeout: float = 15.
 # -- /healthz ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.serial  # the 503 lasts one backoff (1 s): a loaded machine can let it pass unseen
 def test_a_supervised_loop_that_dies_is_unhealthy_until_restarted(
     served: ExporterFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

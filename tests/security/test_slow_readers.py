@@ -23,6 +23,10 @@ from otel_ovh.serve.server import LARGE_IN_FLIGHT, MetricsServer
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
 from tests.security.support import Served, memory, request, sim_env, start_serve
 
+# Memory and answer times of one process under 300 connections: alone on the machine, or other tests'
+# load is what gets measured.
+pytestmark = pytest.mark.serial
+
 MB = 1024 * 1024
 CLIENTS = 300
 
