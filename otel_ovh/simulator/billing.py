@@ -39,6 +39,7 @@ class Window:
     end: int  # first instant of the next period
     now: int  # resources started after now do not exist yet
     until: int  # quantities accrue up to here
+    unrounded: bool = False  # snapshot parts unrounded under their row's cent (quirks.py)
 
 
 @dataclass(frozen=True)
@@ -201,11 +202,21 @@ def _composite(section: Section, figures: list[Figure], window: Window) -> Json:
             line[part] = None
             continue
         encode = as_price if part in PRICE_PARTS else as_double
-        sub: Json = {"quantity": _total_quantity(mine), "totalPrice": encode(sum(f.cents for f in mine))}
+        cents = sum(f.cents for f in mine)
+        unrounded = window.unrounded and section.path[-1] == "snapshot"
+        price = _unrounded(mine, cents) if unrounded else encode(cents)
+        sub: Json = {"quantity": _total_quantity(mine), "totalPrice": price}
         if storage:
             sub["resourceIds"] = sorted({f.meter.group for f in mine if f.meter.group})
         line[part] = sub
     return line
+
+
+def _unrounded(figures: list[Figure], cents: int) -> float:
+    """The part's price before rounding, when its cent was rounded up: OVH bills a snapshot row 0.03
+    over a part of 0.0297 (a captured answer), so the row's cent stays and the bill adds up as before."""
+    exact = round(sum((f.quantity or 0.0) * f.meter.unit_price for f in figures if not f.meter.covered_by), 4)
+    return exact if cents - 1 < exact * 100 < cents else as_double(cents)
 
 
 def _typed(section: Section, figures: list[Figure], window: Window) -> Json:

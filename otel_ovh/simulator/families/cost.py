@@ -19,6 +19,7 @@ from otel_ovh.simulator.family import Family, Json, View
 from otel_ovh.simulator.ids import stable_uuid
 from otel_ovh.simulator.meters import project_meters
 from otel_ovh.simulator.model import Project
+from otel_ovh.simulator.quirks import unrounded_snapshot_parts
 from otel_ovh.simulator.routes import P
 from otel_ovh.simulator.timeutil import iso, month_end, month_start
 
@@ -26,7 +27,7 @@ from otel_ovh.simulator.timeutil import iso, month_end, month_start
 def this_month(view: View, *, forecast: bool = False) -> Json:
     """``usage/current``; with ``forecast``, the same extrapolated to the period's end."""
     start, end = month_start(view.now), month_end(view.now)
-    window = Window(start, end, view.now, end if forecast else view.now)
+    window = Window(start, end, view.now, end if forecast else view.now, unrounded_snapshot_parts(view.p))
     return usage_body(project_meters(view.p), window, forecast=forecast)
 
 

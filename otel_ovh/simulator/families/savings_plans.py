@@ -32,6 +32,7 @@ from otel_ovh.simulator.ids import random_uuid
 from otel_ovh.simulator.meters import project_meters
 from otel_ovh.simulator.model import Meter, Project
 from otel_ovh.simulator.money import as_price, cents_of, round_quantity, unit_price
+from otel_ovh.simulator.quirks import plan_date
 from otel_ovh.simulator.routes import P
 from otel_ovh.simulator.timeutil import iso, month_end, month_start
 
@@ -83,7 +84,7 @@ def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.2f}%" if whole else "0.00%"
 
 
-def _periods(plans: list[Meter], instances: list[Meter], window: Window) -> list[Json]:
+def _periods(project: Project, plans: list[Meter], instances: list[Meter], window: Window) -> list[Json]:
     edges = {window.start, window.until}
     for meter in (*plans, *instances):
         edges.update(t for t in (meter.start, meter.end) if t is not None and window.start < t < window.until)
@@ -98,8 +99,8 @@ def _periods(plans: list[Meter], instances: list[Meter], window: Window) -> list
         covered = sum(1 for i in running if i.covered_by)
         periods.append(
             {
-                "begin": iso(begin),
-                "end": iso(end),
+                "begin": plan_date(project, begin),
+                "end": plan_date(project, end),
                 "consumptionSize": len(running),
                 "cumulPlanSize": size,
                 "coverage": _percent(covered, len(running)),
@@ -111,9 +112,7 @@ def _periods(plans: list[Meter], instances: list[Meter], window: Window) -> list
     return periods
 
 
-def _flavor(
-    flavor: str, meters: list[Meter], window: Window, terms: dict[str, int]
-) -> tuple[Json, int] | None:
+def _flavor(project: Project, flavor: str, meters: list[Meter], window: Window) -> tuple[Json, int] | None:
     """One flavor's entry and its savings in cents; None when no plan of it is billed in the window."""
     plan_meters = [m for m in meters if m.kind == PLAN and m.reference == flavor]
     plans = _figures(plan_meters, PLAN, window)
@@ -132,6 +131,7 @@ def _flavor(
     )
     flat = plan_line(SECTIONS[PLAN], plans, window)
     hourly = FLAVORS[flavor].hourly
+    terms, now = project.plan_terms, window.now
     body = {
         "flavor": flavor,
         "fees": {
@@ -145,12 +145,12 @@ def _flavor(
             "savedAmount": as_price(saved),
             "totalPrice": flat["totalPrice"],
         },
-        "periods": _periods([p.meter for p in plans], [f.meter for f in used], window),
+        "periods": _periods(project, [p.meter for p in plans], [f.meter for f in used], window),
         "subscriptions": [
             {
                 "id": p.meter.resource_id,
-                "begin": iso(p.meter.start),
-                "end": iso(term_end(p.meter.start, terms.get(p.meter.resource_id, 12), window.now)),
+                "begin": plan_date(project, p.meter.start),
+                "end": plan_date(project, term_end(p.meter.start, terms.get(p.meter.resource_id, 12), now)),
                 "size": int(p.meter.rate),
             }
             for p in plans
@@ -163,7 +163,7 @@ def plans_body(project: Project, meters: list[Meter], window: Window, flavor: st
     """``usage/plans`` for ``window``'s month, optionally for one flavor only."""
     names = sorted({m.reference for m in meters if m.kind == PLAN and flavor in (None, m.reference)})
     billed = window.start <= window.now  # a month to come has no plan consumption yet
-    entries = [e for name in names if billed and (e := _flavor(name, meters, window, project.plan_terms))]
+    entries = [e for name in names if billed and (e := _flavor(project, name, meters, window))]
     return {
         "projectId": project.id,
         "period": {"from": iso(window.start), "to": iso(window.end)},
