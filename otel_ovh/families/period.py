@@ -5,7 +5,8 @@ decided "this month" from the local UTC clock would disagree with the cost famil
 first of the month: about which deleted Kubernetes node is still billed, and which month of
 ``usage/plans`` to ask for. Families that need the period use the ``cost`` family's record of the same
 refresh (``Family.uses``); only when it has none (cost is off, or failed) does the calendar month in UTC
-stand in, and that is logged once per process.
+stand in, and that is said once per process, at INFO: with cost off it is the user's choice, and with
+cost failing, that failure is the line to read (an outage stays one warning).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def period_start(scope: Scope) -> float:
         return usage.period_start
     if not _warned.is_set():
         _warned.set()
-        log.warning(
+        log.info(
             "no billing period from OVH's usage/current (the cost family is off or has not answered): "
             "this period is taken as the calendar month in UTC"
         )

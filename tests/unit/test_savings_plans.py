@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -302,6 +303,7 @@ def test_without_cost_the_utc_month_stands_in_and_says_so_once(
 ) -> None:
     monkeypatch.setattr(period, "clock", lambda: _ts("2026-11-30T23:59:59.500+00:00"))
     monkeypatch.setattr(period, "_warned", __import__("threading").Event())
+    caplog.set_level(logging.INFO, logger=period.__name__)
     api = _Api(BODY)
     for _ in range(2):
         FAMILY.fetch(api, Scope("p1", Problems(), lambda region: True))  # type: ignore[arg-type]
