@@ -68,9 +68,6 @@ class ProjectState:
     # OVH's answer says nothing new can come before): an age beyond it is a refresh that failed
     due_after: Mapping[str, float] = field(default_factory=dict)
 
-    def data_age(self, now: float) -> float | None:
-        return now - min(self.fetched_at.values()) if self.fetched_at else None
-
 
 @dataclass(frozen=True)
 class Snapshot:

@@ -44,7 +44,7 @@ def test_a_failed_family_keeps_its_last_good_record_until_too_old() -> None:
 
     failed = rules.merge(first, _refreshed(ProjectData(), "volumes: HTTP 500"), now=400.0)
     assert not failed.success and failed.errors == ("volumes: HTTP 500",)
-    assert failed.data.get(volumes.FAMILY) == () and failed.data_age(400.0) == 300.0
+    assert failed.data.get(volumes.FAMILY) == () and failed.fetched_at == {"volumes": 100.0}
 
     expired = rules.expire(failed, now=1001.0)
     assert expired.data.get(volumes.FAMILY) is None and expired.fetched_at == {}
