@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "uncached render (a new snapshot: what the refresher pays)": wall(uncached, args.repeat),
         "cached inventory (a scrape of unchanged data)": wall(telemetry.render_inventory, 50),
-        "self metrics, rendered every scrape": wall(telemetry.render_self, 50),
+        "self metrics (calls, memory, process), rendered every second": wall(telemetry.render_self, 50),
         "whole /metrics body, cached inventory + fresh self": wall(telemetry.render, 50),
     }
     print(f"{series:,} inventory series, {len(metrics)} instruments; medians of wall time")

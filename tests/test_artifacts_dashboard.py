@@ -183,7 +183,7 @@ def expected_unit(expr: str) -> str | None:
     if metric in MONEY:
         return "currency"
     if metric.endswith("_timestamp_seconds"):
-        return "dateTime"
+        return "s" if re.search(r"time\(\)\s*-", expr) else "dateTime"  # time() minus it: an age
     if metric.endswith(("_bytes", "_bytes_total")):
         return "bytes"
     if metric.endswith("_seconds"):

@@ -144,14 +144,16 @@ def _success(project: ProjectState, _: float) -> Iterable[Point]:
     yield {}, 1.0 if project.success else 0.0
 
 
-def _data_age(project: ProjectState, now: float) -> Iterable[Point]:
+def _fetched(project: ProjectState, _: float) -> Iterable[Point]:
     for name, at in project.fetched_at.items():
-        yield {FAMILY.key: name}, max(0.0, now - at)
+        yield {FAMILY.key: name}, at
 
 
-def _due_after(project: ProjectState, _: float) -> Iterable[Point]:
+def _due(project: ProjectState, _: float) -> Iterable[Point]:
     for name, seconds in project.due_after.items():
-        yield {FAMILY.key: name}, seconds
+        at = project.fetched_at.get(name)
+        if at is not None:
+            yield {FAMILY.key: name}, at + seconds
 
 
 def _duration(project: ProjectState, _: float) -> Iterable[Point]:
@@ -191,27 +193,29 @@ SELF_METRICS = (
         project_points=_success,
     ),
     _self(
-        name="otel_ovh.data.age",
+        name="otel_ovh.data.fetched_timestamp",
         kind=Kind.GAUGE,
         unit="s",
         description=(
-            "Age of the data served for the project, per family; grows while OVH fails, until "
-            "collect.max_staleness past otel_ovh.data.due_after."
+            "When the data served for the project was fetched, per family, as a Unix timestamp: "
+            "time() minus it is the data's age, which grows while OVH fails, until "
+            "collect.max_staleness past otel_ovh.data.due_timestamp."
         ),
         source="the refresher",
-        project_points=_data_age,
+        project_points=_fetched,
         attributes=(FAMILY,),
     ),
     _self(
-        name="otel_ovh.data.due_after",
+        name="otel_ovh.data.due_timestamp",
         kind=Kind.GAUGE,
         unit="s",
         description=(
-            "The age at which the family's data is fetched again: its cadence (collect.cadence), or "
-            "later when OVH's answer says nothing new can come before. Data older is overdue."
+            "When the family's data is due to be fetched again, as a Unix timestamp: the fetch plus its "
+            "cadence (collect.cadence), or later when OVH's answer says nothing new can come before. "
+            "Data served past it is overdue."
         ),
         source="the refresher",
-        project_points=_due_after,
+        project_points=_due,
         attributes=(FAMILY,),
     ),
     _self(

@@ -2,11 +2,14 @@
 
 Two meter providers, on purpose:
 
-* the *inventory* provider carries OVH's data (tens of thousands of series). Its points change only when
-  the refresher publishes a new snapshot, so its Prometheus exposition is rendered once per snapshot and
-  served from memory; a scrape of unchanged data costs a memory copy, not a render;
-* the *self* provider carries the exporter's own health (data age, collection success, OVH calls,
-  process metrics), which must be current at every scrape and is small.
+* the *inventory* provider carries everything read from a snapshot: OVH's data (tens of thousands of
+  series) and the per-project health (collection success and duration, when each family was fetched and
+  when it is due). Its points change only when the refresher publishes a new snapshot, so its Prometheus
+  exposition is rendered once per snapshot and served from memory; a scrape of unchanged data costs a
+  memory copy, not a render. This is why the data's age is served as the time of its fetch: an age
+  changes every second, and would make thousands of series (projects x families) a render per second;
+* the *self* provider carries what moves between snapshots: OVH calls, memory, the process, which must be
+  current at every scrape and is small.
 
 Both feed the same readers (Prometheus and/or OTLP) with the same resource. The inventory provider is
 rebuilt when many series have gone away: the SDK never forgets an attribute set an observable instrument
@@ -29,8 +32,8 @@ from opentelemetry.sdk.metrics.view import View
 
 from otel_ovh.collect.outages import OutageLog
 from otel_ovh.collect.snapshot import Snapshot, SnapshotStore
-from otel_ovh.export.catalog import SELF_FAMILY, ExporterState, MetricDefinition
-from otel_ovh.export.exposition import filter_project, gzipped_exposition, project_index, render_tolerant
+from otel_ovh.export.catalog import ExporterState, MetricDefinition
+from otel_ovh.export.exposition import gzipped_exposition, project_index, render_tolerant
 from otel_ovh.export.memory import MemoryBudget
 from otel_ovh.export.otlp.delta import DeltaState
 from otel_ovh.export.pipeline import (
@@ -41,7 +44,6 @@ from otel_ovh.export.pipeline import (
     enabled_metrics,
     instrument_process,
     iter_observations,
-    observations,
 )
 from otel_ovh.export.sdk_internals import export_thread
 from otel_ovh.ovh.client import CallStats
@@ -84,8 +86,8 @@ class _Plain:
 
 @dataclass(frozen=True)
 class _Exposition:
-    """The OVH series as served, with the self metrics of the same snapshot: swapped together, so that no
-    scrape shows a snapshot's series without its ``otel_ovh_collection_success``. The OVH part is kept
+    """The series of one snapshot as served (OVH's and the per-project health), with the self metrics
+    rendered since. The OVH part is kept
     compressed, and in plain text only once a client asks for it (``_Plain``): Prometheus asks for gzip,
     and the plain text held beside a render's transient peak is what pushed the process over its memory
     budget."""
@@ -93,7 +95,7 @@ class _Exposition:
     version: int  # of the snapshot it shows
     generation: int  # of the inventory pipeline that rendered it
     gzipped: bytes
-    self_text: bytes = b""  # the self metrics, of that same snapshot (re-rendered as time passes)
+    self_text: bytes = b""  # the self metrics (calls, memory, process), re-rendered as time passes
     self_gzipped: bytes = b""
     plain: _Plain | None = None  # shared by the copies ``replace`` makes as the self metrics move
 
@@ -123,8 +125,8 @@ class Telemetry:
         self._clock = clock
         self.resource = build_resource(settings)
         metrics = enabled_metrics(settings)
-        self._inventory_metrics = [m for m in metrics if m.family != SELF_FAMILY]
-        self._self_metrics = [m for m in metrics if m.family == SELF_FAMILY]
+        self._inventory_metrics = [m for m in metrics if m.from_snapshot]
+        self._self_metrics = [m for m in metrics if not m.from_snapshot]
         self._lock = threading.Lock()
         self._render_lock = threading.Lock()
         self.generation = 0
@@ -191,10 +193,12 @@ class Telemetry:
         return callback
 
     def _self_callback(self, metric: MetricDefinition) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        points = metric.exporter_points
+        if points is None:
+            raise ValueError(f"{metric.name} is read from a snapshot: it belongs to the inventory pipeline")
+
         def callback(_: CallbackOptions) -> Iterable[Observation]:
-            if metric.exporter_points is not None:
-                return [Observation(value, attrs) for attrs, value in metric.exporter_points(self._state)]
-            return observations(metric, self._self_source, self._clock())
+            return [Observation(value, attrs) for attrs, value in points(self._state)]
 
         return callback
 
@@ -324,8 +328,7 @@ class Telemetry:
 
         Compressed, they are two gzip members: one valid gzip stream, as RFC 1952 and every decoder
         Prometheus uses allow. The self metrics come from the background render when
-        ``keep_self_rendered`` runs, else are collected now; either way, from the snapshot whose OVH
-        series they follow.
+        ``keep_self_rendered`` runs, else are collected now.
         """
         served = self._served_exposition()
         return (served.gzipped, served.self_gzipped) if compress else (served.text, served.self_text)
@@ -333,8 +336,7 @@ class Telemetry:
     def select(self, project_id: str) -> tuple[bytes, ...]:
         """The ``/probe`` answer for one project, from the index of the exposition served (built once)."""
         served = self._served_exposition()
-        own = served.plain.project(project_id) if served.plain is not None else b""
-        return own, filter_project(served.self_text, project_id)
+        return (served.plain.project(project_id) if served.plain is not None else b"",)
 
     def _served_exposition(self) -> _Exposition:
         served = self._cache if self._self_kept else self.refresh_self()

@@ -100,7 +100,7 @@ def test_every_metric_of_the_contract_arrives_with_ovh_figures(
             "project facts stay on the points"
         )
         # One resource for both pipelines: the exporter's health describes the same producer.
-        assert _last(records, "otel_ovh.data.age").resource_attributes == resource
+        assert _last(records, "otel_ovh.api.requests").resource_attributes == resource
 
         # Cumulative counters repeat their full totals at every export (a frozen world: same values).
         exports = [r for r in records if r.metric_name == COST]

@@ -284,7 +284,7 @@ def ovh_lines(body: str, pid: str) -> Lines:
 def fresh(body: str, pid: str) -> bool:
     account = f'cloud_account_id="{pid}"'
     success = [line for line in body.splitlines() if line.startswith("otel_ovh_collection_success")]
-    ages = [line for line in body.splitlines() if line.startswith("otel_ovh_data_age_seconds")]
+    ages = [line for line in body.splitlines() if line.startswith("otel_ovh_data_fetched_timestamp_seconds")]
     return any(account in line and line.endswith(" 1.0") for line in success) and any(
         account in line for line in ages
     )

@@ -71,8 +71,9 @@ def test_one_failing_project_keeps_its_last_data_until_max_staleness(
     body = exporter.telemetry.render().decode()
     assert _value(body, "otel_ovh_collection_success", broken) == 0
     assert _value(body, "otel_ovh_collection_success", healthy) == 1
-    assert _value(body, "otel_ovh_data_age_seconds", healthy, "instances") == 0
-    assert _value(body, "otel_ovh_data_age_seconds", broken, "instances") == 300  # ageing
+    fetched = "otel_ovh_data_fetched_timestamp_seconds"
+    assert _value(body, fetched, healthy, "instances") == clock.now
+    assert _value(body, fetched, broken, "instances") == clock.now - 300  # ageing
     assert _value(body, "ovh_cloud_instance_vcpus", broken) == cost_before
 
     clock.now += 700  # 1000 s since the last success: past max_staleness (900 s)

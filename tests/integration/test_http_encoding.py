@@ -39,4 +39,4 @@ def test_gzip_when_asked_and_identical_series(make_exporter: ExporterFactory, en
         assert len(body) < len(text) / 4
     ovh = sorted(line for line in series(text) if line.startswith("ovh_cloud_"))
     assert ovh == sorted(line for line in series(plain) if line.startswith("ovh_cloud_"))
-    assert any(line.startswith("otel_ovh_data_age_seconds") for line in series(text))  # fresh self metrics
+    assert any(line.startswith("otel_ovh_api_requests_total") for line in series(text))  # the self metrics

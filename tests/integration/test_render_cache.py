@@ -47,12 +47,17 @@ def test_unchanged_data_is_rendered_once_and_self_metrics_stay_fresh(
     for _ in range(5):
         assert telemetry.render_inventory(wait=False) == telemetry.render_inventory()
     assert collects[0] == 0  # the refresher rendered it already; scrapes only copy
-    ages = [line for line in series(telemetry.render()) if line.startswith("otel_ovh_data_age_seconds")]
-    # self metrics, one per project and per-project family (the account's, the price list, has its
-    # own), at every scrape
+    body = telemetry.render()
+    fetched = [line for line in series(body) if line.startswith("otel_ovh_data_fetched_timestamp_seconds")]
+    # the per-project health is part of the snapshot's render: one fetch time per project and
+    # per-project family (the account's, the price list, has its own)
     per_project = [family for family in enabled(exporter.settings.collect.families) if not family.account]
-    assert len(ages) == len(world.project_ids) * len(per_project)
+    assert len(fetched) == len(world.project_ids) * len(per_project)
     assert first.count(b"cloud_account_id") > 0
+    # the exporter's own state is rendered again as it moves: a call made since shows in the next body
+    calls = _calls(body)
+    exporter.api.stats.record("/cloud/project", 200)
+    assert _calls(telemetry.render()) == calls + 1
 
 
 def test_a_scrape_during_a_render_answers_with_the_previous_exposition(
@@ -102,10 +107,17 @@ def test_expiry_publishes_a_snapshot_whose_render_drops_the_project(sim: Simulat
         exporter.refresher.expire_stale()
         after = exporter.telemetry.render()
         assert b"ovh_cloud_cost_total{" not in after
-        assert [line for line in series(after) if line.startswith("otel_ovh_data_age_seconds")] == []
+        fetched = "otel_ovh_data_fetched_timestamp_seconds"
+        assert [line for line in series(after) if line.startswith(fetched)] == []
     finally:
         exporter.refresher.stop()
         exporter.telemetry.shutdown()
+
+
+def _calls(body: bytes) -> float:
+    """Every OVH call the body counts, whatever the route and status."""
+    prefix = "otel_ovh_api_requests_total{"
+    return sum(float(line.rsplit(" ", 1)[1]) for line in series(body) if line.startswith(prefix))
 
 
 def _live_points() -> int:
