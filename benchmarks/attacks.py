@@ -7,8 +7,9 @@
 otel-ovh serves a small simulated world with basic auth (bcrypt cost 10, as ``htpasswd -B`` writes it) on
 plain HTTP. A scraper with the right password asks for ``/metrics`` (gzip, one kept-alive connection) every
 ``--gap`` seconds while one attack runs; each row gives its answers, its failures (anything but a 200 with
-the series) and p50/p99/max, with the server's peak resident memory and CPU during the attack. Target: p99
-under 50 ms whatever the attack. The attacks:
+the series) and p50/p99/max, with the server's peak resident memory and CPU during the attack; meanwhile a
+liveness probe asks ``/healthz`` on a new connection every 0.1 s (``probe max``: its slowest answer, 5 s
+for a failure). Target: p99 under 50 ms whatever the attack, probes within a second. The attacks:
 
 - header flood: ``--flood`` connections each send header lines of 60 KiB without end;
 - burst: ``--burst`` connections opened at once, each asking ``/healthz``, over and over;
@@ -270,6 +271,26 @@ class Scrapes:
     times: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     note: str = ""  # what the attack itself reports, if anything
+    probes: list[float] = field(default_factory=list)  # /healthz on a new connection each time
+
+
+def new_connection_probes(port: int, stop: Any, gap: float, tls: ClientTls | None, into: Scrapes) -> None:
+    """``/healthz`` on a new connection every ``gap`` seconds until ``stop``, as a liveness probe asks it;
+    a failure counts as the probe's timeout (5 s)."""
+    while not stop.wait(gap):
+        started = time.perf_counter()
+        if tls is None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        else:
+            connection = http.client.HTTPSConnection("localhost", port, timeout=5, context=tls.context())
+        try:
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            into.probes.append(time.perf_counter() - started)
+        except (OSError, http.client.HTTPException):
+            into.probes.append(5.0)
+        finally:
+            connection.close()
 
 
 def good_scraper(
@@ -343,11 +364,16 @@ def under_attack(
     port: int, attack: Attack | None, strength: int, seconds: float, gap: float, tls: ClientTls | None = None
 ) -> Scrapes:
     """The good scraper for ``seconds`` while ``attack`` runs."""
+    probed = Scrapes()
     with attacking(port, attack, strength, tls) as notes:
         done = threading.Event()
         threading.Timer(seconds, done.set).start()
+        prober = threading.Thread(target=new_connection_probes, args=(port, done, 0.1, tls, probed))
+        prober.start()
         scrapes = good_scraper(port, done, gap, tls=tls)
+        prober.join()
     scrapes.note = "; ".join(notes)
+    scrapes.probes = probed.probes
     return scrapes
 
 
@@ -501,7 +527,7 @@ def print_table(title: str, rows: list[Row]) -> None:
     print(f"\n{title}")
     print(
         f"{'attack':<16} {'server':<14} {'scrapes':>7} {'failed':>6} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'max ms':>8} {'RSS MB':>7} {'+peak':>7} {'+after':>7} {'CPU s':>6}"
+        f"{'max ms':>8} {'probe max':>9} {'RSS MB':>7} {'+peak':>7} {'+after':>7} {'CPU s':>6}"
     )
     order = {label: index for index, label in enumerate(dict.fromkeys(row.label for row in rows))}
     attacks = list(dict.fromkeys(row.attack for row in rows))
@@ -509,10 +535,12 @@ def print_table(title: str, rows: list[Row]) -> None:
         times = row.scrapes.times
         p50, p99 = percentiles(times) if times else (float("nan"), float("nan"))
         worst = max(times, default=float("nan"))
+        probe = max(row.scrapes.probes, default=float("nan"))
         peak, after = (row.rss_peak - row.rss_before) / 2**20, (row.rss_after - row.rss_before) / 2**20
         print(
             f"{row.attack:<16} {row.label:<14} {len(times):>7} {len(row.scrapes.failures):>6} "
-            f"{p50 * 1000:>8.1f} {p99 * 1000:>8.1f} {worst * 1000:>8.1f} {row.rss_before / 2**20:>7.0f} "
+            f"{p50 * 1000:>8.1f} {p99 * 1000:>8.1f} {worst * 1000:>8.1f} {probe * 1000:>9.1f} "
+            f"{row.rss_before / 2**20:>7.0f} "
             f"{peak:>+7.0f} {after:>+7.0f} {row.cpu:>6.1f}"
         )
     for row in rows:

@@ -36,8 +36,9 @@ import threading
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
+from otel_ovh.serve.connection import IDLE_TIMEOUT, MAX_HEAD
 from otel_ovh.serve.handler import Handler, Render, Request
-from otel_ovh.serve.server import BACKLOG, IDLE_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, WORKERS
+from otel_ovh.serve.server import BACKLOG, MAX_CONNECTIONS, WORKERS
 from otel_ovh.settings.web_config import WebConfig
 
 Scope = MutableMapping[str, Any]

@@ -17,7 +17,8 @@ import ssl
 
 HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish its TLS handshake
 STALL_TIMEOUT = 5.0  # seconds a client has to take each piece of an answer: one that stops reading goes
-PIECE = 64 * 1024  # bytes handed to the socket (or encrypted) at a time
+PIECE = 1024 * 1024  # bytes handed to the socket at a time
+TLS_PIECE = 64 * 1024  # bytes encrypted at a time: the ciphertext a client that does not read holds
 LINGER = 2.0  # seconds spent reading what a refused client still sends, so the refusal reaches it
 _LINGER_BYTES = 256 * 1024  # and at most this much: a flood is not read to its end
 _READ = 16 * 1024
@@ -38,6 +39,7 @@ class Channel:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.loop = asyncio.get_running_loop()
+        self.progress = self.loop.time()  # when the client last took a piece (or the channel opened)
 
     @property
     def peer(self) -> str:
@@ -53,13 +55,18 @@ class Channel:
     async def send(self, data: bytes | memoryview) -> None:
         """Piece by piece, each under ``STALL_TIMEOUT``: a client that reads slowly but steadily is served,
         one that stops is dropped soon (the answer's deadline as a whole is the server's), and hundreds of
-        large answers never hold the loop from a probe."""
+        large answers never hold the loop from a probe.
+
+        The pieces are large because each costs a system call and a turn of the loop, and each of those
+        hands the interpreter lock to the refresher's threads, which may keep it for a switch interval
+        (5 ms): a scrape written in small pieces during a refresh waited that many times."""
         view = memoryview(data)
         for start in range(0, len(view), PIECE):
             if start:  # a send the kernel takes at once never yields: let other connections have a turn
                 await asyncio.sleep(0)
             async with asyncio.timeout(STALL_TIMEOUT):  # unlike wait_for, no task per call
                 await self.loop.sock_sendall(self.sock, view[start : start + PIECE])
+            self.progress = self.loop.time()
 
     async def close(self, *, linger: bool = False) -> None:
         """Closes; with ``linger``, first ends the sending side and reads (and drops) what the client is
@@ -149,11 +156,11 @@ class TlsChannel(Channel):
                 return b""
 
     async def send(self, data: bytes | memoryview) -> None:
-        """At most ``PIECE`` encrypted at a time, each sent before the next: a client that does not read
+        """At most ``TLS_PIECE`` encrypted at a time, each sent before the next: a client that does not read
         holds one piece of ciphertext, not a whole encrypted copy of the answer."""
         view = memoryview(data)
         while view:
-            view = view[self._tls.write(view[:PIECE]) :]
+            view = view[self._tls.write(view[:TLS_PIECE]) :]
             await self._flush()
 
     async def close(self, *, linger: bool = False) -> None:

@@ -1,7 +1,8 @@
 """The socket side of the HTTP endpoint: asyncio moves bytes and does TLS, h11 speaks HTTP/1.1.
 
-This module decides nothing about what a client may see: it turns each request into a
-:class:`~otel_ovh.serve.handler.Request`, asks the handler and writes the
+This module and :mod:`otel_ovh.serve.connection` (one client's requests, and the limits on them) decide
+nothing about what a client may see: they turn each request into a
+:class:`~otel_ovh.serve.handler.Request`, ask the handler and write the
 :class:`~otel_ovh.serve.handler.Response` it gets. The handler answers on the event loop when it says the
 answer is quick (copying the cached exposition), else in a worker thread, so that bcrypt or a render never
 stalls the loop.
@@ -19,8 +20,8 @@ closed) so a kept-alive connection never reads a body as the next request; an an
 the copy all connections share, and a client that stops reading is dropped soon
 (:mod:`otel_ovh.serve.answers`); large answers being written at once are capped (503 beyond);
 connections are capped, and a listen backlog absorbs bursts. Under a burst, a kept-alive connection (a
-scraper's) goes first: new connections are accepted one per turn of the loop and only a few of their
-steps run in each turn.
+scraper's) is never queued, and new connections' work is: a few reads and a few large first answers
+begin in each turn of the loop, apart, so that a probe on a new connection waits for reads only.
 """
 
 from __future__ import annotations
@@ -33,187 +34,25 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Collection
-from dataclasses import replace
 from typing import Any
 
-import h11
-
-from otel_ovh.serve.answers import SMALL_ANSWER, write_answer
 from otel_ovh.serve.channel import Channel, PlainHttpOnTls, TlsChannel
-from otel_ovh.serve.handler import BadTarget, Handler, Probe, Render, Request, Response, Select
+from otel_ovh.serve.connection import Connection, PerTurn
+from otel_ovh.serve.handler import Handler, Probe, Render, Select
 from otel_ovh.settings.web_config import WebConfig
 
 log = logging.getLogger(__name__)
 
 
-HEADER_TIMEOUT = 10.0  # seconds from a request's first byte (or a new connection) to the end of its head
-IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may stay silent (longer than usual scrape intervals)
-MAX_HEAD = 32 * 1024  # bytes of request line and headers together
-MAX_HEADERS = 100
-MAX_BODY = 64 * 1024  # bytes of request body read and dropped; none of the paths takes one
 MAX_CONNECTIONS = 1024  # each holds at most MAX_HEAD and a read's worth of buffers
 BACKLOG = 1024
 WORKERS = 8  # threads answering requests (the handler may run bcrypt or render)
-ADMITTED = 4  # steps of new connections' work begun per turn of the event loop
-LARGE_IN_FLIGHT = 64  # large answers being written at once; more are answered 503 until some end
-
-
-class _Refused(Exception):
-    """A request the server refuses before the handler sees it; the connection closes after the answer."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
-class _Connection:
-    """One client: requests read through h11, one at a time, until it closes or breaks a rule."""
-
-    def __init__(self, server: _Server, channel: Channel) -> None:
-        self.server = server
-        self.channel = channel
-        self.linger = False  # set when the last answer was a refusal the client must still read
-        self.new = True  # until its first answer: its work then waits its turn (see _Server.turn)
-        self.http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
-        self.loop = asyncio.get_running_loop()
-
-    async def serve(self) -> None:
-        while True:
-            try:
-                request = await self._head(HEADER_TIMEOUT if self.new else IDLE_TIMEOUT)
-                if request is None:
-                    return
-                await self._body(request)
-            except _Refused as refused:
-                await self._refuse(refused.status, str(refused))
-                return
-            except h11.RemoteProtocolError as error:  # its message may quote the request: not sent back
-                status = error.error_status_hint
-                await self._refuse(
-                    status, f"request head over {MAX_HEAD} bytes" if status == 431 else "bad request"
-                )
-                return
-            if self.new:
-                await self.server.turn()
-            response = await self._answer(request)
-            self.new = False
-            if response.delay:
-                await asyncio.sleep(response.delay)
-            if not await self._write_bounded(response) or not self._next_cycle():
-                return
-
-    async def _write_bounded(self, response: Response) -> bool:
-        """At most ``LARGE_IN_FLIGHT`` large answers are written at once: clients that do not read hold
-        their slot until the write deadline, and those beyond are told to come back (503)."""
-        if response.size <= SMALL_ANSWER:
-            return await self._write(response)
-        server = self.server
-        if server.large_in_flight >= LARGE_IN_FLIGHT:
-            log.debug("refused %s: %d large answers being written", self.channel.peer, LARGE_IN_FLIGHT)
-            busy = self.server.handler.error(503, b"too many answers being written, retry\n")
-            await self._write(replace(busy, headers=(*busy.headers, ("Retry-After", "1"))))
-            return False
-        server.large_in_flight += 1
-        try:
-            return await self._write(response)
-        finally:
-            server.large_in_flight -= 1
-
-    async def _answer(self, request: Request) -> Response:
-        """On the loop when the handler says it is quick (a scrape's usual case: two thread hops fewer,
-        each a wait for the interpreter lock while the refresher works), else in a worker thread."""
-        if self.server.handler.quick(request):
-            return self.server.handler.handle(request)
-        return await self.loop.run_in_executor(self.server.pool, self.server.handler.handle, request)
-
-    async def _receive(self, deadline: float) -> bytes | None:
-        """Feeds h11 one read and gives what was read (b"" when the client closed); None past the deadline."""
-        try:
-            async with asyncio.timeout_at(deadline):  # unlike wait_for, no task per read
-                data = await self.channel.recv()
-        except TimeoutError:
-            return None
-        self.http.receive_data(data)
-        return data
-
-    async def _head(self, idle: float) -> Request | None:
-        """The next request's head, or None when the client closes or misses a deadline.
-
-        The client may stay silent for ``idle``; once a request has begun, its head must be complete
-        within ``HEADER_TIMEOUT``, however slowly it trickles in.
-        """
-        deadline = self.loop.time() + idle
-        waiting = not self.http.trailing_data[0]  # no byte of this request has arrived yet
-        while True:
-            event = self.http.next_event()
-            if isinstance(event, h11.Request):
-                break
-            if event is not h11.NEED_DATA:  # the client closed
-                return None
-            data = await self._receive(deadline)
-            if not data:
-                return None
-            if self.new:
-                await self.server.turn()
-            if waiting:
-                waiting = False
-                deadline = min(deadline, self.loop.time() + HEADER_TIMEOUT)
-        if len(event.headers) > MAX_HEADERS:
-            raise _Refused(431, f"more than {MAX_HEADERS} request headers")
-        names = {name for name, _ in event.headers}
-        if b"content-length" in names and b"transfer-encoding" in names:  # RFC 9112 6.1: a smuggling opening
-            raise _Refused(400, "Content-Length with Transfer-Encoding")
-        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
-        try:
-            return Request.from_target(event.method.decode("ascii"), event.target.decode("latin-1"), headers)
-        except BadTarget:
-            raise _Refused(400, "malformed request target") from None
-
-    async def _body(self, request: Request) -> None:
-        """Reads and drops a small body; a large one is refused before it is read."""
-        length = request.header("Content-Length")
-        if length.isdigit() and int(length) > MAX_BODY:
-            raise _Refused(413, f"a request body is limited to {MAX_BODY} bytes")
-        if self.http.client_is_waiting_for_100_continue:
-            await self._send(h11.InformationalResponse(status_code=100, headers=[]))
-        deadline = self.loop.time() + HEADER_TIMEOUT
-        received = 0
-        while True:
-            event = self.http.next_event()
-            if isinstance(event, h11.EndOfMessage):
-                return
-            if isinstance(event, h11.Data):
-                received += len(event.data)
-                if received > MAX_BODY:
-                    raise _Refused(413, f"a request body is limited to {MAX_BODY} bytes")
-            elif event is h11.NEED_DATA:
-                data = await self._receive(deadline)
-                if data is None:
-                    raise _Refused(408, "the request body did not arrive in time")
-            else:  # the client closed mid-body: nobody to answer
-                raise _Refused(400, "incomplete request body")
-
-    async def _write(self, response: Response) -> bool:
-        return await write_answer(self.http, self.channel, response)
-
-    async def _send(self, event: h11.Event) -> None:
-        data = self.http.send(event)
-        if data:
-            await self.channel.send(data)
-
-    def _next_cycle(self) -> bool:
-        """Ready for the next request on the same connection, or False when it must close."""
-        if self.http.our_state is h11.DONE and self.http.their_state is h11.DONE:
-            self.http.start_next_cycle()
-            return True
-        return False
-
-    async def _refuse(self, status: int, reason: str) -> None:
-        """An error answer; the connection then closes with a linger (see :meth:`Channel.close`)."""
-        if self.http.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-            return
-        log.debug("refused %s: %d %s", self.channel.peer, status, reason)
-        self.linger = await self._write(self.server.handler.error(status, f"{reason}\n".encode()))
+SEND_BUFFER = 256 * 1024  # bytes of an answer the kernel takes ahead of the client (it doubles it)
+# Per turn of the event loop: connections taken from the backlog, reads of new connections, and large first
+# answers of new connections begun (see connection.PerTurn).
+ACCEPTS_PER_TURN = 8
+READS_PER_TURN = 4
+LARGE_PER_TURN = 4
 
 
 class _Server:
@@ -226,21 +65,16 @@ class _Server:
         self.pool = concurrent.futures.ThreadPoolExecutor(WORKERS, thread_name_prefix="otel-ovh-http")
         self.connections: set[asyncio.Task[None]] = set()
         self.stopping = asyncio.Event()  # one per run: an Event belongs to the loop that waits on it
-        self.admission = asyncio.Semaphore(ADMITTED)
-        self.large_in_flight = 0  # answers over SMALL_ANSWER being written (see _Connection._write_bounded)
-
-    async def turn(self) -> None:
-        """Each step of a new connection's work (a read, its first answer) waits here: at most ADMITTED
-        begin per turn of the loop, so a burst of new connections cannot fill a turn with its work and
-        a kept-alive connection (a scraper's) waits one short turn at most."""
-        await self.admission.acquire()
-        asyncio.get_running_loop().call_soon(self.admission.release)  # runs on the next turn
+        self.reads = PerTurn(READS_PER_TURN)
+        self.large = PerTurn(LARGE_PER_TURN)
+        self.writing: dict[bool, set[Connection]] = {True: set(), False: set()}  # see Connection
 
     async def run(self) -> None:
         """Until ``stopping`` is set; raises what ended the accept loop if anything else ended it, so that
         a server that no longer accepts is never a thread that merely looks alive."""
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(_quiet_exceptions)
+        self.reads, self.large = PerTurn(READS_PER_TURN), PerTurn(LARGE_PER_TURN)  # this loop's own
         accepting = asyncio.create_task(self._accept(loop))
         stopping = asyncio.create_task(self.stopping.wait())
         await asyncio.wait((accepting, stopping), return_when=asyncio.FIRST_COMPLETED)
@@ -251,6 +85,7 @@ class _Server:
             accepting.result()
 
     async def _accept(self, loop: asyncio.AbstractEventLoop) -> None:
+        accepted = 0
         while True:
             try:
                 client, address = await loop.sock_accept(self.listener)
@@ -265,20 +100,25 @@ class _Server:
             task = asyncio.create_task(self._serve(client))
             self.connections.add(task)
             task.add_done_callback(self.connections.discard)
-            # One accept per turn of the loop: a burst waits in the backlog rather than queueing all its
-            # work ahead of the requests of connections already open (a scraper's kept-alive one).
-            await asyncio.sleep(0)
+            accepted += 1
+            # A burst is taken from the backlog ACCEPTS_PER_TURN at a time: a probe behind it is soon
+            # accepted, and what the accepted connections then do waits its turn (``_PerTurn``).
+            if accepted % ACCEPTS_PER_TURN == 0:
+                await asyncio.sleep(0)
 
     async def _serve(self, client: socket.socket) -> None:
         client.setblocking(False)
         # Small answers on kept-alive connections must not wait out the client's delayed-ACK timer.
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # What the kernel holds for a client that does not read is the pod's memory too (cgroups count
+        # socket buffers), and copying it is the event loop's time: fixed, not grown up to tcp_wmem's 4 MiB.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         channel = Channel(client) if self.tls is None else TlsChannel(client, self.tls)
         linger = False
         try:
             if isinstance(channel, TlsChannel):
                 await channel.handshake()
-            connection = _Connection(self, channel)
+            connection = Connection(self, channel)
             await connection.serve()
             linger = connection.linger
         except PlainHttpOnTls:

@@ -30,7 +30,8 @@ from benchmarks.attacks import (
     wrong_passwords,
 )
 from benchmarks.bench import percentiles
-from otel_ovh.serve.server import BACKLOG, HEADER_TIMEOUT
+from otel_ovh.serve.connection import HEADER_TIMEOUT
+from otel_ovh.serve.server import BACKLOG
 from otel_ovh.simulator import SimulatedOvh
 from tests.security.support import (
     Served,
