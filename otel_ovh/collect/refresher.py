@@ -51,6 +51,7 @@ class Refresher:
     ) -> None:
         self._collect = settings.collect
         self._subsidiary = settings.catalog.subsidiary
+        self._bill_months = settings.account.bill_months
         self._rules = MergeRules.from_settings(settings)
         self._api = api
         self._store = store
@@ -298,7 +299,9 @@ class Refresher:
         try:
             with self._api.until(deadline):
                 seen = WithAccount(records, self._store.current.account)
-                scope = Scope(pid, problems, self._collect.region_wanted, seen, self._subsidiary)
+                scope = Scope(
+                    pid, problems, self._collect.region_wanted, seen, self._subsidiary, self._bill_months
+                )
                 return family.fetch(self._api, scope), problems
         except ApiError as error:
             return error, problems

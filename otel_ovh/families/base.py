@@ -81,6 +81,7 @@ class Scope:
     region_wanted: Callable[[str], bool]
     records: Records = NO_RECORDS
     subsidiary: str = "FR"  # the OVH subsidiary whose public offer applies (``catalog.subsidiary``)
+    bill_months: int = 13  # how many months of bills the account family reads (``account.bill_months``)
 
     def params(self, **extra: str) -> dict[str, str]:
         """Path parameters for a route below ``PROJECT``, each one path segment whatever an answer put in

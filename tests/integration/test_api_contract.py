@@ -66,6 +66,15 @@ FILTERS = {
     ("/cloud/project/{serviceName}/region/{regionName}/gateway", "withSubnets"): (
         "not sent: the subnets are not read"
     ),
+    ("/me/bill", "date.from"): "sent: the first day of the oldest of the account.bill_months months",
+    ("/me/bill", "date.to"): "not sent: every bill up to now is wanted",
+    ("/me/bill", "category"): "not sent: every category is wanted",
+    ("/me/bill", "orderId"): "not sent: every order's bills are wanted",
+    ("/me/credit/balance", "type"): "not sent: every type of balance is wanted",
+    ("/services", "orderBy"): "not sent: the order does not matter",
+    ("/services", "sort"): "not sent: the order does not matter",
+    ("/services", "resourceName"): "not sent: every service is wanted",
+    ("/services", "routes"): "not sent: every kind of service is wanted, not only Public Cloud",
 }
 
 

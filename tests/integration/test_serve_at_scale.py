@@ -96,7 +96,7 @@ def test_a_world_past_the_memory_limit_is_warned_of_once(tmp_path: Path) -> None
     lines, text = under_cgroup(tmp_path, str(limit), projects=6)
     memory = _memory_series(lines)
     assert memory["otel_ovh_memory_limit_bytes"] == limit
-    ovh = len([line for line in lines if line.startswith("ovh_cloud_")])
+    ovh = len([line for line in lines if line.startswith("ovh_")])  # ovh_cloud_ and ovh_account_
     assert memory["otel_ovh_memory_estimate_bytes"] == peak_estimate(ovh, prometheus=True, otlp=False)
     warnings = [line for line in text.splitlines() if "WARNING" in line and "memory" in line]
     assert len(warnings) == 1, text
