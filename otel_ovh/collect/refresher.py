@@ -70,6 +70,8 @@ class Refresher:
         self._fetch_all = False  # the next refresh fetches every family, due or not
         self.once = False  # the only refresh there will be (``collect``): no last data to serve
         self._known_projects: list[str] = []
+        # Account-wide families the key may not read: no more call until a reload builds a new refresher.
+        self._denied: set[str] = set()
         self._round: dict[str, ProjectRun] = {}  # the refresh under way, if one is
         self._first: list[str] = []  # projects a reload's previous refresher had not finished
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
@@ -179,6 +181,7 @@ class Refresher:
             self._outages,
             (self._dropped.book, self._log_failure),
             self._stop.is_set,
+            self._denied,
         )
         runs, due = self._runs(ids, started)
         self._round = runs

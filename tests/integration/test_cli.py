@@ -36,10 +36,10 @@ def test_collect_once_json(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     rows = report["points"]
     account_wide = [row for row in rows if "cloud.account.id" not in row["attributes"]]
-    # the account-wide families' own (the price list, the whole account)
+    # the account-wide families' own (the price list, the whole account), and their health
     assert {row["metric"] for row in account_wide} == {
         metric.name for family in FAMILIES if family.account for metric in family.metrics
-    }
+    } | {"otel_ovh.account.collection.success"}
     projects = {row["attributes"]["cloud.account.id"] for row in rows if row not in account_wide}
     assert len(projects) == 3
     metrics = {row["metric"] for row in rows}

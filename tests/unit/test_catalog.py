@@ -114,6 +114,7 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_account_credit_expiring": (Kind.GAUGE, _ACCOUNT_BALANCE),
     "ovh_account_credit_expiry_timestamp_seconds": (Kind.GAUGE, {"ovh_credit_balance", "ovh_credit_type"}),
     "otel_ovh_collection_success": (Kind.GAUGE, set()),
+    "otel_ovh_account_collection_success": (Kind.GAUGE, {"otel_ovh_family"}),
     "otel_ovh_data_age_seconds": (Kind.GAUGE, {"otel_ovh_family"}),
     "otel_ovh_data_due_after_seconds": (Kind.GAUGE, {"otel_ovh_family"}),
     "otel_ovh_collection_duration_seconds": (Kind.GAUGE, set()),
@@ -143,7 +144,12 @@ def test_units_avoid_the_ambiguous_dimensionless_one() -> None:
 def test_every_metric_has_a_description_and_a_source() -> None:
     for metric in CATALOG:
         assert metric.description.strip() and metric.source.strip(), metric.name
-        sources = (metric.project_points, metric.account_points, metric.exporter_points)
+        sources = (
+            metric.project_points,
+            metric.account_points,
+            metric.account_health,
+            metric.exporter_points,
+        )
         assert sum(source is not None for source in sources) == 1, metric.name
 
 
