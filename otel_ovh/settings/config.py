@@ -73,6 +73,7 @@ FAMILY_NAMES: tuple[str, ...] = (
     "catalog",
     "advice",
     "account",
+    "account_gap",
 )
 
 

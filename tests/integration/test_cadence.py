@@ -22,7 +22,7 @@ START = (time.time() // 3600) * 3600 - 600  # ten minutes before an hour begins:
 HOURLY = ("forecast", "project", "credits", "budget", "savings_plans")
 EVERY_REFRESH = ("quota", "instances", "volumes", "storage", "network", "kube")
 ACCOUNT_DAILY = ("catalog",)  # account-wide: one call for all projects, the price list read once a day
-NO_CALL = ("advice",)  # computed from the other families' records of the same refresh
+NO_CALL = ("advice", "account_gap")  # computed from the other families' records of the same refresh
 ACCOUNT_PACED = ("account",)  # account-wide: each part at its own pace (families/account.py)
 
 

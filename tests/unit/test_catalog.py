@@ -113,6 +113,7 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_account_credit_balance": (Kind.GAUGE, _ACCOUNT_BALANCE),
     "ovh_account_credit_expiring": (Kind.GAUGE, _ACCOUNT_BALANCE),
     "ovh_account_credit_expiry_timestamp_seconds": (Kind.GAUGE, {"ovh_credit_balance", "ovh_credit_type"}),
+    "ovh_account_cost_gap": (Kind.GAUGE, {"ovh_currency"}),  # per project: its common labels too
     "otel_ovh_collection_success": (Kind.GAUGE, set()),
     "otel_ovh_account_collection_success": (Kind.GAUGE, {"otel_ovh_family"}),
     "otel_ovh_data_age_seconds": (Kind.GAUGE, {"otel_ovh_family"}),

@@ -32,6 +32,7 @@ FAMILY_NAMES: tuple[str, ...] = (
     "catalog",
     "advice",
     "account",
+    "account_gap",
 )
 # Product families the simulator does not answer, each with the reason (none today).
 NOT_SIMULATED: dict[str, str] = {}
