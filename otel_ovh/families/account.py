@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -30,7 +30,7 @@ from otel_ovh.families.account_parts import (
     Balance,
     Bill,
     Cost,
-    Debt,
+    Ledger,
     Service,
     ids,
     parse_balance,
@@ -39,6 +39,7 @@ from otel_ovh.families.account_parts import (
     parse_debt,
     parse_service,
 )
+from otel_ovh.families.account_table import section
 from otel_ovh.families.attributes import (
     BILL_CATEGORY,
     BILL_ID,
@@ -51,7 +52,16 @@ from otel_ovh.families.attributes import (
     SERVICE_NAME,
     Attribute,
 )
-from otel_ovh.families.base import DAILY, HOURLY, Attributes, Family, Kind, Metric, Point, Scope
+from otel_ovh.families.base import (
+    DAILY,
+    HOURLY,
+    Attributes,
+    Family,
+    Kind,
+    Metric,
+    Point,
+    Scope,
+)
 from otel_ovh.ovh.client import ApiError, OvhApi
 from otel_ovh.ovh.fields import Problems
 
@@ -67,26 +77,6 @@ BALANCES = "/me/credit/balance"
 BALANCE = "/me/credit/balance/{balanceName}"
 clock: Callable[[], float] = time.time  # when each part was read; tests set it
 P = TypeVar("P")
-
-
-@dataclass(frozen=True)
-class Ledger:
-    """The account's record: each part, and when the slower parts were last read (epoch seconds)."""
-
-    period_start: float | None = None
-    costs: tuple[Cost, ...] = ()
-    forecast: tuple[Cost, ...] = ()
-    services: Mapping[str, Service] = field(default_factory=dict)
-    bills: Mapping[str, Bill] = field(default_factory=dict)
-    debt: Debt | None = None
-    balances: tuple[Balance, ...] = ()
-    services_read: float | None = None
-    hourly_read: float | None = None
-
-    def cost_of(self, name: str) -> tuple[Cost, ...]:
-        """This period's costs of the service named ``name`` (a project's id)."""
-        wanted = {sid for sid, service in self.services.items() if service.name == name}
-        return tuple(cost for cost in self.costs if cost.service_id in wanted)
 
 
 def _due(at: float | None, every: float, now: float) -> bool:
@@ -377,6 +367,7 @@ FAMILY: Family[Ledger] = Family(
         ),
     ),
     account=True,
+    section=section,
     notes=(
         "`ovh_account_*`: consumption and the list of services every refresh (3 calls); debt, credit "
         "balances and the bill list once an hour, each bill once; each service's details once a day, and "

@@ -8,8 +8,8 @@ What is kept is never a secret: a bill's ``password``, ``url`` and ``pdfUrl`` ar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from otel_ovh.ovh.fields import Fields, Problems, iter_objects
 
@@ -165,3 +165,23 @@ def parse_balance(body: object, name: str, problems: Problems) -> Balance:
 
 def service_ids(costs: Iterable[Cost]) -> set[str]:
     return {cost.service_id for cost in costs}
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The account's record: each part, and when the slower parts were last read (epoch seconds)."""
+
+    period_start: float | None = None
+    costs: tuple[Cost, ...] = ()
+    forecast: tuple[Cost, ...] = ()
+    services: Mapping[str, Service] = field(default_factory=dict)
+    bills: Mapping[str, Bill] = field(default_factory=dict)
+    debt: Debt | None = None
+    balances: tuple[Balance, ...] = ()
+    services_read: float | None = None
+    hourly_read: float | None = None
+
+    def cost_of(self, name: str) -> tuple[Cost, ...]:
+        """This period's costs of the service named ``name`` (a project's id)."""
+        wanted = {sid for sid, service in self.services.items() if service.name == name}
+        return tuple(cost for cost in self.costs if cost.service_id in wanted)

@@ -142,6 +142,18 @@ class ProjectColumn:
     total: Callable[[Sequence[Records]], str] | None = None
 
 
+@dataclass(frozen=True)
+class Section:
+    """An account-wide family's own part of ``collect --format table``, after the projects' table: a title,
+    a table (header and rows of cells; numbers right-aligned by ``align``) and closing lines."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    align: tuple[str, ...] = ()  # per column, "<" or ">"; words to the left when not given
+    notes: tuple[str, ...] = ()
+
+
 def money(amounts: Iterable[tuple[float, str | None]]) -> str:
     """A sum of amounts per currency, as a table shows it ("1,234.50 EUR"; "-" when there is none)."""
     sums: dict[str, float] = {}
@@ -212,6 +224,8 @@ class Family(Generic[T]):
     # Seconds between fetches (``HOURLY``...), or ``EVERY_REFRESH``: answers that change slowly are not
     # worth a call per refresh, and the record kept meanwhile keeps its true age.
     cadence: float | None = EVERY_REFRESH
+    # An account-wide family's section of ``collect --format table``, from its record
+    section: Callable[[T], Section] | None = None
     # When OVH's answer says it changes on a schedule of its own: from the last record, the time before
     # which asking again can bring nothing new (None: no such time).
     nothing_new_before: Callable[[T], float | None] | None = None

@@ -185,3 +185,26 @@ def _account_calls(sim: SimulatedOvh) -> dict[str, int]:
         if call.route.startswith(("/me", "/services")):
             counts[call.route] = counts.get(call.route, 0) + 1
     return counts
+
+
+def test_the_table_has_an_account_section(
+    sim: SimulatedOvh, world: World, make_exporter: ExporterFactory, clock: list[float]
+) -> None:
+    from otel_ovh.commands.report import format_table
+
+    exporter = make_exporter()
+    exporter.refresher.refresh_once()
+    text = format_table(exporter)
+    section = text[text.index("account: ") :].splitlines()
+    services = world.body("/services")
+    assert section[0] == f"account: {len(services)} service(s)"
+    assert section[1].split()[:4] == ["service", "product", "id", "cost"]
+    costs = {str(t["serviceId"]): t["price"]["value"] for t in world.body("/me/consumption/usage/current")}
+    rows = {line.split()[2]: line.split() for line in section[3 : 3 + len(services)]}
+    for sid in services:
+        body = world.body(f"/services/{sid}")
+        row = rows[str(sid)]
+        assert row[:2] == [body["resource"]["name"], body["resource"]["product"]["name"]]
+        assert row[3:5] == [f"{costs[str(sid)]:,.2f}", "EUR"]
+    debt = world.body("/me/debtAccount")["dueAmount"]["value"]
+    assert f"debt: {debt:,.2f} EUR due" in text

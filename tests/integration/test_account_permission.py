@@ -64,6 +64,10 @@ def test_a_key_without_account_rights_keeps_every_cloud_series(
     cloud = sorted(line for line in lines if line.startswith("ovh_cloud_"))
     assert cloud and cloud == sorted(line for line in with_rights if line.startswith("ovh_cloud_"))
 
+    from otel_ovh.commands.report import format_table
+
+    assert "account: not permitted: GET /me/consumption/usage/current" in format_table(exporter)
+
     exporter.reload(parse_settings(raw))  # a reload tries again, once
     exporter.refresher.refresh_once()
     exporter.refresher.refresh_once()
