@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from otel_ovh.families import account_points as points
 from otel_ovh.families.account_parts import (
     Balance,
     Bill,
@@ -55,15 +56,15 @@ from otel_ovh.families.attributes import (
 from otel_ovh.families.base import (
     DAILY,
     HOURLY,
-    Attributes,
     Family,
     Kind,
     Metric,
+    Period,
     Point,
     Scope,
 )
 from otel_ovh.ovh.client import ApiError, OvhApi
-from otel_ovh.ovh.fields import Problems
+from otel_ovh.ovh.fields import Fields, Problems
 
 CURRENT = "/me/consumption/usage/current"
 FORECAST = "/me/consumption/usage/forecast"
@@ -169,78 +170,51 @@ def _fetch(api: OvhApi, scope: Scope) -> Ledger:
     return ledger
 
 
+# -- history (``backfill``) ------------------------------------------------------------------------
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _history(api: OvhApi, scope: Scope, months: int) -> list[Period[Ledger]]:
+    """The last ``months`` closed periods of ``/me/consumption/usage/history`` (one call for all of them,
+    its ``beginDate`` and ``endDate`` required), named as live by the services listed now; each period's
+    bills are read when it is loaded."""
+    now = clock()
+    body = api.get(HISTORY, query={"beginDate": bills_since(now, months + 1), "endDate": bills_since(now, 1)})
+    closed: dict[tuple[float, float], list[object]] = {}
+    for index, item in enumerate(body if isinstance(body, list) else ()):
+        fields = Fields(item, f"consumption/history[{index}]", scope.problems)
+        start, end = fields.timestamp("beginDate"), fields.timestamp("endDate")
+        if start is not None and end is not None and end > start:
+            closed.setdefault((start, end), []).append(item)
+    if not isinstance(body, list):
+        scope.problems.add("consumption/history", "expected a list of transactions")
+    services = _services(api, scope.problems, ids(api.get(SERVICES), "services", scope.problems))
+
+    def period(bounds: tuple[float, float], items: list[object]) -> Period[Ledger]:
+        return Period(*bounds, load=lambda: _closed(api, scope, services, bounds, items))
+
+    return [period(bounds, items) for bounds, items in sorted(closed.items())[-months:]]
+
+
+def _closed(
+    api: OvhApi,
+    scope: Scope,
+    services: Mapping[str, Service],
+    period: tuple[float, float],
+    items: list[object],
+) -> Ledger:
+    start, end = period
+    costs, _ = parse_costs(items, "consumption/history", scope.problems)
+    query = {"date.from": _iso(start), "date.to": _iso(end - 1)}
+    listed = ids(api.get(BILLS, query=query), "bill", scope.problems)
+    bills = {b: parse_bill(api.get(BILL, {"billId": b}), b, scope.problems) for b in listed}
+    return Ledger(period_start=start, costs=costs, services=services, bills=bills)
+
+
 # -- metrics ---------------------------------------------------------------------------------------
-
-
-def _service_labels(ledger: Ledger, service_id: str) -> Attributes:
-    service = ledger.services.get(service_id)
-    return {
-        SERVICE_ID.key: service_id,
-        SERVICE_NAME.key: service.name if service else "",
-        PRODUCT.key: service.product if service else "",
-    }
-
-
-def _costs(which: str) -> Callable[[Ledger], Iterable[Point]]:
-    def points(ledger: Ledger) -> Iterable[Point]:
-        for cost in ledger.costs if which == "current" else ledger.forecast:
-            labels = _service_labels(ledger, cost.service_id)
-            yield {**labels, PLAN_FAMILY.key: cost.plan_family, CURRENCY.key: cost.currency}, cost.amount
-
-    return points
-
-
-def _service_dates(which: str) -> Callable[[Ledger], Iterable[Point]]:
-    def points(ledger: Ledger) -> Iterable[Point]:
-        for sid, service in ledger.services.items():
-            when = service.expires if which == "expiry" else service.next_billing
-            if when is not None:
-                yield _service_labels(ledger, sid), when
-
-    return points
-
-
-def _bill_amounts(ledger: Ledger) -> Iterable[Point]:
-    for bill in ledger.bills.values():
-        if bill.amount is not None:
-            labels: Attributes = {
-                BILL_ID.key: bill.bill_id,
-                BILL_CATEGORY.key: bill.category,
-                CURRENCY.key: bill.currency,
-            }
-            yield labels, bill.amount
-
-
-def _bill_dates(ledger: Ledger) -> Iterable[Point]:
-    for bill in ledger.bills.values():
-        if bill.date is not None:
-            yield {BILL_ID.key: bill.bill_id}, bill.date
-
-
-def _debt(which: str) -> Callable[[Ledger], Iterable[Point]]:
-    def points(ledger: Ledger) -> Iterable[Point]:
-        debt = ledger.debt
-        value = None if debt is None else debt.due if which == "due" else debt.pending
-        if debt is not None and value is not None:
-            yield {CURRENCY.key: debt.currency}, value
-
-    return points
-
-
-def _balances(which: str) -> Callable[[Ledger], Iterable[Point]]:
-    def points(ledger: Ledger) -> Iterable[Point]:
-        for b in ledger.balances:
-            value = b.amount if which == "amount" else b.next_expiring
-            if value is not None:
-                yield {CREDIT_BALANCE.key: b.name, CREDIT_TYPE.key: b.kind, CURRENCY.key: b.currency}, value
-
-    return points
-
-
-def _credit_expiry(ledger: Ledger) -> Iterable[Point]:
-    for b in ledger.balances:
-        if b.next_expiry is not None:
-            yield {CREDIT_BALANCE.key: b.name, CREDIT_TYPE.key: b.kind}, b.next_expiry
 
 
 _SERVICE = (SERVICE_ID, SERVICE_NAME, PRODUCT)
@@ -283,7 +257,7 @@ FAMILY: Family[Ledger] = Family(
             ),
             attributes=_COST,
             source=f"`{CURRENT}` `elements[].price`, names from `{SERVICE}`",
-            points=_costs("current"),
+            points=points.costs("current"),
         ),
         _gauge(
             "ovh.account.cost.forecast",
@@ -291,7 +265,7 @@ FAMILY: Family[Ledger] = Family(
             "What every service of the account is forecast to cost over the whole period.",
             _COST,
             f"`{FORECAST}` `elements[].price`",
-            _costs("forecast"),
+            points.costs("forecast"),
         ),
         _gauge(
             "ovh.account.service.expiry_timestamp",
@@ -299,7 +273,7 @@ FAMILY: Family[Ledger] = Family(
             "When the service expires unless renewed (absent when OVH gives no date).",
             _SERVICE,
             f"`{SERVICE}` `billing.expirationDate`",
-            _service_dates("expiry"),
+            points.service_dates("expiry"),
         ),
         _gauge(
             "ovh.account.service.next_billing_timestamp",
@@ -307,7 +281,7 @@ FAMILY: Family[Ledger] = Family(
             "When the service is billed next (absent when OVH gives no date).",
             _SERVICE,
             f"`{SERVICE}` `billing.nextBillingDate`",
-            _service_dates("next"),
+            points.service_dates("next"),
         ),
         _gauge(
             "ovh.account.bill.amount",
@@ -315,7 +289,7 @@ FAMILY: Family[Ledger] = Family(
             "Each bill of the last `account.bill_months` months, without tax.",
             (BILL_ID, BILL_CATEGORY, CURRENCY),
             f"`{BILL}` `priceWithoutTax`",
-            _bill_amounts,
+            points.bill_amounts,
         ),
         _gauge(
             "ovh.account.bill.timestamp",
@@ -323,7 +297,7 @@ FAMILY: Family[Ledger] = Family(
             "When each bill was issued.",
             (BILL_ID,),
             f"`{BILL}` `date`",
-            _bill_dates,
+            points.bill_dates,
         ),
         _gauge(
             "ovh.account.debt",
@@ -331,7 +305,7 @@ FAMILY: Family[Ledger] = Family(
             "What the account owes OVH (due now).",
             (CURRENCY,),
             f"`{DEBT}` `dueAmount`",
-            _debt("due"),
+            points.debt("due"),
         ),
         _gauge(
             "ovh.account.debt.pending",
@@ -339,7 +313,7 @@ FAMILY: Family[Ledger] = Family(
             "What is being paid (payment under way).",
             (CURRENCY,),
             f"`{DEBT}` `pendingAmount`",
-            _debt("pending"),
+            points.debt("pending"),
         ),
         _gauge(
             "ovh.account.credit.balance",
@@ -347,7 +321,7 @@ FAMILY: Family[Ledger] = Family(
             "What is left on each credit balance (prepaid account, deposit, voucher, bonus).",
             _BALANCE,
             f"`{BALANCE}` `amount`",
-            _balances("amount"),
+            points.balances("amount"),
         ),
         _gauge(
             "ovh.account.credit.expiring",
@@ -355,7 +329,7 @@ FAMILY: Family[Ledger] = Family(
             "The part of the balance that expires next (absent when none expires).",
             _BALANCE,
             f"`{BALANCE}` `expiring[].amount` (the earliest)",
-            _balances("expiring"),
+            points.balances("expiring"),
         ),
         _gauge(
             "ovh.account.credit.expiry_timestamp",
@@ -363,11 +337,14 @@ FAMILY: Family[Ledger] = Family(
             "When that part expires.",
             (CREDIT_BALANCE, CREDIT_TYPE),
             f"`{BALANCE}` `expiring[].expirationDate` (the earliest)",
-            _credit_expiry,
+            points.credit_expiry,
         ),
     ),
     account=True,
     section=section,
+    history=_history,
+    history_routes=(HISTORY, SERVICES, SERVICE, BILLS, BILL),
+    history_gauges=("ovh.account.bill.amount", "ovh.account.bill.timestamp"),
     notes=(
         "`ovh_account_*`: consumption and the list of services every refresh (3 calls); debt, credit "
         "balances and the bill list once an hour, each bill once; each service's details once a day, and "

@@ -209,6 +209,9 @@ class Family(Generic[T]):
     # closed periods, oldest first, whose records feed the family's counters as the live ones do.
     history: Callable[[OvhApi, Scope, int], list[Period[T]]] | None = None
     history_routes: tuple[str, ...] = ()
+    # The gauges ``backfill`` writes too (it writes every counter), once per closed period, at its end: the
+    # state the period closed on (an account's bills of that month).
+    history_gauges: tuple[str, ...] = ()
     project_name: Callable[[T], str | None] = _no_text  # OVH's name for the project, if the record has it
     # Families whose record of the same refresh ``fetch`` reads from ``scope.records`` rather than asking
     # OVH again: when they are on, the refresher starts this family once they have answered.
