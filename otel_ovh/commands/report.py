@@ -167,15 +167,21 @@ def _account_sections(exporter: Exporter) -> list[str]:
 
 
 def _section(section: Section) -> list[str]:
+    """A section's table in blocks that fit the terminal, as the projects' (each block repeats the first
+    column and says whose it is, so that nothing reads it as rows of projects), then its notes."""
     rows = [section.header, *section.rows]
     aligns = [*section.align, *("<" * (len(section.header) - len(section.align)))]
     widths = [max(len(row[i]) for row in rows) for i in range(len(section.header))]
+    lines: list[str] = []
+    for index, block in enumerate(_blocks(widths, shutil.get_terminal_size((120, 24)).columns)):
 
-    def line(cells: tuple[str, ...]) -> str:
-        return _GAP.join(f"{cells[i]:{aligns[i]}{widths[i]}}" for i in range(len(widths))).rstrip()
+        def line(cells: tuple[str, ...], block: list[int] = block) -> str:
+            return _GAP.join(f"{cells[i]:{aligns[i]}{widths[i]}}" for i in block).rstrip()
 
-    rule = line(tuple("-" * width for width in widths))
-    return [section.title, line(section.header), rule, *(line(row) for row in section.rows), *section.notes]
+        title = section.title if index == 0 else f"{section.title} (continued)"
+        lines += ["", title, line(section.header), line(tuple("-" * width for width in widths))]
+        lines += [line(row) for row in section.rows]
+    return [*lines[1:], *section.notes]
 
 
 _GAP = "  "
