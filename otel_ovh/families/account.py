@@ -14,7 +14,7 @@ The parts change at different speeds, so each is read at its own pace, from the 
 
 A part that fails keeps its last good data (its failure is reported with the unreadable values); the
 consumption failing fails the family. A key without the rights for these routes (403) fails it too, and
-the refresher then makes no more account call until a reload (``collect.account``). The counters
+the refresher then makes no more account call until a reload (``otel_ovh.collect.account``). The counters
 (``ovh_account_cost_total``) never decrease within a period: a lower answer keeps the higher value.
 """
 
