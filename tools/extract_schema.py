@@ -10,10 +10,10 @@ filters change what comes back).
 
     python tools/extract_schema.py --schemas DIR [--out FILE] [--check]
 
-DIR holds cloud.json, auth.json and order.json as downloaded. Re-run it when the simulator serves
-another route or OVH's schema changes; ``--check`` writes nothing and fails when the vendored copy
-differs from what DIR gives. A test holds that the copy covers exactly the routes served and the models
-they reach.
+DIR holds cloud.json, auth.json, order.json, me.json and services.json as downloaded. Re-run it when the
+simulator serves another route or OVH's schema changes; ``--check`` writes nothing and fails when the
+vendored copy differs from what DIR gives. A test holds that the copy covers exactly the routes served and
+the models they reach.
 """
 
 from __future__ import annotations
@@ -27,9 +27,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "tests" / "data" / "ovh-cloud-models.json"
-SOURCES = {"cloud.json": "cloud", "auth.json": "auth", "order.json": "order"}
+SOURCES = {
+    "cloud.json": "cloud",
+    "auth.json": "auth",
+    "order.json": "order",
+    "me.json": "me",
+    "services.json": "services",
+}
 ABOUT = (
-    "OVH's API v1 schema (https://eu.api.ovh.com/1.0/cloud.json, auth.json and order.json) trimmed by "
+    "OVH's API v1 schema (https://eu.api.ovh.com/1.0/cloud.json, auth.json, order.json, me.json and "
+    "services.json) trimmed by "
     "tools/extract_schema.py; see tests/data/README.md"
 )
 AUTH_OPERATIONS = {
@@ -43,9 +50,9 @@ AUTH_OPERATIONS = {
 def served_operations() -> set[tuple[str, str]]:
     """(method, path template) of every operation the simulator answers."""
     sys.path.insert(0, str(ROOT))
-    from otel_ovh.simulator.families import CLOUD_ROUTES, PUBLIC
+    from otel_ovh.simulator.families import ACCOUNT_ROUTES, CLOUD_ROUTES, PUBLIC
 
-    return {("GET", path) for path in (*CLOUD_ROUTES, *PUBLIC)} | AUTH_OPERATIONS
+    return {("GET", path) for path in (*CLOUD_ROUTES, *ACCOUNT_ROUTES, *PUBLIC)} | AUTH_OPERATIONS
 
 
 def referenced(type_name: str) -> list[str]:
@@ -116,7 +123,10 @@ def extract(schemas: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--schemas", type=Path, required=True, help="folder with OVH's cloud.json, auth.json and order.json"
+        "--schemas",
+        type=Path,
+        required=True,
+        help="folder with OVH's cloud.json, auth.json, order.json, me.json, services.json",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--check", action="store_true", help="fail if --out differs; write nothing")

@@ -51,6 +51,7 @@ class Refresher:
     ) -> None:
         self._collect = settings.collect
         self._subsidiary = settings.catalog.subsidiary
+        self._bill_months = settings.account.bill_months
         self._rules = MergeRules.from_settings(settings)
         self._api = api
         self._store = store
@@ -69,6 +70,8 @@ class Refresher:
         self._fetch_all = False  # the next refresh fetches every family, due or not
         self.once = False  # the only refresh there will be (``collect``): no last data to serve
         self._known_projects: list[str] = []
+        # Account-wide families the key may not read: no more call until a reload builds a new refresher.
+        self._denied: set[str] = set()
         self._round: dict[str, ProjectRun] = {}  # the refresh under way, if one is
         self._first: list[str] = []  # projects a reload's previous refresher had not finished
         self.discovery_error: ApiError | None = None  # why the last project listing failed, if it did
@@ -178,6 +181,7 @@ class Refresher:
             self._outages,
             (self._dropped.book, self._log_failure),
             self._stop.is_set,
+            self._denied,
         )
         runs, due = self._runs(ids, started)
         self._round = runs
@@ -298,7 +302,9 @@ class Refresher:
         try:
             with self._api.until(deadline):
                 seen = WithAccount(records, self._store.current.account)
-                scope = Scope(pid, problems, self._collect.region_wanted, seen, self._subsidiary)
+                scope = Scope(
+                    pid, problems, self._collect.region_wanted, seen, self._subsidiary, self._bill_months
+                )
                 return family.fetch(self._api, scope), problems
         except ApiError as error:
             return error, problems

@@ -74,6 +74,8 @@ class Snapshot:
     version: int
     projects: Mapping[str, ProjectState]
     account: ProjectData = field(default_factory=ProjectData)  # the account-wide families' records
+    # account-wide family name -> why its last fetch failed (absent: it succeeded, or was never fetched)
+    account_failures: Mapping[str, str] = field(default_factory=dict)
 
 
 class WithAccount:
@@ -114,7 +116,7 @@ class SnapshotStore:
             old = self._current
             projects = dict(old.projects)
             change(projects)
-            new = Snapshot(version=old.version + 1, projects=projects, account=old.account)
+            new = replace(old, version=old.version + 1, projects=projects)
             self._current = new
         for listener in self._listeners:
             try:
@@ -128,7 +130,17 @@ class SnapshotStore:
         with self._lock:
             old = self._current
             account = old.account.with_record(family, record)
-            self._current = replace(old, version=old.version + 1, account=account)
+            failures = {name: why for name, why in old.account_failures.items() if name != family.name}
+            self._current = replace(old, version=old.version + 1, account=account, account_failures=failures)
+
+    def account_failed(self, family: Family[Any], why: str, *, drop: bool = False) -> None:
+        """The account-wide ``family``'s fetch failed: its last record stays served, unless ``drop`` (the
+        key may no longer read it: data that cannot be refreshed must not stay)."""
+        with self._lock:
+            old = self._current
+            account = old.account.without({family.name}) if drop else old.account
+            failures = {**old.account_failures, family.name: why}
+            self._current = replace(old, version=old.version + 1, account=account, account_failures=failures)
 
 
 # --------------------------------------------------------------------------------------------------

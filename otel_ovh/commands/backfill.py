@@ -1,11 +1,14 @@
 """``backfill``: the closed billing periods as OpenMetrics, so that the dashboard has history on day one.
 
 Per closed period and series, the month-to-date counters of the families that keep history (the cost
-family's ``usage/history``) are written at two instants: 0 at the period's start and the period's final
-figure at its end. Same names and labels as the live series, plus the target labels given
-(``--label job=otel-ovh``), so that a backfilled series and its live continuation are one series and
-``increase()`` works across them; nothing between those two points is invented. The text is what
-``promtool tsdb create-blocks-from openmetrics`` reads (samples of a series in time order, ``# EOF``).
+family's ``usage/history``, the account's ``/me/consumption/usage/history``) are written at two instants: 0
+at the period's start and the period's final figure at its end; the gauges a family names in
+``history_gauges`` (the account's bills) once, at the period's end. An account-wide family's history is
+read once, without project labels, as its live series are. Same names and labels as the live series, plus
+the target labels given (``--label job=otel-ovh``), so that a backfilled series and its live continuation
+are one series and ``increase()`` works across them; nothing between those two points is invented. The
+text is what ``promtool tsdb create-blocks-from openmetrics`` reads (samples of a series in time order,
+``# EOF``).
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ class _Project:
     attributes: dict[str, str]  # common attributes and the project's configured labels
 
 
+_ACCOUNT = _Project("", {})  # an account-wide family's: no project, no project labels
+
+
 @dataclass
 class _Loaded:
     project: _Project
@@ -73,9 +79,19 @@ def backfill(
     """
     api = build_api(settings)
     families = [f for f in enabled(settings.collect.families) if f.history is not None]
-    projects = _projects(settings, api)
+    per_project = [f for f in families if not f.account]
+    projects = _projects(settings, api) if per_project else []
     listed = [
-        (p, f, period) for p in projects for f in families for period in _periods(api, settings, p, f, months)
+        (p, f, period)
+        for p in projects
+        for f in per_project
+        for period in _periods(api, settings, p, f, months)
+    ]
+    listed += [
+        (_ACCOUNT, f, period)
+        for f in families
+        if f.account
+        for period in _periods(api, settings, _ACCOUNT, f, months)
     ]
     advance = progress(len(listed)) if progress is not None else None
     loaded = []
@@ -121,11 +137,18 @@ def _periods(
     api: OvhApi, settings: Settings, project: _Project, family: Family[Any], months: int
 ) -> list[Period[Any]]:
     assert family.history is not None
-    scope = Scope(project.project_id, Problems(), settings.collect.region_wanted)
+    scope = Scope(
+        project.project_id,
+        Problems(),
+        settings.collect.region_wanted,
+        subsidiary=settings.catalog.subsidiary,
+        bill_months=settings.account.bill_months,
+    )
     try:
         return family.history(api, scope, months)
     except ApiError as error:
-        print(f"otel-ovh: project {project.project_id}: {family.name} history: {error}", file=sys.stderr)
+        whose = f"project {project.project_id}" if project.project_id else "account"
+        print(f"otel-ovh: {whose}: {family.name} history: {error}", file=sys.stderr)
         return []
 
 
@@ -158,22 +181,26 @@ class _History(Collector):
             (family.name, metric.name): (family, metric)
             for family in dict.fromkeys(item.family for item in self._loaded)
             for metric in family.metrics
-            if metric.kind is Kind.COUNTER
+            if metric.kind is Kind.COUNTER or metric.name in family.history_gauges
         }
         for family, metric in metrics.values():
             name = prometheus_metric_name(metric.name, metric.unit, metric.kind)
             if metric.name in self._disabled or name in self._disabled:
                 continue
+            counter = metric.kind is Kind.COUNTER
             exposed = PrometheusFamily(
-                name.removesuffix("_total"), metric.description, "counter", map_unit(metric.unit)
+                name.removesuffix("_total"),
+                metric.description,
+                "counter" if counter else "gauge",
+                map_unit(metric.unit),
             )
-            for labels, samples in self._series(family, metric.points).items():
+            for labels, samples in self._series(family, metric.points, counter).items():
                 for timestamp, value in samples:
                     exposed.add_sample(name, dict(labels), value, timestamp)
             yield exposed
 
     def _series(
-        self, family: Family[Any], points: Callable[[Any], Iterable[Any]]
+        self, family: Family[Any], points: Callable[[Any], Iterable[Any]], counter: bool
     ) -> dict[tuple[tuple[str, str], ...], list[tuple[float, float]]]:
         series: dict[tuple[tuple[str, str], ...], list[tuple[float, float]]] = {}
         items = sorted(
@@ -190,7 +217,8 @@ class _History(Collector):
                 shown = {prometheus_label(k): str(v) for k, v in merged.items()} | self._labels
                 # An empty value is no label at all to Prometheus: leave it out, as the live scrape stores it.
                 key = tuple(sorted((k, v) for k, v in shown.items() if v != ""))
-                series.setdefault(key, []).extend(((item.period.start, 0.0), (end, value)))
+                start = ((item.period.start, 0.0),) if counter else ()  # a gauge: the state it closed on
+                series.setdefault(key, []).extend((*start, (end, value)))
         return series
 
 

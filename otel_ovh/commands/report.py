@@ -17,7 +17,8 @@ from typing import Any
 
 from otel_ovh.errors import CommandError
 from otel_ovh.export.pipeline import enabled_metrics, observations
-from otel_ovh.families import table_columns
+from otel_ovh.families import enabled, table_columns
+from otel_ovh.families.base import Section
 from otel_ovh.serve.app import Exporter
 from otel_ovh.settings.config import Settings
 
@@ -145,7 +146,42 @@ def format_table(exporter: Exporter) -> str:
     for state in failed:
         lines += ["", f"{state.name} ({state.project_id}) failed:"]
         lines += [f"  - {error}" for error in state.errors or ("no reason given",)]
-    return "\n".join(lines[1:]) + "\n"
+    return "\n".join(lines[1:] + _account_sections(exporter)) + "\n"
+
+
+def _account_sections(exporter: Exporter) -> list[str]:
+    """After the projects: each account-wide family's own section (``Family.section``), or why it has
+    none."""
+    snapshot = exporter.store.current
+    lines: list[str] = []
+    for family in enabled(exporter.settings.collect.families):
+        if family.section is None:
+            continue
+        why = snapshot.account_failures.get(family.name)
+        record = snapshot.account.get(family)
+        if why is not None:
+            lines += ["", f"{family.name}: {why}"]
+        elif record is not None:
+            lines += ["", *_section(family.section(record))]
+    return lines
+
+
+def _section(section: Section) -> list[str]:
+    """A section's table in blocks that fit the terminal, as the projects' (each block repeats the first
+    column and says whose it is, so that nothing reads it as rows of projects), then its notes."""
+    rows = [section.header, *section.rows]
+    aligns = [*section.align, *("<" * (len(section.header) - len(section.align)))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(section.header))]
+    lines: list[str] = []
+    for index, block in enumerate(_blocks(widths, shutil.get_terminal_size((120, 24)).columns)):
+
+        def line(cells: tuple[str, ...], block: list[int] = block) -> str:
+            return _GAP.join(f"{cells[i]:{aligns[i]}{widths[i]}}" for i in block).rstrip()
+
+        title = section.title if index == 0 else f"{section.title} (continued)"
+        lines += ["", title, line(section.header), line(tuple("-" * width for width in widths))]
+        lines += [line(row) for row in section.rows]
+    return [*lines[1:], *section.notes]
 
 
 _GAP = "  "

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from otel_ovh.collect.snapshot import ProjectData, ProjectState
+from otel_ovh.collect.snapshot import ProjectData, ProjectState, Snapshot
 from otel_ovh.export.memory import MemoryBudget
 from otel_ovh.export.prometheus_internals import map_unit, sanitize_attribute, sanitize_full_name
 from otel_ovh.families import FAMILIES
@@ -40,6 +40,7 @@ __all__ = ["BY_NAME", "CATALOG", "COMMON_ATTRIBUTES", "SELF_FAMILY", "Attributes
 T = TypeVar("T")
 ProjectPoints = Callable[[ProjectState, float], Iterable[Point]]  # (project, now) -> points
 AccountPoints = Callable[[ProjectData], Iterable[Point]]  # the account-wide records -> points
+AccountHealth = Callable[[Snapshot], Iterable[Point]]  # the account-wide families' health -> points
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class MetricDefinition:
     project_points: ProjectPoints | None = None
     account_points: AccountPoints | None = None  # an account-wide family's: no project labels
     exporter_points: ExporterPoints | None = None
+    account_health: AccountHealth | None = None  # the account-wide families' health: no project labels
     point_unit: Callable[[Mapping[str, object]], str] | None = None
     # Exported only once something failed: a healthy run has no series of it, by design (a counter of
     # failures by cause cannot be zero-filled without a series per route and cause).
@@ -99,7 +101,7 @@ class MetricDefinition:
     @property
     def from_snapshot(self) -> bool:
         """Read from the snapshot of OVH data (per project or account-wide), not the exporter's state."""
-        return self.project_points is not None or self.account_points is not None
+        return any(p is not None for p in (self.project_points, self.account_points, self.account_health))
 
     @property
     def prometheus_name(self) -> str:
@@ -142,6 +144,13 @@ def _bind(family: Family[T], metric: Metric[T]) -> MetricDefinition:
 
 def _success(project: ProjectState, _: float) -> Iterable[Point]:
     yield {}, 1.0 if project.success else 0.0
+
+
+def _account_success(snapshot: Snapshot) -> Iterable[Point]:
+    """Per account-wide family fetched or failed: 1 if its last fetch succeeded, else 0."""
+    answered = {family.name for family, _ in snapshot.account.items()}
+    for name in sorted(answered | set(snapshot.account_failures)):
+        yield {FAMILY.key: name}, 0.0 if name in snapshot.account_failures else 1.0
 
 
 def _fetched(project: ProjectState, _: float) -> Iterable[Point]:
@@ -191,6 +200,19 @@ SELF_METRICS = (
         description="1 if the last refresh of the project fetched every enabled family, else 0.",
         source="the refresher",
         project_points=_success,
+    ),
+    _self(
+        name="otel_ovh.account.collection.success",
+        kind=Kind.GAUGE,
+        unit="{success}",
+        description=(
+            "Per account-wide family (`account`, `catalog`): 1 if its last fetch succeeded, else 0; 0 for "
+            "good, until a reload, once OVH refused the key its calls (not permitted, said once in the log). "
+            "No project labels."
+        ),
+        source="the refresher",
+        account_health=_account_success,
+        attributes=(FAMILY,),
     ),
     _self(
         name="otel_ovh.data.fetched_timestamp",

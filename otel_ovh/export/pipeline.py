@@ -102,6 +102,10 @@ def iter_observations(metric: MetricDefinition, snapshot: Snapshot, now: float) 
             if _exportable(value):
                 yield Observation(value, without_empty(safe_attributes(attributes)))
         return
+    if metric.account_health is not None:
+        for attributes, value in metric.account_health(snapshot):
+            yield Observation(value, attributes)
+        return
     assert metric.project_points is not None
     for project in snapshot.projects.values():
         common = safe_attributes(project_attributes(project))

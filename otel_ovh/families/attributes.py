@@ -88,6 +88,35 @@ CLUSTER_UID = Attribute("k8s.cluster.uid", "OVH's id of the Managed Kubernetes c
 CLUSTER_NAME = Attribute("k8s.cluster.name", "The Managed Kubernetes cluster's name.")
 NODEPOOL_NAME = Attribute("ovh.kube.nodepool.name", "The nodepool's name.")
 NODE_NAME = Attribute("k8s.node.name", "The Kubernetes node's name.")
+# The whole account (the ``account`` family): no project labels
+SERVICE_ID = Attribute("ovh.service.id", "OVH's id of the service (`/services/{serviceId}`).")
+SERVICE_NAME = Attribute(
+    "ovh.service.name",
+    "The service's `resource.name`: a server's or a domain's name, an IP block; a Public Cloud project's "
+    "is its id, so it joins `cloud_account_id`. Left out while the service's details are not read.",
+)
+PRODUCT = Attribute(
+    "ovh.product", "The service's product (`resource.product.name`): `publiccloud`, a server, a domain..."
+)
+PLAN_FAMILY = Attribute("ovh.plan_family", "The family of the offer consumed (`elements[].planFamily`).")
+BILL_ID = Attribute("ovh.bill.id", "OVH's id of the bill (`FR12345678`).")
+BILL_CATEGORY = Attribute(
+    "ovh.bill.category",
+    "What the bill is for, as OVH classes it.",
+    (
+        "autorenew",
+        "earlyrenewal",
+        "purchase",
+        "purchase-cloud",
+        "purchase-servers",
+        "purchase-telecom",
+        "purchase-web",
+    ),
+)
+CREDIT_BALANCE = Attribute("ovh.credit.balance", "The credit balance's name (`balanceName`).")
+CREDIT_TYPE = Attribute(
+    "ovh.credit.type", "The kind of credit balance.", ("BONUS", "DEPOSIT", "PREPAID_ACCOUNT", "VOUCHER")
+)
 
 # The exporter's own health
 HTTP_ROUTE = Attribute(

@@ -81,6 +81,7 @@ class Scope:
     region_wanted: Callable[[str], bool]
     records: Records = NO_RECORDS
     subsidiary: str = "FR"  # the OVH subsidiary whose public offer applies (``catalog.subsidiary``)
+    bill_months: int = 13  # how many months of bills the account family reads (``account.bill_months``)
 
     def params(self, **extra: str) -> dict[str, str]:
         """Path parameters for a route below ``PROJECT``, each one path segment whatever an answer put in
@@ -141,6 +142,18 @@ class ProjectColumn:
     total: Callable[[Sequence[Records]], str] | None = None
 
 
+@dataclass(frozen=True)
+class Section:
+    """An account-wide family's own part of ``collect --format table``, after the projects' table: a title,
+    a table (header and rows of cells; numbers right-aligned by ``align``) and closing lines."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    align: tuple[str, ...] = ()  # per column, "<" or ">"; words to the left when not given
+    notes: tuple[str, ...] = ()
+
+
 def money(amounts: Iterable[tuple[float, str | None]]) -> str:
     """A sum of amounts per currency, as a table shows it ("1,234.50 EUR"; "-" when there is none)."""
     sums: dict[str, float] = {}
@@ -196,6 +209,9 @@ class Family(Generic[T]):
     # closed periods, oldest first, whose records feed the family's counters as the live ones do.
     history: Callable[[OvhApi, Scope, int], list[Period[T]]] | None = None
     history_routes: tuple[str, ...] = ()
+    # The gauges ``backfill`` writes too (it writes every counter), once per closed period, at its end: the
+    # state the period closed on (an account's bills of that month).
+    history_gauges: tuple[str, ...] = ()
     project_name: Callable[[T], str | None] = _no_text  # OVH's name for the project, if the record has it
     # Families whose record of the same refresh ``fetch`` reads from ``scope.records`` rather than asking
     # OVH again: when they are on, the refresher starts this family once they have answered.
@@ -211,6 +227,8 @@ class Family(Generic[T]):
     # Seconds between fetches (``HOURLY``...), or ``EVERY_REFRESH``: answers that change slowly are not
     # worth a call per refresh, and the record kept meanwhile keeps its true age.
     cadence: float | None = EVERY_REFRESH
+    # An account-wide family's section of ``collect --format table``, from its record
+    section: Callable[[T], Section] | None = None
     # When OVH's answer says it changes on a schedule of its own: from the last record, the time before
     # which asking again can bring nothing new (None: no such time).
     nothing_new_before: Callable[[T], float | None] | None = None

@@ -79,6 +79,12 @@ class ApiError(Exception):
         return _UNREACHABLE_WORDS.get(self.reason or "", "no connection")
 
     @property
+    def not_permitted(self) -> bool:
+        """The key works but may not make this call: OVH's 403 ``NOT_GRANTED_CALL`` (no access rule for the
+        route), or an IAM denial (403 without ``errorCode``). It stays so until the key's rights change."""
+        return self.status == 403 and self.reason is None and not self.is_credential_failure
+
+    @property
     def is_credential_failure(self) -> bool:
         """The credentials themselves are refused: every call will fail until someone fixes them."""
         if self.reason is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_ovh.settings import schema as settings_schema
+from otel_ovh.settings.account import AccountSettings
 from otel_ovh.settings.catalog import CatalogSettings
 from otel_ovh.settings.loader import load, readable_yaml
 from otel_ovh.settings.otlp import OtlpSettings, ResolvedOtlp, resolve_otlp
@@ -71,6 +72,8 @@ FAMILY_NAMES: tuple[str, ...] = (
     "kube",
     "catalog",
     "advice",
+    "account",
+    "account_gap",
 )
 
 
@@ -251,6 +254,7 @@ class Settings:
     )
     collect: CollectSettings = field(default_factory=CollectSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
+    account: AccountSettings = field(default_factory=AccountSettings)
     prometheus: PrometheusSettings = field(default_factory=PrometheusSettings)
     otlp: OtlpSettings = field(default_factory=OtlpSettings)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)

@@ -31,7 +31,14 @@ from otel_ovh.simulator.timeutil import iso
 
 HTTP_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 TOKEN_GRACE = 1.0
-DEFAULT_RULES = ({"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"})
+CLOUD_RULES = ({"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"})
+# The demo credential may read the whole account too (the ``account`` family: ``/me/...``, ``/services``).
+ACCOUNT_RULES = (
+    {"method": "GET", "path": "/me/*"},
+    {"method": "GET", "path": "/services"},
+    {"method": "GET", "path": "/services/*"},
+)
+DEFAULT_RULES = CLOUD_RULES + ACCOUNT_RULES
 
 
 def signature(secret: str, consumer_key: str, method: str, url: str, body: str, timestamp: str) -> str:

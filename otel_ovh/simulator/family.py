@@ -43,7 +43,18 @@ class View:
         return name
 
 
+class AccountView:
+    """The whole account as the routes outside the projects answer it at ``now``: ``/me/...`` and
+    ``/services/...``, which see every project (each project is a service of the account)."""
+
+    def __init__(self, projects: list[Project], now: int, seed: int) -> None:
+        self.projects = projects
+        self.now = now
+        self.seed = seed
+
+
 Handler = Callable[[View, dict[str, str], Query], Any]
+AccountHandler = Callable[[AccountView, dict[str, str], Query], Any]  # a signed route outside the projects
 PublicHandler = Callable[[Query], Any]  # a route OVH answers without authentication, for any account
 Populate = Callable[[Generator, Project, int, bool], None]  # generator, new project, now, empty
 AddInstance = Callable[[Project, str, int, int, int | None], Instance]  # Generator.add_instance
@@ -53,9 +64,12 @@ Autoscale = Callable[[random.Random, Project, int, AddInstance], list[str]]  # r
 @dataclass(frozen=True)
 class Family:
     """``routes``: path template (relative to ``/1.0``, OVH's parameter names) -> handler; ``public``:
-    exact path -> handler of the routes OVH answers to anyone (the price list)."""
+    exact path -> handler of the routes OVH answers to anyone (the price list); ``account``: template ->
+    handler of the signed routes outside ``/cloud/project`` (``/me/...``, ``/services/...``), which
+    answer for the whole account and need a consumer-key rule of their own."""
 
     routes: Mapping[str, Handler]
+    account: Mapping[str, AccountHandler] = field(default_factory=dict)
     public: Mapping[str, PublicHandler] = field(default_factory=dict)  # unsigned, outside any project
     populate: Populate | None = None
     autoscale: Autoscale | None = None

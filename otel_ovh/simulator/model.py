@@ -224,6 +224,9 @@ class Project:
     plan_terms: dict[str, int] = field(default_factory=dict)  # savings plan id -> months per term
     network: list[NetworkResource] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)  # Managed Kubernetes
+    # Cents the account's consumption (``/me/consumption``) shows for the project beyond its own
+    # ``usage/current``: 0 is OVH's two views agreeing; a test sets another to see them disagree.
+    consumption_gap: int = 0
 
     def live_instances(self, region: str | None = None) -> list[Instance]:
         return [i for i in self.instances.values() if i.deleted is None and region in (None, i.region)]

@@ -28,7 +28,7 @@ from otel_ovh.simulator import paging
 from otel_ovh.simulator.auth import Auth
 from otel_ovh.simulator.calls import Call, CallLog
 from otel_ovh.simulator.errors import ApiError, invalid_url, service_error
-from otel_ovh.simulator.families import CLOUD_ROUTES, PUBLIC
+from otel_ovh.simulator.families import ACCOUNT_ROUTES, CLOUD_ROUTES, PUBLIC
 from otel_ovh.simulator.faults import FaultSet, fault_from_json
 from otel_ovh.simulator.routes import AUTH_ROUTES, PROJECT_PREFIX, Router, project_scope
 from otel_ovh.simulator.transport import (
@@ -43,7 +43,7 @@ from otel_ovh.simulator.transport import (
 )
 from otel_ovh.simulator.world import World
 
-API_ROUTER = Router(CLOUD_ROUTES + AUTH_ROUTES)
+API_ROUTER = Router(CLOUD_ROUTES + ACCOUNT_ROUTES + AUTH_ROUTES)
 TOKEN_PATH = "/auth/oauth2/token"
 
 __all__ = ["TOKEN_PATH", "Reply", "Request", "SimulatedOvh"]
@@ -204,14 +204,16 @@ class SimulatedOvh:
             return json_reply(200, self.auth.current_credential(identity))
         if rel == "/auth/details" and request.method == "GET":
             return json_reply(200, self.auth.details(identity))
+        match = API_ROUTER.match(rel)
+        account = match is not None and match.template in ACCOUNT_ROUTES
         if request.method != "GET" or not (
-            rel == PROJECT_PREFIX.rstrip("/") or rel.startswith(PROJECT_PREFIX)
+            account or rel == PROJECT_PREFIX.rstrip("/") or rel.startswith(PROJECT_PREFIX)
         ):
             raise invalid_url()
-        faulty = self._fault(*project_scope(rel))
+        # faults match an account route as project "" and its path, as a public one
+        faulty = self._fault(*(("", rel.lstrip("/")) if account else project_scope(rel)))
         if faulty is not None:
             return faulty
-        match = API_ROUTER.match(rel)
         template = match.template if match else rel
         whole = self.world.answer(rel, paging.whole_list_query(template, request.query))
         body, headers = paging.page(

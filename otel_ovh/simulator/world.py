@@ -21,13 +21,20 @@ from typing import Any
 
 from otel_ovh.simulator.catalog import region_spec
 from otel_ovh.simulator.errors import invalid_url, not_found
-from otel_ovh.simulator.families import AUTOSCALE, CLOUD_ROUTES, HANDLERS, POPULATE
-from otel_ovh.simulator.family import Autoscale, Query, View
+from otel_ovh.simulator.families import (
+    ACCOUNT_HANDLERS,
+    ACCOUNT_ROUTES,
+    AUTOSCALE,
+    CLOUD_ROUTES,
+    HANDLERS,
+    POPULATE,
+)
+from otel_ovh.simulator.family import AccountView, Autoscale, Query, View
 from otel_ovh.simulator.generate import Generator, WorldShape
 from otel_ovh.simulator.model import Project
 from otel_ovh.simulator.routes import PROJECTS, Router
 
-ROUTER = Router(CLOUD_ROUTES)
+ROUTER = Router(CLOUD_ROUTES + ACCOUNT_ROUTES)
 
 
 class World:
@@ -92,6 +99,9 @@ class World:
             raise invalid_url()
         if match.template == PROJECTS:
             return list(self._projects)
+        if match.template in ACCOUNT_HANDLERS:  # the whole account: every project is one of its services
+            account = AccountView(list(self._projects.values()), now, self.seed)
+            return ACCOUNT_HANDLERS[match.template](account, match.params, query)
         view = View(self.project(match.params["serviceName"]), now, self.seed)
         return HANDLERS[match.template](view, match.params, query)
 

@@ -66,6 +66,21 @@ FILTERS = {
     ("/cloud/project/{serviceName}/region/{regionName}/gateway", "withSubnets"): (
         "not sent: the subnets are not read"
     ),
+    ("/me/consumption/usage/history", "beginDate"): (
+        "sent (required): the first day of the oldest month backfilled"
+    ),
+    ("/me/consumption/usage/history", "endDate"): "sent (required): the first day of this month",
+    ("/me/bill", "date.from"): (
+        "sent: the first day of the oldest of the account.bill_months months (backfill: of the month)"
+    ),
+    ("/me/bill", "date.to"): "sent by backfill only: the month's last second; live, every bill up to now",
+    ("/me/bill", "category"): "not sent: every category is wanted",
+    ("/me/bill", "orderId"): "not sent: every order's bills are wanted",
+    ("/me/credit/balance", "type"): "not sent: every type of balance is wanted",
+    ("/services", "orderBy"): "not sent: the order does not matter",
+    ("/services", "sort"): "not sent: the order does not matter",
+    ("/services", "resourceName"): "not sent: every service is wanted",
+    ("/services", "routes"): "not sent: every kind of service is wanted, not only Public Cloud",
 }
 
 

@@ -91,3 +91,44 @@ def test_target_labels_must_be_name_value_pairs() -> None:
     for bad in ("job", "1x=2", "=v"):
         with pytest.raises(SettingsError, match="--label"):
             target_labels([bad])
+
+
+def test_the_account_months_and_bills_with_the_live_names(sim: SimulatedOvh, world: World) -> None:
+    """The account's closed months (``/me/consumption/usage/history``) as the live counter, 0 then each
+    month's figure; each month's bills once, at its end; no project label, no bill secret."""
+    from datetime import datetime
+
+    settings = parse_settings(settings_for(sim, collect={"families": ["account"]}))
+    text = backfill(settings, 3, {"job": "otel-ovh"})
+    samples = _samples(text)
+    assert sim.call_count(route="/me/consumption/usage/history") == 1
+    assert sim.call_count(route="/me/consumption/usage/current") == 0  # history only
+    names = {str(s): world.body(f"/services/{s}")["resource"]["name"] for s in world.body("/services")}
+    ends: dict[tuple[str, float], float] = defaultdict(float)
+    for series, points in samples["ovh_account_cost_total"].items():
+        labels = dict(series)
+        assert "cloud_account_id" not in labels and labels["job"] == "otel-ovh"
+        assert labels["ovh_service_name"] == names[labels["ovh_service_id"]]
+        assert [value for _, value in points[::2]] == [0.0] * (len(points) // 2)
+        for _, (end, value) in zip(points[::2], points[1::2], strict=True):
+            ends[(labels["ovh_service_id"], end)] += value
+    every = {"beginDate": "2000-01-01T00:00:00+00:00", "endDate": "2100-01-01T00:00:00+00:00"}
+    history = world.body("/me/consumption/usage/history", every)
+    months = sorted({t["beginDate"] for t in history})[-3:]
+    expected = {
+        (str(t["serviceId"]), datetime.fromisoformat(t["endDate"]).timestamp() - 0.001): t["price"]["value"]
+        for t in history
+        if t["beginDate"] in months
+    }
+    assert {key: round(value, 2) for key, value in ends.items()} == expected
+    first = datetime.fromisoformat(months[0]).isoformat()
+    bills = {b: world.body(f"/me/bill/{b}") for b in world.body("/me/bill", {"date.from": first})}
+    written = {dict(s)["ovh_bill_id"]: points for s, points in samples["ovh_account_bill_amount"].items()}
+    last_end = max(end for _, end in expected)
+    in_months = {
+        b: body for b, body in bills.items() if datetime.fromisoformat(body["date"]).timestamp() < last_end
+    }
+    assert {b: [v for _, v in points] for b, points in written.items()} == {
+        b: [body["priceWithoutTax"]["value"]] for b, body in in_months.items()
+    }
+    assert b"passwd" not in text and all(body["password"].encode() not in text for body in bills.values())

@@ -22,7 +22,8 @@ START = (time.time() // 3600) * 3600 - 600  # ten minutes before an hour begins:
 HOURLY = ("forecast", "project", "credits", "budget", "savings_plans")
 EVERY_REFRESH = ("quota", "instances", "volumes", "storage", "network", "kube")
 ACCOUNT_DAILY = ("catalog",)  # account-wide: one call for all projects, the price list read once a day
-NO_CALL = ("advice",)  # computed from the other families' records of the same refresh
+NO_CALL = ("advice", "account_gap")  # computed from the other families' records of the same refresh
+ACCOUNT_PACED = ("account",)  # account-wide: each part at its own pace (families/account.py)
 
 
 @pytest.fixture
@@ -116,7 +117,12 @@ def test_a_minute_at_5s_asks_hourly_families_once_and_inventory_every_time(
     assert sim.call_count(BY_NAME["catalog"].routes[0]) == 1
     assert BY_NAME["advice"].routes == ()  # asks OVH nothing: no entry of its own in the call counts
     assert "advice" not in calls
-    assert {f.name for f in FAMILIES} == {*HOURLY, *EVERY_REFRESH, "cost", *ACCOUNT_DAILY, *NO_CALL}
+    # the whole account: consumption and the service list at every refresh, the debt once in the hour
+    account = BY_NAME["account"]
+    assert [sim.call_count(route) for route in account.routes[:3]] == [13, 13, 13]
+    assert sim.call_count("/me/debtAccount") == 1 and sim.call_count("/me/bill") == 1
+    everything = {*HOURLY, *EVERY_REFRESH, "cost", *ACCOUNT_DAILY, *ACCOUNT_PACED, *NO_CALL}
+    assert {f.name for f in FAMILIES} == everything
 
 
 def test_a_new_hour_of_usage_and_an_hourly_family_are_fetched_when_due(

@@ -63,6 +63,7 @@ def test_a_failing_catalog_costs_the_advice_and_burn_rate_only(
     assert others_now == others  # every other series, labels and value, as without the fault
     success = [line for line in series(exposition) if line.startswith("otel_ovh_collection_success")]
     assert len(success) == len(world.project_ids) and all(line.endswith(" 1.0") for line in success)
+    assert 'otel_ovh_account_collection_success{otel_ovh_family="catalog"} 0.0' in series(exposition)
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and warnings[0].startswith("catalog: "), warnings
     repeats = [r.getMessage() for r in caplog.records if r.getMessage().startswith("catalog: ")]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from otel_ovh.families import FAMILIES
 from tests.support.prometheus import promtool_check_metrics
 from tests.support.table import read_table
 
@@ -35,7 +36,10 @@ def test_collect_once_json(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     rows = report["points"]
     account_wide = [row for row in rows if "cloud.account.id" not in row["attributes"]]
-    assert {row["metric"] for row in account_wide} == {"ovh.cloud.list_price"}  # the price list's own
+    # the account-wide families' own (the price list, the whole account), and their health
+    assert {row["metric"] for row in account_wide} == {
+        metric.name for family in FAMILIES if family.account for metric in family.metrics
+    } | {"otel_ovh.account.collection.success"}
     projects = {row["attributes"]["cloud.account.id"] for row in rows if row not in account_wide}
     assert len(projects) == 3
     metrics = {row["metric"] for row in rows}

@@ -79,8 +79,8 @@ def counted(port: int) -> list[str]:
         time.sleep(0.2)
 
 
-def _project_health(line: str) -> bool:
-    return line.startswith("otel_ovh_") and "cloud_account_id=" in line
+def _snapshot_health(line: str) -> bool:
+    return line.startswith(("otel_ovh_collection_", "otel_ovh_data_", "otel_ovh_account_"))
 
 
 def under_cgroup(tmp_path: Path, memory_max: str, projects: int) -> tuple[list[str], str]:
@@ -100,8 +100,8 @@ def test_a_world_past_the_memory_limit_is_warned_of_once(tmp_path: Path) -> None
     lines, text = under_cgroup(tmp_path, str(limit), projects=6)
     memory = _memory_series(lines)
     assert memory["otel_ovh_memory_limit_bytes"] == limit
-    # the series rendered once per snapshot: OVH's, and each project's health beside them
-    ovh = len([line for line in lines if line.startswith("ovh_cloud_") or _project_health(line)])
+    # the series rendered once per snapshot: OVH's (ovh_cloud_, ovh_account_) and the health beside them
+    ovh = len([line for line in lines if line.startswith("ovh_") or _snapshot_health(line)])
     assert memory["otel_ovh_memory_estimate_bytes"] == peak_estimate(ovh, prometheus=True, otlp=False)
     warnings = [line for line in text.splitlines() if "WARNING" in line and "memory" in line]
     assert len(warnings) == 1, text

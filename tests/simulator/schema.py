@@ -13,12 +13,12 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 MODELS_FILE = Path(__file__).resolve().parents[1] / "data" / "ovh-cloud-models.json"
-STRINGS = frozenset({"string", "password", "ip", "ipBlock", "text"})
+STRINGS = frozenset({"string", "password", "ip", "ipBlock", "text", "duration"})
 
 
 class Schema:
@@ -93,6 +93,10 @@ def _primitive_problem(value: Any, type_name: str) -> str | None:
         ok = isinstance(value, str)
     elif type_name == "datetime":
         ok = isinstance(value, str) and _parses(_aware, value)
+    elif type_name == "date":
+        ok = isinstance(value, str) and _parses(date.fromisoformat, value)
+    elif type_name == "T":  # the value of complexType.SafeKeyValue<string>, the only generic served
+        ok = isinstance(value, str)
     elif type_name == "uuid":
         ok = isinstance(value, str) and _parses(uuid.UUID, value)
     else:

@@ -13,6 +13,9 @@ from otel_ovh.export.catalog import CATALOG, COMMON_PROMETHEUS_LABELS, Kind
 ROOT = Path(__file__).resolve().parents[2]
 
 # The public contract: Prometheus name -> (kind, labels beyond the common ones).
+_ACCOUNT_SERVICE = {"ovh_service_id", "ovh_service_name", "ovh_product"}
+_ACCOUNT_COST = {*_ACCOUNT_SERVICE, "ovh_plan_family", "ovh_currency"}
+_ACCOUNT_BALANCE = {"ovh_credit_balance", "ovh_credit_type", "ovh_currency"}
 CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     "ovh_cloud_cost_total": (
         Kind.COUNTER,
@@ -98,7 +101,21 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     ),
     "ovh_cloud_kube_etcd_usage_bytes": (Kind.GAUGE, {"k8s_cluster_uid"}),
     "ovh_cloud_kube_etcd_quota_bytes": (Kind.GAUGE, {"k8s_cluster_uid"}),
+    # The whole account (issue 24): no project labels
+    "ovh_account_cost_total": (Kind.COUNTER, _ACCOUNT_COST),
+    "ovh_account_cost_forecast": (Kind.GAUGE, _ACCOUNT_COST),
+    "ovh_account_service_expiry_timestamp_seconds": (Kind.GAUGE, _ACCOUNT_SERVICE),
+    "ovh_account_service_next_billing_timestamp_seconds": (Kind.GAUGE, _ACCOUNT_SERVICE),
+    "ovh_account_bill_amount": (Kind.GAUGE, {"ovh_bill_id", "ovh_bill_category", "ovh_currency"}),
+    "ovh_account_bill_timestamp_seconds": (Kind.GAUGE, {"ovh_bill_id"}),
+    "ovh_account_debt": (Kind.GAUGE, {"ovh_currency"}),
+    "ovh_account_debt_pending": (Kind.GAUGE, {"ovh_currency"}),
+    "ovh_account_credit_balance": (Kind.GAUGE, _ACCOUNT_BALANCE),
+    "ovh_account_credit_expiring": (Kind.GAUGE, _ACCOUNT_BALANCE),
+    "ovh_account_credit_expiry_timestamp_seconds": (Kind.GAUGE, {"ovh_credit_balance", "ovh_credit_type"}),
+    "ovh_account_cost_gap": (Kind.GAUGE, {"ovh_currency"}),  # per project: its common labels too
     "otel_ovh_collection_success": (Kind.GAUGE, set()),
+    "otel_ovh_account_collection_success": (Kind.GAUGE, {"otel_ovh_family"}),
     "otel_ovh_data_fetched_timestamp_seconds": (Kind.GAUGE, {"otel_ovh_family"}),
     "otel_ovh_data_due_timestamp_seconds": (Kind.GAUGE, {"otel_ovh_family"}),
     "otel_ovh_collection_duration_seconds": (Kind.GAUGE, set()),
@@ -128,7 +145,12 @@ def test_units_avoid_the_ambiguous_dimensionless_one() -> None:
 def test_every_metric_has_a_description_and_a_source() -> None:
     for metric in CATALOG:
         assert metric.description.strip() and metric.source.strip(), metric.name
-        sources = (metric.project_points, metric.account_points, metric.exporter_points)
+        sources = (
+            metric.project_points,
+            metric.account_points,
+            metric.account_health,
+            metric.exporter_points,
+        )
         assert sum(source is not None for source in sources) == 1, metric.name
 
 

@@ -188,6 +188,7 @@ def test_check_config_shows_the_file_as_written_without_secrets() -> None:
         "projects",
         "collect",
         "catalog",
+        "account",
         "prometheus",
         "otlp",
         "telemetry",
