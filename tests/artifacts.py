@@ -45,6 +45,8 @@ EXTRA_METRICS: dict[str, frozenset[str]] = {
     # Recorded by alerts/otel-ovh.rules.yml, and the user's own threshold (docs/alerts.md#idle-spend).
     "ovh_cloud_idle_spend": frozenset({"cloud_account_id", "ovh_project_name", "ovh_currency"}),
     "ovh_cloud_idle_spend_threshold": frozenset({"cloud_account_id", "ovh_currency"}),
+    # The user's own notice before a service expires (docs/alerts.md#ovhaccountserviceexpiringsoon).
+    "ovh_account_service_expiry_notice_days": frozenset(),
 }
 
 # What Grafana puts in place of its built-in variables when it runs a query (typical values).

@@ -40,6 +40,14 @@ MONEY = {
     "ovh_cloud_cost_forecast_usable_credits",
     "ovh_cloud_savings_plan_cost_total",
     "ovh_cloud_savings_plan_saved",
+    "ovh_account_cost_total",
+    "ovh_account_cost_forecast",
+    "ovh_account_cost_gap",
+    "ovh_account_bill_amount",
+    "ovh_account_debt",
+    "ovh_account_debt_pending",
+    "ovh_account_credit_balance",
+    "ovh_account_credit_expiring",
 }
 
 
@@ -91,6 +99,7 @@ def test_expected_rows(dashboard: dict[str, Any]) -> None:
         "Exporter health",
         "History",
         "Credits",
+        "Account",
     ):
         assert wanted in rows
 

@@ -1,12 +1,21 @@
 """``login``: request a read-only consumer key from OVH and keep it where the settings read secrets.
 
-The key's rights are ``GET`` on the ``/cloud/project`` tree only, so that a project created later is
-readable without a new key, and nothing else of the account (billing, DNS, users...) is reachable.
+The key's rights are ``GET`` only, on two parts of the API:
+
+* the ``/cloud/project`` tree, so that a project created later is readable without a new key;
+* the account's billing routes that the account-wide ``account`` family reads: the consumption
+  (``/me/consumption/*``), the bills, the debt account, the credit balances and the services with their
+  expiry and next billing dates.
+
+Nothing else of the account is reachable: no DNS, no users, no orders, no payment means, and no
+writes anywhere. A key made before the account routes were asked for keeps every cloud metric; only
+the ``account`` family is refused (see docs/security.md).
 """
 
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +28,22 @@ from otel_ovh.ovh.errors import NO_ANSWER, ApiError, innermost, no_answer_reason
 from otel_ovh.serve.app import credentials
 from otel_ovh.settings.config import OvhSettings, SettingsError
 
-LOGIN_RULES = ({"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"})
+# The paths the key may read, each with GET only; OVH's ``*`` matches anything below, slashes included.
+# A route and its subtree are two rules: ``/me/bill/*`` does not match ``/me/bill`` itself. The
+# consumption and the debt account are asked for at the level the family reads, no wider.
+LOGIN_PATHS = (
+    "/cloud/project",
+    "/cloud/project/*",
+    "/me/consumption/*",
+    "/me/bill",
+    "/me/bill/*",
+    "/me/debtAccount",
+    "/me/credit/balance",
+    "/me/credit/balance/*",
+    "/services",
+    "/services/*",
+)
+LOGIN_RULES = tuple({"method": "GET", "path": path} for path in LOGIN_PATHS)
 
 
 @dataclass(frozen=True)
@@ -93,7 +117,9 @@ def refuse_to_replace(path: Path, force: bool) -> None:
 def login_lines(key: ConsumerKey, path: Path | None) -> list[str]:
     """What to tell the user; ``path`` None is the demo, whose simulator stops with the command, so its
     validation URL would lead nowhere and its key is not worth keeping."""
-    lines = ["A consumer key limited to GET /cloud/project and /cloud/project/* was requested."]
+    paths = textwrap.wrap(", ".join(LOGIN_PATHS), 98, break_long_words=False, break_on_hyphens=False)
+    lines = ["A read-only consumer key was requested: GET on these paths and nothing else:"]
+    lines += [f"  {line}" for line in paths]
     if path is None:
         return [
             *lines,

@@ -18,10 +18,26 @@ import yaml
 from otel_ovh.families import FAMILIES
 from otel_ovh.settings.config import load_settings
 from otel_ovh.simulator import SimulatedOvh, World, WorldShape
+from otel_ovh.simulator.auth import rule_matches
 from tests.security.support import clean_env, run_cli
 from tests.support.ports import free_port
 
-EXPECTED_RULES = [{"method": "GET", "path": "/cloud/project"}, {"method": "GET", "path": "/cloud/project/*"}]
+# Written out rather than imported: this is what a user agrees to when opening the validation URL.
+EXPECTED_RULES = [
+    {"method": "GET", "path": path}
+    for path in (
+        "/cloud/project",
+        "/cloud/project/*",
+        "/me/consumption/*",
+        "/me/bill",
+        "/me/bill/*",
+        "/me/debtAccount",
+        "/me/credit/balance",
+        "/me/credit/balance/*",
+        "/services",
+        "/services/*",
+    )
+]
 VALIDATION_URL = re.compile(r"http://\S+/auth/\?credentialToken=\S+")
 
 
@@ -59,9 +75,15 @@ def test_login_requests_read_only_rules_and_stores_the_key_for_the_settings(
     consumer_key = yaml.safe_load(secrets_file.read_text())["ovh"]["consumer_key"]
     assert consumer_key not in result.stdout + result.stderr  # the key is a secret: stored, never printed
 
-    # What OVH received: exactly GET on /cloud/project and /cloud/project/*, one request, key pending.
+    # What OVH received: exactly the read-only rules, one request, key pending.
     credential = sim.auth.credential(consumer_key)
     assert credential is not None and credential.rules == EXPECTED_RULES
+    assert all(rule["path"] in result.stdout for rule in EXPECTED_RULES)  # the user is told what was asked
+    # Nothing of the account beyond what the account family reads: not the account itself, its API
+    # keys, payment means, debt details, other products or orders.
+    outside = ("/me", "/me/api/credential", "/me/payment/method", "/me/debtAccount/debt", "/domain", "/order")
+    reached = [(path, r) for path in outside for r in credential.rules if rule_matches(r["path"], path)]
+    assert not reached
     assert credential.status == "pendingValidation"
     assert [(c.method, c.route) for c in sim.calls if c.method != "GET"] == [("POST", "/auth/credential")]
 
