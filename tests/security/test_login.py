@@ -109,10 +109,12 @@ def test_login_requests_read_only_rules_and_stores_the_key_for_the_settings(
     projects = {attributes["cloud.account.id"] for attributes in labelled}
     assert projects == set(sim.world.project_ids)
     # Only the account-wide families' points carry no project: the price list, read from its public route
-    # without any rule of the key (an unauthenticated route is never asked for).
+    # without any rule of the key (an unauthenticated route is never asked for), and the whole account's,
+    # read with the account rules login asked for; their health beside them.
     account = {family.name for family in FAMILIES if family.account}
     account_metrics = {metric.name for family in FAMILIES if family.account for metric in family.metrics}
-    assert account == {"catalog"}
+    account_metrics.add("otel_ovh.account.collection.success")
+    assert account == {"catalog", "account"}
     assert {row["metric"] for row in points if "cloud.account.id" not in row["attributes"]} == account_metrics
     public = {route for family in FAMILIES for route in family.public_routes}
     assert public and sim.call_count(next(iter(public))) >= 1
