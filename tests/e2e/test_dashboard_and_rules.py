@@ -33,6 +33,7 @@ def _without_threshold(expr: str) -> str:
 RULES_EMPTY_BY_DESIGN = {
     "OtelOvhMetricsAbsent": "absent() is empty while the exporter reports",
     "OvhCloudSpendRateUnusual": "needs eight days of history before it compares anything",
+    "OvhAccountServiceExpiringSoon": "every simulated service renews: its next billing is at its expiry",
 }
 
 
