@@ -117,6 +117,7 @@ class _Server:
         linger = False
         try:
             if isinstance(channel, TlsChannel):
+                await self.reads.turn()  # a handshake is a new connection's costliest read
                 await channel.handshake()
             connection = Connection(self, channel)
             await connection.serve()
