@@ -49,6 +49,7 @@ from otel_ovh.families.attributes import (
     CURRENCY,
     PLAN_FAMILY,
     PRODUCT,
+    RENEW_MODE,
     SERVICE_ID,
     SERVICE_NAME,
     Attribute,
@@ -219,6 +220,7 @@ def _closed(
 
 _SERVICE = (SERVICE_ID, SERVICE_NAME, PRODUCT)
 _COST = (*_SERVICE, PLAN_FAMILY, CURRENCY)
+_DATES = (*_SERVICE, RENEW_MODE)
 _BALANCE = (CREDIT_BALANCE, CREDIT_TYPE, CURRENCY)
 
 
@@ -271,7 +273,7 @@ FAMILY: Family[Ledger] = Family(
             "ovh.account.service.expiry_timestamp",
             "s",
             "When the service expires unless renewed (absent when OVH gives no date).",
-            _SERVICE,
+            _DATES,
             f"`{SERVICE}` `billing.expirationDate`",
             points.service_dates("expiry"),
         ),
@@ -279,7 +281,7 @@ FAMILY: Family[Ledger] = Family(
             "ovh.account.service.next_billing_timestamp",
             "s",
             "When the service is billed next (absent when OVH gives no date).",
-            _SERVICE,
+            _DATES,
             f"`{SERVICE}` `billing.nextBillingDate`",
             points.service_dates("next"),
         ),

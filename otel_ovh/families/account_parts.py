@@ -33,6 +33,7 @@ class Service:
     product: str  # ``resource.product.name`` ("" when OVH gives no product)
     expires: float | None  # ``billing.expirationDate``, epoch seconds; None: it does not expire
     next_billing: float | None  # ``billing.nextBillingDate``
+    renew_mode: str = ""  # ``billing.renew.current.mode``: "automatic", "manual", or "" when OVH gives none
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,15 @@ def parse_service(body: object, service_id: str, problems: Problems) -> Service 
         product=(product.text("name") or "") if product else "",
         expires=billing.timestamp("expirationDate") if billing else None,
         next_billing=billing.timestamp("nextBillingDate") if billing else None,
+        renew_mode=_renew_mode(billing),
     )
+
+
+def _renew_mode(billing: Fields | None) -> str:
+    renew = billing.obj("renew") if billing else None
+    current = renew.obj("current") if renew else None
+    mode = (current.text("mode") or "").lower() if current else ""
+    return mode if mode in ("automatic", "manual") else ""
 
 
 def parse_bill(body: object, bill_id: str, problems: Problems) -> Bill:

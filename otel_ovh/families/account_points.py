@@ -13,6 +13,7 @@ from otel_ovh.families.attributes import (
     CURRENCY,
     PLAN_FAMILY,
     PRODUCT,
+    RENEW_MODE,
     SERVICE_ID,
     SERVICE_NAME,
 )
@@ -42,7 +43,7 @@ def service_dates(which: str) -> Callable[[Ledger], Iterable[Point]]:
         for sid, service in ledger.services.items():
             when = service.expires if which == "expiry" else service.next_billing
             if when is not None:
-                yield service_labels(ledger, sid), when
+                yield {**service_labels(ledger, sid), RENEW_MODE.key: service.renew_mode}, when
 
     return points
 

@@ -98,6 +98,12 @@ SERVICE_NAME = Attribute(
 PRODUCT = Attribute(
     "ovh.product", "The service's product (`resource.product.name`): `publiccloud`, a server, a domain..."
 )
+RENEW_MODE = Attribute(
+    "ovh.renew_mode",
+    "How the service renews (`billing.renew.current.mode`): `automatic`, or `manual` (it expires unless "
+    "someone renews it). Left out when OVH does not say.",
+    ("automatic", "manual"),
+)
 PLAN_FAMILY = Attribute("ovh.plan_family", "The family of the offer consumed (`elements[].planFamily`).")
 BILL_ID = Attribute("ovh.bill.id", "OVH's id of the bill (`FR12345678`).")
 BILL_CATEGORY = Attribute(

@@ -43,6 +43,7 @@ class Other:
     route: str  # the API path of the service, ``{serviceName}`` for its name
     monthly_cents: int
     renew_months: int  # 1: renewed every month; 12: every year
+    renew_mode: str = "automatic"  # "manual": it expires unless renewed by hand
 
 
 OTHERS = (
@@ -81,6 +82,7 @@ OTHERS = (
         "/domain/{serviceName}",
         125,
         12,
+        "manual",
     ),
 )
 

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The public contract: Prometheus name -> (kind, labels beyond the common ones).
 _ACCOUNT_SERVICE = {"ovh_service_id", "ovh_service_name", "ovh_product"}
+_ACCOUNT_DATES = {*_ACCOUNT_SERVICE, "ovh_renew_mode"}
 _ACCOUNT_COST = {*_ACCOUNT_SERVICE, "ovh_plan_family", "ovh_currency"}
 _ACCOUNT_BALANCE = {"ovh_credit_balance", "ovh_credit_type", "ovh_currency"}
 CONTRACT: dict[str, tuple[Kind, set[str]]] = {
@@ -104,8 +105,8 @@ CONTRACT: dict[str, tuple[Kind, set[str]]] = {
     # The whole account (issue 24): no project labels
     "ovh_account_cost_total": (Kind.COUNTER, _ACCOUNT_COST),
     "ovh_account_cost_forecast": (Kind.GAUGE, _ACCOUNT_COST),
-    "ovh_account_service_expiry_timestamp_seconds": (Kind.GAUGE, _ACCOUNT_SERVICE),
-    "ovh_account_service_next_billing_timestamp_seconds": (Kind.GAUGE, _ACCOUNT_SERVICE),
+    "ovh_account_service_expiry_timestamp_seconds": (Kind.GAUGE, _ACCOUNT_DATES),
+    "ovh_account_service_next_billing_timestamp_seconds": (Kind.GAUGE, _ACCOUNT_DATES),
     "ovh_account_bill_amount": (Kind.GAUGE, {"ovh_bill_id", "ovh_bill_category", "ovh_currency"}),
     "ovh_account_bill_timestamp_seconds": (Kind.GAUGE, {"ovh_bill_id"}),
     "ovh_account_debt": (Kind.GAUGE, {"ovh_currency"}),

@@ -134,6 +134,7 @@ def _services(view: AccountView) -> dict[int, Json]:
             (other.route, key, other.name),
             (other.plan_code, data.expiry(view, other), data.expiry(view, other), data.anchor(view)),
         )
+        found[sid]["billing"]["renew"]["current"]["mode"] = other.renew_mode
     return found
 
 
