@@ -87,10 +87,9 @@ class _Plain:
 @dataclass(frozen=True)
 class _Exposition:
     """The series of one snapshot as served (OVH's and the per-project health), with the self metrics
-    rendered since. The OVH part is kept
-    compressed, and in plain text only once a client asks for it (``_Plain``): Prometheus asks for gzip,
-    and the plain text held beside a render's transient peak is what pushed the process over its memory
-    budget."""
+    rendered since. The snapshot's part is kept compressed, and in plain text only once a client asks for
+    it (``_Plain``): Prometheus asks for gzip, and the plain text held beside a render's transient peak is
+    what pushed the process over its memory budget."""
 
     version: int  # of the snapshot it shows
     generation: int  # of the inventory pipeline that rendered it

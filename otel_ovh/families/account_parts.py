@@ -8,7 +8,7 @@ What is kept is never a secret: a bill's ``password``, ``url`` and ``pdfUrl`` ar
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from otel_ovh.ovh.fields import Fields, Problems, iter_objects
@@ -79,8 +79,10 @@ def ids(body: object, where: str, problems: Problems) -> list[str]:
 
 
 def _price(fields: Fields, key: str, currency: str | None = None) -> tuple[float | None, str]:
-    """``me.consumption.Price`` or ``order.Price``: the amount (``valueInUcents`` is exact, so it wins) and
-    its currency ("unknown" when OVH does not say: a series must not lose its label)."""
+    """``me.consumption.Price`` or ``order.Price``: the amount and its currency ("unknown" when OVH does not
+    say: a series must not lose its label). A consumption price's ``valueInUcents`` is exact, so it wins
+    over ``value``; an ``order.Price`` has none (its micro-cents are ``priceInUcents``, which may be null),
+    so its ``value`` is read."""
     price = fields.obj(key) if isinstance(fields.raw(key), dict) else None  # ``price`` says what is wrong
     ucents = price.number("valueInUcents") if price is not None else None
     amount, named = fields.price(key)
@@ -170,10 +172,6 @@ def parse_balance(body: object, name: str, problems: Problems) -> Balance:
         next_expiring=first[1] if first else None,
         next_expiry=first[0] if first else None,
     )
-
-
-def service_ids(costs: Iterable[Cost]) -> set[str]:
-    return {cost.service_id for cost in costs}
 
 
 @dataclass(frozen=True)

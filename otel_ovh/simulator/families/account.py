@@ -133,8 +133,8 @@ def _services(view: AccountView) -> dict[int, Json]:
             (other.product, other.description, other.name, other.display_name),
             (other.route, key, other.name),
             (other.plan_code, data.expiry(view, other), data.expiry(view, other), data.anchor(view)),
+            (other.renew_mode, other.renew_months),
         )
-        found[sid]["billing"]["renew"]["current"]["mode"] = other.renew_mode
     return found
 
 
@@ -144,11 +144,14 @@ def _service(
     resource: tuple[str, str, str, str],
     route: tuple[str, str, str],
     billing: tuple[str, int | None, int, int],
+    renew: tuple[str, int] = ("automatic", 1),
 ) -> Json:
+    """``renew``: the renewal mode and its period in months (``services.expanded.Renew.Current``)."""
     product, description, name, display = resource
     path, key, value = route
     plan, expires, next_billing, created = billing
-    renew_period = None if expires is None else "P1M"
+    mode, months = renew
+    renew_period = None if expires is None else f"P{months}M"  # an ISO 8601 duration
     return {
         "billing": {
             "engagement": None,
@@ -170,7 +173,7 @@ def _service(
             "renew": {
                 "capacities": {"mode": ["automatic", "manual"]},
                 "current": {
-                    "mode": "automatic",
+                    "mode": mode,
                     "nextDate": None if expires is None else iso(expires),
                     "period": renew_period,
                 },
