@@ -98,9 +98,18 @@ def _part(problems: Problems, route: str, read: Callable[[], P], kept: P) -> P:
 
 
 def _services(api: OvhApi, problems: Problems, wanted: Iterable[str]) -> dict[str, Service]:
+    """The details of each service that answers: one that fails (ended since it was listed: a 404) is left
+    out and asked again at the next refresh, as a new one, and costs the others nothing (403 aside)."""
     found: dict[str, Service] = {}
     for sid in wanted:
-        service = parse_service(api.get(SERVICE, {"serviceId": sid}), sid, problems)
+        try:
+            body = api.get(SERVICE, {"serviceId": sid})
+        except ApiError as error:
+            if error.status == 403:
+                raise
+            problems.add(f"services/{sid}", f"{error}; asked again at the next refresh")
+            continue
+        service = parse_service(body, sid, problems)
         if service is not None:
             found[sid] = service
     return found

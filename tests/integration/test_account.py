@@ -208,3 +208,29 @@ def test_the_table_has_an_account_section(
         assert row[3:5] == [f"{costs[str(sid)]:,.2f}", "EUR"]
     debt = world.body("/me/debtAccount")["dueAmount"]["value"]
     assert f"debt: {debt:,.2f} EUR due" in text
+
+
+def test_a_service_that_fails_costs_only_its_own_details(
+    sim: SimulatedOvh, world: World, make_exporter: ExporterFactory, clock: list[float]
+) -> None:
+    from otel_ovh.simulator.faults import Fault
+
+    broken, *others = [str(sid) for sid in world.body("/services")]
+    sim.faults.add(Fault(project="", path=f"services/{broken}", kind="status", status=500))
+    exporter = make_exporter()
+    exporter.refresher.refresh_once()
+    named = {
+        lab["ovh_service_id"]
+        for n, lab, _ in parsed(exporter.telemetry.render())
+        if "ovh_service_name" in lab
+    }
+    assert broken not in named and set(others) <= named
+    sim.faults.clear()
+    clock[0] += 60
+    exporter.refresher.refresh_once()  # not due for the daily read: asked again as a new service
+    named = {
+        lab["ovh_service_id"]
+        for n, lab, _ in parsed(exporter.telemetry.render())
+        if "ovh_service_name" in lab
+    }
+    assert {broken, *others} <= named
