@@ -206,8 +206,8 @@ SELF_METRICS = (
         kind=Kind.GAUGE,
         unit="{success}",
         description=(
-            "Per account-wide family (`account`, `catalog`): 1 if its last fetch succeeded, else 0; 0 for "
-            "good, until a reload, once OVH refused the key its calls (not permitted, said once in the log). "
+            "Per account-wide family (`account`, `catalog`): 1 if its last fetch succeeded, else 0. Once OVH "
+            "refused the key its calls (not permitted, said once in the log), it stays 0 until a reload. "
             "No project labels."
         ),
         source="the refresher",

@@ -149,10 +149,10 @@ class Telemetry:
         if settings.otlp_resolved is not None:  # scrape mode has prometheus_client's process collectors
             instrument_process(self._self.provider)
         self._cache: _Exposition | None = None
-        # What collections read: the snapshot served, which moves only with the exposition (under
-        # ``_self_lock``), so that both parts of every body, and both pipelines' OTLP exports, come from one
-        # snapshot; with no Prometheus exposition it moves with each snapshot. The render of a new
-        # exposition alone reads the new snapshot, in its own thread (``_rendering``).
+        # What the inventory's collections read: the snapshot served, which moves only with the exposition
+        # (under ``_self_lock``), so that its OTLP exports show what scrapes show; with no Prometheus
+        # exposition it moves with each snapshot. The render of a new exposition alone reads the new
+        # snapshot, in its own thread (``_rendering``).
         self._self_source = store.current
         self._rendering = threading.local()
         self._self_lock = threading.Lock()
@@ -285,7 +285,7 @@ class Telemetry:
             self._render_lock.release()
 
     def render_self(self) -> bytes:
-        """The self metrics of ``_self_source``; callers hold ``_self_lock`` (or serve no exposition)."""
+        """The self metrics (calls, memory, process); callers hold ``_self_lock`` (or serve no exposition)."""
         registry = self._self.readers.registry
         return render_tolerant(registry, self._render_log, "self metrics") if registry is not None else b""
 
@@ -299,7 +299,7 @@ class Telemetry:
         Collecting them (SDK plus the process readings) is the only work left in a scrape, and the
         one that makes a scrape slow when it meets the refresher's CPU work. Rendered here instead, a
         scrape only copies bytes; the figures are at most ``every`` seconds old, finer than any
-        scrape interval and than the one-second resolution of the ages they carry. Should this loop
+        scrape interval. Should this loop
         die, scrapes collect them again until it is restarted (``otel_ovh.serve.supervisor`` runs it).
         """
         try:

@@ -16,8 +16,9 @@ import socket
 import ssl
 
 HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish its TLS handshake
-STALL_TIMEOUT = 5.0  # seconds a client has to take each piece of an answer: one that stops reading goes
-PIECE = 1024 * 1024  # bytes handed to the socket at a time
+STALL_TIMEOUT = 5.0  # seconds a client has to take each step of an answer: one that stops reading goes
+PIECE = 1024 * 1024  # bytes written between two turns of the event loop
+STEP = 256 * 1024  # bytes handed to the socket at a time: the client's progress is seen at each
 TLS_PIECE = 64 * 1024  # bytes encrypted at a time: the ciphertext a client that does not read holds
 LINGER = 2.0  # seconds spent reading what a refused client still sends, so the refusal reaches it
 _LINGER_BYTES = 256 * 1024  # and at most this much: a flood is not read to its end
@@ -53,19 +54,20 @@ class Channel:
         return await self.loop.sock_recv(self.sock, _READ)
 
     async def send(self, data: bytes | memoryview) -> None:
-        """Piece by piece, each under ``STALL_TIMEOUT``: a client that reads slowly but steadily is served,
-        one that stops is dropped soon (the answer's deadline as a whole is the server's), and hundreds of
-        large answers never hold the loop from a probe.
+        """Step by step, each under ``STALL_TIMEOUT`` (a client that takes ``STEP`` bytes in that time is
+        served, one that stops is dropped soon; the answer's deadline as a whole is the server's), with a
+        turn of the loop after each ``PIECE``, so that hundreds of large answers never hold it from a probe.
+        ``progress`` is stamped at each step: a client that keeps reading is never taken for a stalled one.
 
-        The pieces are large because each costs a system call and a turn of the loop, and each of those
-        hands the interpreter lock to the refresher's threads, which may keep it for a switch interval
-        (5 ms): a scrape written in small pieces during a refresh waited that many times."""
+        Steps and pieces are large because each costs a system call or a turn of the loop, and each of
+        those hands the interpreter lock to the refresher's threads, which may keep it for a switch
+        interval (5 ms): a scrape written in small pieces during a refresh waited that many times."""
         view = memoryview(data)
-        for start in range(0, len(view), PIECE):
-            if start:  # a send the kernel takes at once never yields: let other connections have a turn
+        for start in range(0, len(view), STEP):
+            if start and start % PIECE == 0:  # a send the kernel takes at once never yields: let others in
                 await asyncio.sleep(0)
             async with asyncio.timeout(STALL_TIMEOUT):  # unlike wait_for, no task per call
-                await self.loop.sock_sendall(self.sock, view[start : start + PIECE])
+                await self.loop.sock_sendall(self.sock, view[start : start + STEP])
             self.progress = self.loop.time()
 
     async def close(self, *, linger: bool = False) -> None:

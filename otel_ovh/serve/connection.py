@@ -26,18 +26,20 @@ IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may stay silent (longer 
 MAX_HEAD = 32 * 1024  # bytes of request line and headers together
 MAX_HEADERS = 100
 MAX_BODY = 64 * 1024  # bytes of request body read and dropped; none of the paths takes one
-LARGE_IN_FLIGHT = 64  # large answers being written at once; more are answered 503 until some end
-STALLED = 1.0  # seconds without taking a piece after which a client's large answer gives way to another
+# Large answers written at once, on new connections and as many on kept-alive ones: when all are taken, a
+# client that has taken nothing for STALLED seconds gives its slot up, else the newcomer gets a 503.
+LARGE_IN_FLIGHT = 64
+STALLED = 1.0  # seconds without taking a step (channel.STEP) of its answer
 
 
 class PerTurn:
     """At most ``count`` waiters go on per turn of the event loop, first come first served.
 
-    New connections' work waits at two of these: each read (a burst of new connections cannot fill a turn
-    with its requests) and a large first answer (nor with its writes), so a kept-alive connection (a
-    scraper's) waits one short turn at most. Two, not one: a probe on a new connection (a small answer)
-    then waits behind other new connections' reads only, never behind hundreds of clients' large answers
-    waiting to begin.
+    New connections' work waits at two of these: each read, a TLS handshake included (a burst of new
+    connections cannot fill a turn with its requests), and a large first answer (nor with its writes), so
+    a kept-alive connection (a scraper's) waits one short turn at most. Two, not one: a probe on a new
+    connection (a small answer) then waits behind other new connections' reads only, never behind
+    hundreds of clients' large answers waiting to begin.
     """
 
     def __init__(self, count: int) -> None:
@@ -134,9 +136,10 @@ class Connection:
 
     def _make_room(self, writing: set[Connection]) -> bool:
         stalled = min(writing, key=lambda connection: connection.channel.progress)
-        if self.loop.time() - stalled.channel.progress < STALLED or stalled.task is None:
+        idle = self.loop.time() - stalled.channel.progress
+        if idle < STALLED or stalled.task is None:
             return False
-        log.debug("dropped %s: took nothing of its answer for %.1f s", stalled.channel.peer, STALLED)
+        log.debug("dropped %s: took nothing of its answer for %.1f s", stalled.channel.peer, idle)
         writing.discard(stalled)
         stalled.task.cancel()
         return True

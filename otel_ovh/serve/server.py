@@ -93,26 +93,31 @@ class _Server:
                 log.warning("cannot accept connections: %s", error)
                 await asyncio.sleep(0.1)
                 continue
+            accepted += 1  # refused ones too: a client reconnecting at the cap must not keep the loop
             if len(self.connections) >= MAX_CONNECTIONS:
                 log.debug("refused a connection from %s: %d already open", address[0], MAX_CONNECTIONS)
                 client.close()
-                continue
-            task = asyncio.create_task(self._serve(client))
-            self.connections.add(task)
-            task.add_done_callback(self.connections.discard)
-            accepted += 1
+            else:
+                task = asyncio.create_task(self._serve(client))
+                self.connections.add(task)
+                task.add_done_callback(self.connections.discard)
             # A burst is taken from the backlog ACCEPTS_PER_TURN at a time: a probe behind it is soon
-            # accepted, and what the accepted connections then do waits its turn (``_PerTurn``).
+            # accepted, and what the accepted connections then do waits its turn (``PerTurn``).
             if accepted % ACCEPTS_PER_TURN == 0:
                 await asyncio.sleep(0)
 
     async def _serve(self, client: socket.socket) -> None:
-        client.setblocking(False)
-        # Small answers on kept-alive connections must not wait out the client's delayed-ACK timer.
-        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        # What the kernel holds for a client that does not read is the pod's memory too (cgroups count
-        # socket buffers), and copying it is the event loop's time: fixed, not grown up to tcp_wmem's 4 MiB.
-        client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        try:
+            client.setblocking(False)
+            # Small answers on kept-alive connections must not wait out the client's delayed-ACK timer.
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # What the kernel holds for a client that does not read is the pod's memory too (cgroups count
+            # socket buffers), and copying it is the loop's time: fixed, not grown up to tcp_wmem's 4 MiB.
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        except OSError as error:  # the client is already gone
+            log.debug("connection closed before it was served: %s", error)
+            client.close()
+            return
         channel = Channel(client) if self.tls is None else TlsChannel(client, self.tls)
         linger = False
         try:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.attacks import non_readers
+from otel_ovh.serve import connection
 from otel_ovh.serve.channel import STALL_TIMEOUT
 from otel_ovh.serve.connection import LARGE_IN_FLIGHT
 from otel_ovh.serve.server import MetricsServer
@@ -86,7 +87,11 @@ def test_clients_that_never_read_leave_memory_bounded_and_probes_answered(served
     assert request("127.0.0.1", served.port, "/metrics", timeout=30).status == 200
 
 
-def test_large_answers_in_flight_are_capped_and_a_stalled_one_is_dropped() -> None:
+def test_large_answers_in_flight_are_capped_and_a_stalled_one_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The cap alone: no slot is handed over to a newcomer, however slowly this machine opens the clients.
+    monkeypatch.setattr(connection, "STALLED", 60.0)
     body = b"x" * (32 * MB)  # more than the kernel's buffers take off the server's hands
     server = MetricsServer("127.0.0.1", 0, lambda _: (body,), healthy=lambda: None, ready=lambda: None)
     server.start()
@@ -113,4 +118,54 @@ def test_large_answers_in_flight_are_capped_and_a_stalled_one_is_dropped() -> No
     finally:
         for client in clients:
             client.close()
+        server.stop()
+
+
+def _ask(port: int, receive_buffer: int = 4096) -> socket.socket:
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    client.connect(("127.0.0.1", port))
+    client.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    return client
+
+
+def _status(client: socket.socket) -> bytes:
+    client.settimeout(5)
+    return client.recv(12, socket.MSG_PEEK)
+
+
+@pytest.mark.parametrize("reads", [False, True], ids=["stalled", "reading"])
+def test_a_client_that_takes_nothing_gives_its_slot_to_a_newcomer_one_that_reads_keeps_it(
+    monkeypatch: pytest.MonkeyPatch, reads: bool
+) -> None:
+    monkeypatch.setattr(connection, "LARGE_IN_FLIGHT", 1)
+    body = b"x" * (32 * MB)
+    server = MetricsServer("127.0.0.1", 0, lambda _: (body,), healthy=lambda: None, ready=lambda: None)
+    server.start()
+    first = _ask(server.port, 64 * 1024)  # a reader's window: each read below takes up to 64 KiB
+    stop = threading.Event()
+
+    def read_steadily() -> None:  # about 512 KB/s: slow, but never a second without a step taken
+        first.settimeout(1)
+        while not stop.is_set():
+            try:
+                first.recv(64 * 1024)
+            except OSError:
+                return
+            time.sleep(0.125)
+
+    reader = threading.Thread(target=read_steadily)
+    try:
+        assert _status(first) == b"HTTP/1.1 200"
+        if reads:
+            reader.start()
+        time.sleep(connection.STALLED + 2)
+        newcomer = _ask(server.port)
+        assert _status(newcomer) == (b"HTTP/1.1 503" if reads else b"HTTP/1.1 200")
+        newcomer.close()
+    finally:
+        stop.set()
+        if reads:
+            reader.join()
+        first.close()
         server.stop()
